@@ -1,0 +1,107 @@
+"""Run a scenario script as the real ``__main__`` with a chosen *default* start method.
+
+The runner starts ``python _bootstrap.py METHOD SCRIPT [ARGS...]``. This file then turns the
+interpreter into the one ``python SCRIPT ARGS`` would have made: ``sys.argv``, ``sys.path[0]``
+and the ``__main__`` namespace are the script's, so spawned children re-import the script
+exactly as they would for a user (a missing main guard fails the same way).
+
+The start method is installed as the interpreter's default, the way macOS or Python 3.14 have
+one, not through ``set_start_method``: ``get_start_method(allow_none=True)`` still answers None
+and a scenario that calls ``set_start_method`` itself behaves as it would there. The default is
+applied when ``multiprocessing.context`` is first imported, so a scenario that never imports
+multiprocessing pays nothing and sees an unchanged ``sys.modules``.
+
+Only modules that every interpreter has loaded at start-up are used here; this file never
+imports the rest of the plugin. Every name is a function local (``sys`` included) because the
+``__main__`` namespace these functions were defined in is wiped before the script runs.
+"""
+
+
+def _install_default_method(method):  # type: ignore[no-untyped-def]
+    import sys
+
+    def apply(ctx_module):  # type: ignore[no-untyped-def]
+        default = ctx_module._default_context
+        if default._actual_context is None:
+            default._default_context = ctx_module._concrete_contexts[method]
+
+    if "multiprocessing.context" in sys.modules:
+        apply(sys.modules["multiprocessing.context"])
+        return
+
+    class DefaultMethodHook:
+        """Meta-path finder that patches ``multiprocessing.context`` right after it executes."""
+
+        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+            if name != "multiprocessing.context":
+                return None
+            sys.meta_path.remove(self)
+            from importlib.machinery import PathFinder
+
+            spec = PathFinder.find_spec(name, path)
+            if spec is None or spec.loader is None:
+                return spec
+            loader = spec.loader
+            original = loader.exec_module
+
+            def exec_module(module):  # type: ignore[no-untyped-def]
+                del loader.exec_module  # back to the class's method
+                original(module)
+                apply(module)
+
+            loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, DefaultMethodHook())
+
+
+def _run_as_main(script, args):  # type: ignore[no-untyped-def]
+    import os
+    import sys
+
+    path = os.path.abspath(script)
+    with open(path, "rb") as fh:
+        source = fh.read()
+    sys.argv[:] = [script, *args]
+    sys.path[0] = os.path.dirname(os.path.realpath(path))
+
+    main = sys.modules["__main__"]
+    namespace = main.__dict__
+    builtins = namespace["__builtins__"]
+    namespace.clear()
+    from importlib.machinery import SourceFileLoader
+
+    namespace.update(
+        __name__="__main__",
+        __doc__=None,
+        __package__=None,
+        __spec__=None,
+        __file__=path,
+        __cached__=None,
+        __builtins__=builtins,
+        __loader__=SourceFileLoader("__main__", path),
+    )
+    code = compile(source, path, "exec", dont_inherit=True)
+    try:
+        exec(code, namespace)
+    except (SystemExit, KeyboardInterrupt):
+        raise  # the interpreter gives these their usual exit status
+    except BaseException as exc:  # noqa: BLE001 - printed exactly as the interpreter would
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != path:
+            tb = tb.tb_next
+        sys.excepthook(type(exc), exc, tb or exc.__traceback__)
+        del exc, tb
+        raise SystemExit(1) from None
+
+
+def _main():  # type: ignore[no-untyped-def]
+    import sys
+
+    method, script, *args = sys.argv[1:]
+    _install_default_method(method)
+    _run_as_main(script, args)
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,190 @@
+"""Run one cell: a scenario in a fresh interpreter under one default start method.
+
+The cell's interpreter is ``sys.executable`` (never a shell or a version-manager shim) in a new
+session with stdin closed; its output goes to files, never to a pipe that could fill and block
+it. The runner bounds the cell with its timeout, takes stacks of a hung tree, and leaves no
+process of the cell alive: stragglers after the main process exits are reported as leaked.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import _bootstrap
+from ._proctree import become_subreaper, cmdline, descendants, kill_all, proc_info, reap_zombies
+from ._stacks import collect_stacks
+from .model import CellResult, Verdict
+from .signatures import LEAKED_PROCESSES, Signature, match_files
+
+__all__ = ["TAIL_BYTES", "CellSpec", "cell_environment", "run_cell"]
+
+#: How much of the end of stdout and of stderr a result keeps.
+TAIL_BYTES = 8192
+#: After the main process exits, how long its other processes get to finish on their own
+#: (multiprocessing's resource tracker and forkserver exit only once they see it gone).
+EXIT_GRACE_S = 2.0
+
+_BOOTSTRAP = str(Path(_bootstrap.__file__).resolve())
+_DROPPED_ENV = ("PYTEST_CURRENT_TEST",)
+_DROPPED_ENV_PREFIXES = ("PYTEST_XDIST_",)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    script: Path
+    method: str
+    timeout: float
+    env: Mapping[str, str] = field(default_factory=dict)  # "{method}" in values is substituted
+    args: Sequence[str] = ()
+    cwd: Path | None = None
+
+
+def cell_environment(spec: CellSpec) -> dict[str, str]:
+    """The cell's environment: ours without pytest's per-test variables, plus the scenario's."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)
+    }
+    env.update({k: v.replace("{method}", spec.method) for k, v in spec.env.items()})
+    env["MPCOMPAT_START_METHOD"] = spec.method
+    env.setdefault("PYTHONFAULTHANDLER", "1")
+    return env
+
+
+def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
+    """Run the cell once and return its verdict; never raises for anything the scenario does."""
+    become_subreaper()
+    me = os.getpid()
+    before = set(descendants(me))
+
+    def cell_pids() -> list[int]:
+        return [p for p in descendants(me) if p not in before]
+
+    workdir = Path(tempfile.mkdtemp(prefix="mpcompat-cell-"))
+    out_path, err_path = workdir / "stdout", workdir / "stderr"
+    result = CellResult(scenario=str(spec.script), method=spec.method, verdict=Verdict.ERROR)
+    try:
+        # O_APPEND: every process of the tree shares these files, and the stack collector cuts
+        # its dumps off the end of stderr again; appends keep later writes from leaving holes.
+        with open(out_path, "ab") as out, open(err_path, "ab") as err:
+            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *spec.args]
+            started = time.monotonic()
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=cell_environment(spec),
+                    cwd=spec.cwd,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                result.reason = f"could not start {sys.executable}: {exc}"
+                return result
+            try:
+                exited = _wait(proc, spec.timeout)
+                result.duration_s = round(time.monotonic() - started, 4)
+                if not exited:
+                    result.verdict = Verdict.HANG
+                    result.reason = f"still running after {spec.timeout:g} s"
+                    result.stacks = collect_stacks(cell_pids, err_path)
+                    kill_all(cell_pids, spare=proc.pid)
+                    proc.wait()
+                else:
+                    result.leaked = _stragglers(cell_pids)
+            except BaseException:
+                kill_all(cell_pids, spare=proc.pid)
+                proc.wait()
+                raise
+        _judge(result, proc.returncode)
+        result.signatures = match_files([out_path, err_path], catalog)
+        if result.leaked:
+            result.signatures.append(LEAKED_PROCESSES)
+        result.stdout_tail = _tail(out_path)
+        result.stderr_tail = _tail(err_path)
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _judge(result: CellResult, returncode: int) -> None:
+    if result.verdict is Verdict.HANG:
+        return  # the exit status is the one the runner's kill caused
+    result.exit_code = returncode
+    if returncode < 0:
+        result.signal = _signal_name(-returncode)
+    result.verdict = Verdict.PASS if returncode == 0 else Verdict.CRASH
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait for the main process; True when it exited. A pidfd wakes us the moment it exits,
+    where Popen.wait(timeout) would poll with growing sleeps."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    fd = None
+    if pidfd_open is not None:
+        try:
+            fd = pidfd_open(proc.pid)
+        except OSError:
+            fd = None
+    if fd is None:
+        try:
+            proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(max(0, int(timeout * 1000))):
+            return False
+        proc.wait()
+        return True
+    finally:
+        os.close(fd)
+
+
+def _stragglers(find: Callable[[], list[int]]) -> list[str]:
+    """Processes of the cell still alive once the grace period is over, then killed."""
+    deadline = time.monotonic() + EXIT_GRACE_S
+    while True:
+        found = find()
+        reap_zombies(found)
+        alive = [p for p in found if (info := proc_info(p)) is not None and info.alive]
+        if not alive:
+            return []
+        if time.monotonic() >= deadline:
+            leaked = [f"{pid} {cmdline(pid)}".strip() for pid in alive]
+            kill_all(find)
+            return leaked
+        time.sleep(0.005)
+
+
+def _tail(path: Path) -> str:
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if size > TAIL_BYTES:
+            fh.seek(size - TAIL_BYTES)
+        data = fh.read()
+    if size > TAIL_BYTES:
+        data = data[data.find(b"\n") + 1 :]  # start on a whole line
+        return f"[... {size - len(data)} bytes before this ...]\n" + data.decode(errors="replace")
+    return data.decode("utf-8", errors="replace")
