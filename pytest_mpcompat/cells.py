@@ -1,0 +1,153 @@
+"""One scenario cell from start to verdict: requirements, repeated runs, expectation.
+
+``run_scenario_cell`` is what a matrix test item does; it never raises for anything the scenario
+does, so the caller only turns the result into a pytest outcome.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import platform
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+
+from .model import CellResult, Expectation, Verdict
+from .requirements import (
+    condition_holds,
+    environment_axes,
+    unmet_dependency,
+    unmet_requirement,
+)
+from .runner import CellSpec, run_cell
+from .scenario import ExpectRule, Scenario, ScenarioError
+from .signatures import Signature
+
+__all__ = [
+    "available_methods",
+    "check_signature_ids",
+    "compare",
+    "pick_expectation",
+    "run_scenario_cell",
+    "skip_reason",
+]
+
+
+def available_methods() -> tuple[str, ...]:
+    """Start methods this interpreter has, its default first (as CPython lists them)."""
+    return tuple(multiprocessing.get_all_start_methods())
+
+
+def skip_reason(scenario: Scenario, method: str) -> str | None:
+    """Why the cell cannot run on this machine, or None."""
+    if method not in available_methods():
+        return f"start method {method!r} does not exist on {platform.system() or 'this OS'}"
+    if scenario.requires_python and not SpecifierSet(scenario.requires_python).contains(
+        platform.python_version(), prereleases=True
+    ):
+        return f"needs Python {scenario.requires_python}, this is {platform.python_version()}"
+    for dep in scenario.dependencies:
+        reason = unmet_dependency(dep)
+        if reason:
+            return reason
+    for req in scenario.requires:
+        reason = unmet_requirement(req)
+        if reason:
+            return f"requires {req}: {reason}"
+    return None
+
+
+def pick_expectation(scenario: Scenario, method: str) -> ExpectRule | None:
+    for rule in scenario.expect:
+        if (rule.methods is None or method in rule.methods) and all(
+            condition_holds(c) for c in rule.when
+        ):
+            return rule
+    return None
+
+
+def check_signature_ids(scenario: Scenario, catalog: Mapping[str, Signature]) -> None:
+    """Raise ScenarioError for an expectation that names a signature nobody defined."""
+    for rule in scenario.expect:
+        for sid in rule.signatures:
+            if sid not in catalog:
+                raise ScenarioError(
+                    scenario.path,
+                    rule.line,
+                    f"unknown signature {sid!r} in an expect rule (known: {', '.join(catalog)})",
+                )
+
+
+def compare(
+    runs: Sequence[CellResult], expected: Expectation, catalog: Mapping[str, Signature]
+) -> str:
+    """Why the runs contradict the expectation ('' when they agree)."""
+    problems = []
+    counts = Counter(r.verdict.value for r in runs)
+    wrong = {v: n for v, n in counts.items() if v != expected.verdict.value}
+    if wrong:
+        seen = ", ".join(f"{v} x{n}" if len(runs) > 1 else v for v, n in counts.items())
+        problems.append(f"expected {expected.verdict.value}, got {seen}")
+    seen_sigs = {s for r in runs for s in r.signatures}
+    missing = [s for s in expected.signatures if s not in seen_sigs]
+    if missing:
+        problems.append(f"expected signature {', '.join(missing)} did not appear")
+    if expected.verdict is Verdict.PASS and not wrong:
+        failures = sorted(
+            s
+            for s in seen_sigs
+            if s not in expected.signatures and s in catalog and catalog[s].severity == "error"
+        )
+        if failures:
+            problems.append(
+                f"expected a clean pass, but the output shows {', '.join(failures)} "
+                "(the main process exited 0 while something in it failed)"
+            )
+    return "; ".join(problems)
+
+
+def _aggregate(runs: list[CellResult]) -> CellResult:
+    """The worst run stands for the cell; the others leave their counts and signatures."""
+    worst = max(runs, key=lambda r: r.verdict.severity)
+    worst.repeat = len(runs)
+    worst.verdict_counts = dict(Counter(r.verdict.value for r in runs))
+    sigs = [s for r in runs for s in r.signatures]
+    worst.signatures = list(dict.fromkeys(sigs))
+    worst.duration_s = round(sum(r.duration_s for r in runs) / len(runs), 4)
+    return worst
+
+
+def run_scenario_cell(
+    scenario: Scenario,
+    method: str,
+    *,
+    default_timeout: float,
+    repeat: int,
+    catalog: Mapping[str, Signature],
+    cwd: Path,
+) -> CellResult:
+    env_axes = environment_axes(scenario.dependencies)
+    reason = skip_reason(scenario, method)
+    if reason:
+        return CellResult(
+            scenario=str(scenario.path), method=method, verdict=Verdict.SKIP, reason=reason,
+            env=env_axes, verdict_counts={"skip": 1},
+        )  # fmt: skip
+    spec = CellSpec(
+        script=scenario.path,
+        method=method,
+        timeout=scenario.timeout or default_timeout,
+        env=scenario.env,
+        args=scenario.args,
+        cwd=cwd,
+    )
+    runs = [run_cell(spec, list(catalog.values())) for _ in range(repeat)]
+    result = _aggregate(runs)
+    result.env = env_axes
+    rule = pick_expectation(scenario, method)
+    if rule is not None:
+        result.expected = Expectation(rule.verdict, rule.signatures)
+        result.mismatch = compare(runs, result.expected, catalog)
+    return result

@@ -1,0 +1,90 @@
+"""The JSON report: every finished cell, rewritten atomically after each one.
+
+A reader never sees a half-written file: the report goes to a temporary file beside the target,
+is flushed to disk and then renamed over it. A run stopped by Ctrl-C, or one whose xdist worker
+died, still leaves a valid report of the cells that finished and lists the ones that did not.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .model import SCHEMA_VERSION, CellResult
+
+__all__ = ["ReportError", "build_report", "read_report", "write_atomic"]
+
+
+class ReportError(ValueError):
+    """A report file that cannot be read as a pytest-mpcompat report."""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def build_report(
+    cells: Iterable[CellResult],
+    unfinished: dict[str, str],
+    *,
+    started: str,
+    complete: bool,
+    exitstatus: int | None = None,
+) -> dict[str, Any]:
+    from . import __version__
+
+    return {
+        "schema": SCHEMA_VERSION,
+        "generator": f"pytest-mpcompat {__version__}",
+        "started": started,
+        "written": _now(),
+        "machine": platform.node(),
+        "complete": complete,
+        "exitstatus": exitstatus,
+        "cells": [c.to_dict() for c in cells],
+        "unfinished": [{"nodeid": k, "reason": v} for k, v in unfinished.items()],
+    }
+
+
+def write_atomic(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """Load and check a report; raises ReportError naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        raise ReportError(
+            f"{path}: not a pytest-mpcompat report of schema {SCHEMA_VERSION} "
+            f"(schema: {data.get('schema') if isinstance(data, dict) else None!r})"
+        )
+    try:
+        data["cells"] = [CellResult.from_dict(c) for c in data["cells"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReportError(f"{path}: malformed cell: {exc}") from None
+    return data

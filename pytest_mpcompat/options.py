@@ -1,0 +1,129 @@
+"""Command-line options, their ini twins and environment variables, resolved in one place.
+
+Precedence: command line, then environment (``MPCOMPAT_*``), then ini file, then defaults. A bad
+value is a ``pytest.UsageError`` naming the setting, where it came from and what is valid.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .model import START_METHODS
+
+__all__ = ["DEFAULT_TIMEOUT_S", "Settings", "add_options", "resolve_settings"]
+
+DEFAULT_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    matrix: bool
+    methods: tuple[str, ...] | None  # None: every method this OS has
+    timeout: float
+    report: Path | None
+    repeat: int
+    paths: tuple[Path, ...]
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mpcompat", "multiprocessing start-method matrix")
+    group.addoption(
+        "--mp-matrix",
+        action="store_true",
+        default=False,
+        help="run every scenario script under the given paths (default: ini mp_paths) once per "
+        "start method",
+    )
+    group.addoption(
+        "--mp-methods",
+        metavar="LIST",
+        help=f"comma-separated start methods for scenarios that do not name their own "
+        f"({', '.join(START_METHODS)}; default: all this OS has). Env: MPCOMPAT_METHODS",
+    )
+    group.addoption(
+        "--mp-timeout",
+        metavar="SECONDS",
+        help=f"timeout of a cell whose scenario sets none (default {DEFAULT_TIMEOUT_S:g}). "
+        "Env: MPCOMPAT_TIMEOUT",
+    )
+    group.addoption(
+        "--mp-report",
+        metavar="PATH",
+        help="write the JSON report of every cell here, after each cell. Env: MPCOMPAT_REPORT",
+    )
+    group.addoption(
+        "--mp-repeat",
+        metavar="N",
+        help="run each cell N times and record the verdict counts (default 1). "
+        "Env: MPCOMPAT_REPEAT",
+    )
+    parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
+    parser.addini("mp_methods", "default start methods (comma-separated)")
+    parser.addini("mp_timeout", "default timeout of a cell in seconds")
+    parser.addini("mp_report", "path of the JSON report")
+    parser.addini("mp_repeat", "how many times each cell runs")
+
+
+def _raw(config: pytest.Config, stem: str) -> tuple[str | None, str]:
+    """The setting's text and a description of where it came from."""
+    value = config.getoption(f"--mp-{stem}")
+    if value is not None:
+        return str(value), f"--mp-{stem}"
+    env = f"MPCOMPAT_{stem.upper()}"
+    if os.environ.get(env):
+        return os.environ[env], f"environment variable {env}"
+    ini = config.getini(f"mp_{stem}")
+    if ini:
+        return str(ini), f"ini option mp_{stem} in {config.inipath}"
+    return None, ""
+
+
+def parse_methods(text: str, source: str) -> tuple[str, ...]:
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    bad = [m for m in methods if m not in START_METHODS]
+    if bad or not methods:
+        raise pytest.UsageError(
+            f"{source}: unknown start method {bad[0] if bad else text!r}; "
+            f"choose from {', '.join(START_METHODS)}"
+        )
+    return methods
+
+
+def _positive(text: str, source: str, kind: type[float] | type[int]) -> float | int:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        noun = "a positive number of seconds" if kind is float else "a positive whole number"
+        raise pytest.UsageError(f"{source}: {text!r} is not {noun}")
+    return value
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    methods_text, source = _raw(config, "methods")
+    methods = parse_methods(methods_text, source) if methods_text is not None else None
+    timeout_text, source = _raw(config, "timeout")
+    timeout = float(_positive(timeout_text, source, float)) if timeout_text else DEFAULT_TIMEOUT_S
+    repeat_text, source = _raw(config, "repeat")
+    repeat = int(_positive(repeat_text, source, int)) if repeat_text else 1
+    report_text, _ = _raw(config, "report")
+    report = Path(config.invocation_params.dir, report_text) if report_text else None
+    paths = tuple(Path(p) for p in config.getini("mp_paths"))
+    for path in paths:
+        if not path.exists():
+            raise pytest.UsageError(
+                f"ini option mp_paths in {config.inipath}: {path} does not exist"
+            )
+    return Settings(
+        matrix=bool(config.getoption("--mp-matrix")),
+        methods=methods,
+        timeout=timeout,
+        report=report,
+        repeat=repeat,
+        paths=paths,
+    )
