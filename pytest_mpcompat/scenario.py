@@ -30,7 +30,7 @@ __all__ = ["ExpectRule", "Scenario", "ScenarioError", "load_scenario"]
 _OPEN = re.compile(r"^# /// (?P<type>[a-zA-Z0-9-]+)$")
 _COMMENT = re.compile(r"^#(?: .*)?$")
 _CLOSE = "# ///"
-_TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
+_TOML_POS = re.compile(r"\((?:at line (\d+), column \d+|at end of document)\)")
 
 _KEYS = {"methods", "timeout", "requires", "env", "args", "expect"}
 _RULE_KEYS = {"methods", "when", "verdict", "signatures"}
@@ -133,7 +133,11 @@ def load_scenario(path: Path) -> Scenario:
         data = tomllib.loads("\n".join(block.lines))
     except tomllib.TOMLDecodeError as exc:
         pos = _TOML_POS.search(str(exc))
-        line = block.first_line + int(pos.group(1)) - 1 if pos else block.first_line
+        if pos and pos.group(1):
+            line = block.first_line + int(pos.group(1)) - 1
+        else:  # at the end: the last line that has anything on it
+            filled = [i for i, text in enumerate(block.lines) if text.strip()] or [0]
+            line = block.first_line + filled[-1]
         msg = _TOML_POS.sub("", str(exc)).strip()
         raise ScenarioError(path, line, f"invalid TOML in the '# /// script' block: {msg}") from None
     return _build(block, data)

@@ -1,0 +1,4 @@
+"""Dereferences a null pointer in the main process."""
+import ctypes
+
+ctypes.string_at(0)

@@ -1,0 +1,112 @@
+"""Verdicts and signatures of real failing scripts, cell by cell."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import SCRIPTS
+
+
+METHODS = ("fork", "spawn", "forkserver")
+
+
+def test_segfault_is_a_crash_with_its_signal(run_matrix) -> None:
+    m = run_matrix("segfault")
+    for method in METHODS:
+        cell = m["segfault", method]
+        assert cell["verdict"] == "crash"
+        assert cell["signal"] == "SIGSEGV"
+        assert cell["exit_code"] == -11
+        assert "worker-fatal-signal" in cell["signatures"]
+
+
+def test_fork_deadlock_hangs_with_stacks_and_spawn_passes(run_matrix) -> None:
+    m = run_matrix("deadlock_fork")
+    hang = m["deadlock_fork", "fork"]
+    assert hang["verdict"] == "hang"
+    assert 3.0 <= hang["duration_s"] < 4.0
+    stacks = {s["pid"]: s for s in hang["stacks"]}
+    assert len(stacks) >= 2, "main process and the stuck worker"
+    joined = "\n".join(s["stack"] for s in stacks.values())
+    assert "in worker" in joined, joined
+    assert "deadlock_fork.py" in joined
+    for method in ("spawn", "forkserver"):
+        assert m["deadlock_fork", method]["verdict"] == "pass"
+        assert "worker got the lock" in m["deadlock_fork", method]["stdout_tail"]
+    m.result.assert_outcomes(passed=3)  # every verdict is the one the scenario declares
+
+
+def test_missing_main_guard_is_flagged_under_spawn_and_forkserver(run_matrix) -> None:
+    m = run_matrix("unguarded")
+    fork = m["unguarded", "fork"]
+    assert (fork["verdict"], fork["signatures"]) == ("pass", [])
+    for method in ("spawn", "forkserver"):
+        cell = m["unguarded", method]
+        # The launcher ignores its dead worker and exits 0: the signature must still show it.
+        assert cell["verdict"] == "pass"
+        assert "spawn-main-guard-missing" in cell["signatures"]
+        assert "bootstrapping phase" in cell["stderr_tail"]
+
+
+def test_lambda_target_is_unpicklable_outside_fork(run_matrix) -> None:
+    m = run_matrix("lambda_target")
+    assert m["lambda_target", "fork"]["verdict"] == "pass"
+    for method in ("spawn", "forkserver"):
+        cell = m["lambda_target", method]
+        assert cell["verdict"] == "crash"
+        assert cell["exit_code"] == 1
+        assert "unpicklable-target" in cell["signatures"]
+
+
+def test_set_start_method_conflict_crashes_under_every_default(run_matrix) -> None:
+    m = run_matrix("method_conflict", "sets_own_method")
+    for method in METHODS:
+        conflict = m["method_conflict", method]
+        assert conflict["verdict"] == "crash"
+        assert conflict["signatures"] == ["start-method-already-set"]
+        # The harness applies the method as a default, so choosing one in the guard works.
+        own = m["sets_own_method", method]
+        assert own["verdict"] == "pass", own["stderr_tail"]
+        assert f"child method spawn default was {method}" in own["stdout_tail"]
+
+
+def test_detached_grandchild_is_reported_and_killed(run_matrix) -> None:
+    m = run_matrix("detached_grandchild", args=("--mp-methods", "fork"))
+    cell = m["detached_grandchild", "fork"]
+    assert cell["verdict"] == "pass"
+    assert cell["signatures"] == ["leaked-processes"]
+    assert len(cell["leaked"]) == 1
+    assert "os.setsid(); time.sleep(600)" in cell["leaked"][0]
+    # no_process_left (autouse) fails the test if the grandchild survived.
+
+
+def test_scenario_sees_what_a_direct_run_sees(run_matrix, pytester) -> None:
+    """Under the OS default method the cell observes what ``python script.py`` observes."""
+    m = run_matrix("report_identity", args=("--mp-methods", "fork"))
+    direct = subprocess.run(
+        [sys.executable, "report_identity.py"],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        check=True,
+    )
+    cell = m["report_identity", "fork"]
+    assert cell["stdout_tail"] == direct.stdout
+    lines = dict(line.split(" ", 1) for line in cell["stdout_tail"].splitlines())
+    assert lines["allow_none"] == "None"
+    assert lines["method"] == "fork"
+    assert lines["spec"] == "None"
+    assert (lines["stdin"], lines["sid"]) == ("True", "True")
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_default_method_is_applied_without_setting_it(run_matrix, method: str) -> None:
+    m = run_matrix("report_identity", args=("--mp-methods", method))
+    lines = dict(line.split(" ", 1) for line in m["report_identity", method]["stdout_tail"].splitlines())
+    assert lines["allow_none"] == "None"
+    assert lines["method"] == method
