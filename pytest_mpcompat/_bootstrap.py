@@ -16,11 +16,17 @@ imports the rest of the plugin. Every name is a function local (``sys`` included
 ``__main__`` namespace these functions were defined in is wiped before the script runs.
 """
 
+from __future__ import annotations
 
-def _install_default_method(method):  # type: ignore[no-untyped-def]
+TYPE_CHECKING = False  # importing typing would cost every cell a few milliseconds
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _install_default_method(method: str) -> None:
     import sys
 
-    def apply(ctx_module):  # type: ignore[no-untyped-def]
+    def apply(ctx_module: Any) -> None:
         default = ctx_module._default_context
         if default._actual_context is None:
             default._default_context = ctx_module._concrete_contexts[method]
@@ -32,7 +38,7 @@ def _install_default_method(method):  # type: ignore[no-untyped-def]
     class DefaultMethodHook:
         """Meta-path finder that patches ``multiprocessing.context`` right after it executes."""
 
-        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+        def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
             if name != "multiprocessing.context":
                 return None
             sys.meta_path.remove(self)
@@ -44,18 +50,18 @@ def _install_default_method(method):  # type: ignore[no-untyped-def]
             loader = spec.loader
             original = loader.exec_module
 
-            def exec_module(module):  # type: ignore[no-untyped-def]
+            def exec_module(module: Any) -> None:
                 del loader.exec_module  # back to the class's method
                 original(module)
                 apply(module)
 
-            loader.exec_module = exec_module
+            setattr(loader, "exec_module", exec_module)  # noqa: B010 - an instance override
             return spec
 
     sys.meta_path.insert(0, DefaultMethodHook())
 
 
-def _run_as_main(script, args):  # type: ignore[no-untyped-def]
+def _run_as_main(script: str, args: list[str]) -> None:
     import os
     import sys
 
@@ -95,7 +101,7 @@ def _run_as_main(script, args):  # type: ignore[no-untyped-def]
         raise SystemExit(1) from None
 
 
-def _main():  # type: ignore[no-untyped-def]
+def _main() -> None:
     import sys
 
     method, script, *args = sys.argv[1:]

@@ -197,4 +197,3 @@ def kill_all(
 def _is_alive(pid: int) -> bool:
     info = proc_info(pid)
     return info is not None and info.alive
-

@@ -40,7 +40,8 @@ def collect_stacks(find: Callable[[], list[int]], stderr_path: Path) -> list[Pro
     if rest and hasattr(signal, "SIGSTOP"):
         stacks.update(_faulthandler(find, rest, info, stderr_path))
     return [
-        stacks.get(p) or ProcessStack(p, info[p][0], info[p][1], "(no stack could be taken)", "none")
+        stacks.get(p)
+        or ProcessStack(p, info[p][0], info[p][1], "(no stack could be taken)", "none")
         for p in pids
     ]
 
@@ -66,7 +67,9 @@ def _pyspy(exe: str, pids: list[int], info: dict[int, tuple[int, str]]) -> dict[
             proc.communicate()
             continue
         if proc.returncode == 0 and out.strip():
-            found[pid] = ProcessStack(pid, info[pid][0], info[pid][1], _without_bootstrap(out).strip(), "py-spy")
+            found[pid] = ProcessStack(
+                pid, info[pid][0], info[pid][1], _without_bootstrap(out).strip(), "py-spy"
+            )
     return found
 
 

@@ -48,10 +48,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "mp_methods(*methods): start methods a test using the mp_method fixture runs with"
+        "markers",
+        "mp_methods(*methods): start methods a test using the mp_method fixture runs with",
     )
     settings = resolve_settings(config)
-    if settings.matrix and config.args_source is not pytest.Config.ArgsSource.ARGS and settings.paths:
+    if (
+        settings.matrix
+        and config.args_source is not pytest.Config.ArgsSource.ARGS
+        and settings.paths
+    ):
         config.args = [str(p) for p in settings.paths]
     session = MatrixSession(config, settings)
     config.stash[STATE] = session
@@ -186,12 +191,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("mp_methods")
     state = metafunc.config.stash[STATE]
     if marker is not None:
-        methods = parse_methods(",".join(marker.args), f"@pytest.mark.mp_methods on {metafunc.definition.nodeid}")
+        methods = parse_methods(
+            ",".join(marker.args), f"@pytest.mark.mp_methods on {metafunc.definition.nodeid}"
+        )
     else:
         methods = state.default_methods()
     have = available_methods()
     params = [
-        pytest.param(m, id=m, marks=() if m in have else pytest.mark.skip(reason=f"no {m} on this OS"))
+        pytest.param(
+            m, id=m, marks=() if m in have else pytest.mark.skip(reason=f"no {m} on this OS")
+        )
         for m in methods
     ]
     metafunc.parametrize("mp_method", params)
@@ -224,7 +233,9 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
     ) -> CellResult:
         method = method or default or available_methods()[0]
         if method not in START_METHODS:
-            raise ValueError(f"unknown start method {method!r}; choose from {', '.join(START_METHODS)}")
+            raise ValueError(
+                f"unknown start method {method!r}; choose from {', '.join(START_METHODS)}"
+            )
         if method not in available_methods():
             pytest.skip(f"no {method} on this OS")
         path = Path(script)
@@ -337,7 +348,9 @@ class MatrixSession:
 
     def unfinished(self) -> dict[str, str]:
         done = {c.nodeid for c in self.cells}
-        missing = {n: "did not run (the run stopped first)" for n in self.expected_ids if n not in done}
+        missing = {
+            n: "did not run (the run stopped first)" for n in self.expected_ids if n not in done
+        }
         missing.update({n: r for n, r in self.unfinished_reasons.items() if n not in done})
         return missing
 
@@ -345,7 +358,11 @@ class MatrixSession:
         if self.settings.report is None:
             return
         data = build_report(
-            self.cells, self.unfinished(), started=self.started, complete=complete, exitstatus=exitstatus
+            self.cells,
+            self.unfinished(),
+            started=self.started,
+            complete=complete,
+            exitstatus=exitstatus,
         )
         write_atomic(self.settings.report, data)
 

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def detect_gpu() -> str | None:
     """Name of the first NVIDIA GPU the driver exposes, without initialising CUDA."""
     for info in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):
@@ -177,7 +177,9 @@ def condition_holds(cond: str) -> bool:
     else:
         req = Requirement(text)
         have = (
-            platform.python_version() if req.name.lower() == "python" else installed_version(req.name)
+            platform.python_version()
+            if req.name.lower() == "python"
+            else installed_version(req.name)
         )
         result = have is not None and _version_in(have, req.specifier)
     return result != negate
@@ -190,7 +192,7 @@ def _version_in(version: str, spec: SpecifierSet) -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _machine_axes() -> dict[str, Any]:
     return {
         "os": platform.system() or sys.platform,

@@ -113,7 +113,9 @@ def _find_block(path: Path, text: str) -> _Block | None:
         if opened["type"] == "script":
             if block is not None:
                 raise ScenarioError(path, i + 1, "a second '# /// script' block (only one allowed)")
-            content = [line[2:] if line.startswith("# ") else line[1:] for line in lines[i + 1 : close]]
+            content = [
+                line[2:] if line.startswith("# ") else line[1:] for line in lines[i + 1 : close]
+            ]
             block = _Block(path, i + 2, content)
         i = close + 1
     return block
@@ -139,7 +141,9 @@ def load_scenario(path: Path) -> Scenario:
             filled = [i for i, text in enumerate(block.lines) if text.strip()] or [0]
             line = block.first_line + filled[-1]
         msg = _TOML_POS.sub("", str(exc)).strip()
-        raise ScenarioError(path, line, f"invalid TOML in the '# /// script' block: {msg}") from None
+        raise ScenarioError(
+            path, line, f"invalid TOML in the '# /// script' block: {msg}"
+        ) from None
     return _build(block, data)
 
 
@@ -167,7 +171,8 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
     unknown = sorted(set(tool) - _KEYS)
     if unknown:
         raise block.error(
-            f"unknown key {unknown[0]!r} in [tool.mpcompat] (valid keys: {', '.join(sorted(_KEYS))})",
+            f"unknown key {unknown[0]!r} in [tool.mpcompat] "
+            f"(valid keys: {', '.join(sorted(_KEYS))})",
             unknown[0],
         )
 
@@ -181,7 +186,9 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
     ):
-        raise block.error(f"'timeout' must be a positive number of seconds, not {timeout!r}", "timeout")
+        raise block.error(
+            f"'timeout' must be a positive number of seconds, not {timeout!r}", "timeout"
+        )
 
     requires = tool.get("requires", [])
     if not _str_list(requires):
@@ -244,7 +251,8 @@ def _rule(block: _Block, spec: dict[str, Any], line: int) -> ExpectRule:
         raise ScenarioError(
             block.path,
             line,
-            f"unknown key {unknown[0]!r} in an expect rule (valid keys: {', '.join(sorted(_RULE_KEYS))})",
+            f"unknown key {unknown[0]!r} in an expect rule "
+            f"(valid keys: {', '.join(sorted(_RULE_KEYS))})",
         )
     verdict = spec.get("verdict")
     choices = ", ".join(v.value for v in _EXPECTABLE)

@@ -26,7 +26,9 @@ def cell_label(cell: CellResult) -> str:
     if cell.signal:
         parts.append(cell.signal)
     if cell.repeat > 1:
-        parts.append("(" + " ".join(f"{v}:{n}" for v, n in sorted(cell.verdict_counts.items())) + ")")
+        parts.append(
+            "(" + " ".join(f"{v}:{n}" for v, n in sorted(cell.verdict_counts.items())) + ")"
+        )
     if cell.signatures:
         parts.append("[" + ", ".join(cell.signatures) + "]")
     if cell.mismatch:
@@ -55,8 +57,12 @@ def write_matrix(
     for cell in cells:
         grid.setdefault(cell.scenario, {})[cell.method] = cell
     first = max([len("scenario"), *(len(s) for s in grid)])
-    widths = {m: max([len(m), *(len(cell_label(r[m])) for r in grid.values() if m in r)]) for m in methods}
-    tr.write_line("  ".join(["scenario".ljust(first), *(m.ljust(widths[m]) for m in methods)]), bold=True)
+    widths = {
+        m: max([len(m), *(len(cell_label(r[m])) for r in grid.values() if m in r)]) for m in methods
+    }
+    tr.write_line(
+        "  ".join(["scenario".ljust(first), *(m.ljust(widths[m]) for m in methods)]), bold=True
+    )
     for scenario, row in grid.items():
         tr.write(scenario.ljust(first))
         for m in methods:

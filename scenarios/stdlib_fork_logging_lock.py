@@ -6,6 +6,7 @@ thread forks a worker. A plain lock would stay locked forever in the child
 locks in a forked child (`os.register_at_fork`), so this cell passes under every method. It is
 kept as the control for the model-lock deadlock: only locks nobody repairs at fork hang.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 10

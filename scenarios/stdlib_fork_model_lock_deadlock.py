@@ -9,6 +9,7 @@ Fix: start workers with spawn or forkserver, or fork before starting any thread,
 model (and its lock) inside each worker.
 Source: the hang behind "requests time out with workers >= 2" in KFServing 0.12 on CPU.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 10

@@ -1,4 +1,5 @@
 """The fixed twin of `stdlib_main_guard_missing.py`: the engine starts under the main guard."""
+
 # /// script
 # [tool.mpcompat]
 # timeout = 30

@@ -8,6 +8,7 @@ matrix must read the output, not only the exit code.
 Fix: `stdlib_main_guard_fixed.py` (the same code under `if __name__ == "__main__":`).
 Source: SGLang `Engine` and vLLM `LLM` scripts run under spawn; this twin needs only the stdlib.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 30

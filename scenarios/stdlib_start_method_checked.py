@@ -4,6 +4,7 @@ Either ask `get_start_method(allow_none=True)` and set a method only when none w
 (better) take a private context with `multiprocessing.get_context("fork")` and leave the global
 default alone. Both patterns are shown; the cell must pass under every default.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 30

@@ -7,6 +7,7 @@ the platform default is.
 Fix: `stdlib_start_method_checked.py`.
 Source: kserve/kserve ModelServer(workers=2).start(), fixed in KServe 0.14.0.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 30

@@ -6,6 +6,7 @@ fork the worker inherits it; under spawn and forkserver the model is pickled and
 Fix: build the model inside the worker from picklable settings (a path, a config dict).
 Source: common in KServe custom predictors and Ray Serve replicas holding clients or locks.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 30
@@ -26,7 +27,7 @@ class Model:
 
     def predict(self, xs):
         with self.lock:
-            return sum(w * x for w, x in zip(self.weights, xs))
+            return sum(w * x for w, x in zip(self.weights, xs, strict=True))
 
 
 def worker(model, q):

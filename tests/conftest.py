@@ -82,7 +82,13 @@ def run_matrix(pytester: pytest.Pytester):  # type: ignore[no-untyped-def]
     def run(*names: str, args: tuple[str, ...] = (), timeout: float = 120) -> Matrix:
         copy_scripts(pytester, *names)
         result = pytester.runpytest_subprocess(
-            "--mp-matrix", ".", "--mp-report", "report.json", "-p", "no:cacheprovider", *args,
+            "--mp-matrix",
+            ".",
+            "--mp-report",
+            "report.json",
+            "-p",
+            "no:cacheprovider",
+            *args,
             timeout=timeout,
         )
         report = json.loads((pytester.path / "report.json").read_text())

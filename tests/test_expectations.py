@@ -24,11 +24,15 @@ UNGUARDED = (
 
 def test_a_dead_worker_contradicts_an_expected_clean_pass(pytester: pytest.Pytester) -> None:
     pytester.makefile(
-        ".py", unguarded='# /// script\n# [tool.mpcompat]\n# expect = { spawn = "pass" }\n# ///\n' + UNGUARDED
+        ".py",
+        unguarded='# /// script\n# [tool.mpcompat]\n# expect = { spawn = "pass" }\n# ///\n'
+        + UNGUARDED,
     )
     result, cells = run(pytester, "--mp-methods", "spawn")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*expected a clean pass, but the output shows spawn-main-guard-missing*"])
+    result.stdout.fnmatch_lines(
+        ["*expected a clean pass, but the output shows spawn-main-guard-missing*"]
+    )
     assert cells["unguarded.py", "spawn"]["mismatch"]
 
 
@@ -45,14 +49,26 @@ def test_version_rules_pick_the_expectation(pytester: pytest.Pytester) -> None:
     assert cells["rules.py", "fork"]["expected"] == {"verdict": "crash", "signatures": []}
 
 
-def test_unmet_requirements_skip_with_a_reason(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unmet_requirements_skip_with_a_reason(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # no GPU, even on a GPU machine
-    pytester.makefile(".py", gpu='# /// script\n# [tool.mpcompat]\n# requires = ["cuda"]\n# ///\nraise SystemExit(1)\n')
-    pytester.makefile(".py", dep='# /// script\n# dependencies = ["no-such-dist>=1"]\n# ///\nraise SystemExit(1)\n')
-    pytester.makefile(".py", old_python='# /// script\n# requires-python = "<3.0"\n# ///\nraise SystemExit(1)\n')
+    pytester.makefile(
+        ".py",
+        gpu='# /// script\n# [tool.mpcompat]\n# requires = ["cuda"]\n# ///\nraise SystemExit(1)\n',
+    )
+    pytester.makefile(
+        ".py",
+        dep='# /// script\n# dependencies = ["no-such-dist>=1"]\n# ///\nraise SystemExit(1)\n',
+    )
+    pytester.makefile(
+        ".py", old_python='# /// script\n# requires-python = "<3.0"\n# ///\nraise SystemExit(1)\n'
+    )
     result, cells = run(pytester, "--mp-methods", "spawn")
     result.assert_outcomes(skipped=3)
-    assert cells["gpu.py", "spawn"]["reason"] == "requires cuda: CUDA_VISIBLE_DEVICES hides every GPU"
+    assert (
+        cells["gpu.py", "spawn"]["reason"] == "requires cuda: CUDA_VISIBLE_DEVICES hides every GPU"
+    )
     assert cells["dep.py", "spawn"]["reason"] == "needs no-such-dist>=1 (not installed)"
     assert cells["old_python.py", "spawn"]["reason"].startswith("needs Python <3.0")
     assert {c["verdict"] for c in cells.values()} == {"skip"}

@@ -43,8 +43,12 @@ def test_mp_run_with_mp_method(pytester: pytest.Pytester) -> None:
 
 
 def test_mp_method_follows_the_command_line(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_it="def test_m(mp_method):\n    assert mp_method in ('spawn', 'forkserver')\n")
-    result = pytester.runpytest_subprocess("-v", "--mp-methods", "spawn,forkserver", "-p", "no:cacheprovider")
+    pytester.makepyfile(
+        test_it="def test_m(mp_method):\n    assert mp_method in ('spawn', 'forkserver')\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "-v", "--mp-methods", "spawn,forkserver", "-p", "no:cacheprovider"
+    )
     result.stdout.fnmatch_lines(["*test_m?spawn? PASSED*", "*test_m?forkserver? PASSED*"])
 
 

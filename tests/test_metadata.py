@@ -52,7 +52,10 @@ def test_full_block(tmp_path: Path) -> None:
     assert s.env == {"LIB_WORKER_METHOD": "{method}"}
     first, second = s.expect
     assert (first.verdict, first.methods, first.when, first.line) == (
-        Verdict.CRASH, ("fork",), ("packaging<1",), 13,
+        Verdict.CRASH,
+        ("fork",),
+        ("packaging<1",),
+        13,
     )
     assert (second.verdict, second.methods, second.line) == (Verdict.PASS, None, 19)
 
@@ -77,11 +80,19 @@ def test_expect_table_form(tmp_path: Path) -> None:
         ('# [tool.mpcompat]\n# methods = ["fork", "spwan"]\n', 3, "unknown start method 'spwan'"),
         ("# [tool.mpcompat]\n# timeout = -1\n", 3, "'timeout' must be a positive number"),
         ('# [tool.mpcompat]\n# requires = ["cudaa"]\n', 3, "unknown requirement 'cudaa'"),
-        ('# [tool.mpcompat]\n# expect = { fork = "crsh" }\n', 3, "must be one of pass, crash, hang"),
-        ('# [tool.mpcompat]\n# timeot = 3\n', 3, "unknown key 'timeot'"),
+        (
+            '# [tool.mpcompat]\n# expect = { fork = "crsh" }\n',
+            3,
+            "must be one of pass, crash, hang",
+        ),
+        ("# [tool.mpcompat]\n# timeot = 3\n", 3, "unknown key 'timeot'"),
         ("# [tool.mpcompat]\n# timeout = \n", 3, "invalid TOML"),
         ('# dependencies = ["kserve>>1"]\n', 2, "invalid dependency 'kserve>>1'"),
-        ('# [tool.mpcompat]\n#\n# [[tool.mpcompat.expect]]\n# verdict = "pass"\n# when = ["kserve<<0.14"]\n', 4, "invalid condition"),
+        (
+            '# [tool.mpcompat]\n#\n# [[tool.mpcompat.expect]]\n# verdict = "pass"\n# when = ["kserve<<0.14"]\n',
+            4,
+            "invalid condition",
+        ),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, body: str, line: int, message: str) -> None:
@@ -106,17 +117,24 @@ def test_two_blocks(tmp_path: Path) -> None:
 
 
 def test_malformed_scenario_is_an_error_cell_and_the_run_goes_on(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".py", broken='# /// script\n# [tool.mpcompat]\n# methods = ["thread"]\n# ///\n')
+    pytester.makefile(
+        ".py", broken='# /// script\n# [tool.mpcompat]\n# methods = ["thread"]\n# ///\n'
+    )
     pytester.makefile(".py", fine="print('fine')\n")
-    result = pytester.runpytest_subprocess("--mp-matrix", ".", "--mp-methods", "fork", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*broken.py:3: unknown start method 'thread'*"])
 
 
 def test_unknown_signature_in_expectation(pytester: pytest.Pytester) -> None:
     pytester.makefile(
-        ".py", sc='# /// script\n# [tool.mpcompat]\n# expect = { fork = { verdict = "pass", signatures = ["no-such-sig"] } }\n# ///\n'
+        ".py",
+        sc='# /// script\n# [tool.mpcompat]\n# expect = { fork = { verdict = "pass", signatures = ["no-such-sig"] } }\n# ///\n',
     )
-    result = pytester.runpytest_subprocess("--mp-matrix", ".", "--mp-methods", "fork", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*sc.py:3: unknown signature 'no-such-sig'*"])

@@ -8,14 +8,20 @@ import pytest
 def test_unknown_method_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--mp-matrix", "--mp-methods", "fork,thread")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--mp-methods: unknown start method 'thread'; choose from fork, spawn, forkserver*"])
+    result.stderr.fnmatch_lines(
+        ["*--mp-methods: unknown start method 'thread'; choose from fork, spawn, forkserver*"]
+    )
 
 
-def test_bad_timeout_from_environment(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_timeout_from_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MPCOMPAT_TIMEOUT", "soon")
     result = pytester.runpytest_subprocess("--mp-matrix")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*environment variable MPCOMPAT_TIMEOUT: 'soon' is not a positive number*"])
+    result.stderr.fnmatch_lines(
+        ["*environment variable MPCOMPAT_TIMEOUT: 'soon' is not a positive number*"]
+    )
 
 
 def test_missing_ini_path(pytester: pytest.Pytester) -> None:
@@ -45,7 +51,9 @@ def test_ini_paths_are_the_default_and_tests_are_left_alone(pytester: pytest.Pyt
 def test_cli_methods_do_not_override_the_scenarios_own(pytester: pytest.Pytester) -> None:
     pytester.makefile(".py", own='# /// script\n# [tool.mpcompat]\n# methods = ["spawn"]\n# ///\n')
     pytester.makefile(".py", plain="print()\n")
-    result = pytester.runpytest_subprocess("--mp-matrix", ".", "--mp-methods", "fork", "-v", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork", "-v", "-p", "no:cacheprovider"
+    )
     result.stdout.fnmatch_lines(["*own.py::spawn PASSED*", "*plain.py::fork PASSED*"])
     result.assert_outcomes(passed=2)
 
@@ -53,6 +61,8 @@ def test_cli_methods_do_not_override_the_scenarios_own(pytester: pytest.Pytester
 def test_explicit_scenario_file_is_not_imported(pytester: pytest.Pytester) -> None:
     # Importing it into pytest would print at collection and exit the pytest process.
     pytester.makefile(".py", server="import sys\nprint('IMPORTED')\nsys.exit(4)\n")
-    result = pytester.runpytest_subprocess("--mp-matrix", "server.py", "--mp-methods", "spawn", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", "server.py", "--mp-methods", "spawn", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=1)
     assert "IMPORTED" not in result.stdout.str()

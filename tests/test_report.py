@@ -93,7 +93,11 @@ def test_repeat_counts_every_verdict(pytester: pytest.Pytester) -> None:
         "--mp-report", "r.json", "-p", "no:cacheprovider",
     )  # fmt: skip
     (cell,) = read_report(pytester.path / "r.json")["cells"]
-    assert (cell.verdict.value, cell.repeat, cell.verdict_counts) == ("crash", 3, {"pass": 2, "crash": 1})
+    assert (cell.verdict.value, cell.repeat, cell.verdict_counts) == (
+        "crash",
+        3,
+        {"pass": 2, "crash": 1},
+    )
 
 
 def test_report_reader_rejects_other_files(tmp_path: Path) -> None:

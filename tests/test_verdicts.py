@@ -7,9 +7,6 @@ import sys
 
 import pytest
 
-from .conftest import SCRIPTS
-
-
 METHODS = ("fork", "spawn", "forkserver")
 
 
@@ -107,6 +104,8 @@ def test_scenario_sees_what_a_direct_run_sees(run_matrix, pytester) -> None:
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_default_method_is_applied_without_setting_it(run_matrix, method: str) -> None:
     m = run_matrix("report_identity", args=("--mp-methods", method))
-    lines = dict(line.split(" ", 1) for line in m["report_identity", method]["stdout_tail"].splitlines())
+    lines = dict(
+        line.split(" ", 1) for line in m["report_identity", method]["stdout_tail"].splitlines()
+    )
     assert lines["allow_none"] == "None"
     assert lines["method"] == method

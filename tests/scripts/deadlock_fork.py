@@ -3,6 +3,7 @@
 Under fork the child inherits the lock in its locked state and waits forever; under spawn and
 forkserver the child has a fresh lock and finishes.
 """
+
 # /// script
 # [tool.mpcompat]
 # timeout = 3

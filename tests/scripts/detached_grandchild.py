@@ -1,4 +1,5 @@
 """Leaves a grandchild behind in its own session and exits 0."""
+
 import subprocess
 import sys
 

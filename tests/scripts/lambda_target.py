@@ -1,4 +1,5 @@
 """Hands a lambda to a worker: fine under fork, unpicklable under spawn and forkserver."""
+
 import multiprocessing
 
 if __name__ == "__main__":

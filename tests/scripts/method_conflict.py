@@ -1,4 +1,5 @@
 """One library picks spawn, then the server insists on fork (the KServe < 0.14 pattern)."""
+
 import multiprocessing
 
 

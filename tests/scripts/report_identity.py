@@ -1,4 +1,5 @@
 """Prints what a script can observe about how it was started."""
+
 import multiprocessing
 import os
 import sys

@@ -1,4 +1,5 @@
 """Chooses spawn itself inside the main guard: must pass whatever the default is."""
+
 import multiprocessing
 import os
 

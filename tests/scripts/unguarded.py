@@ -1,4 +1,5 @@
 """Starts a worker at module level, with no main guard."""
+
 import multiprocessing
 
 
