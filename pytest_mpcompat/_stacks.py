@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from . import _bootstrap
 from ._proctree import cmdline, proc_info
 from .model import ProcessStack
 
-__all__ = ["collect_stacks"]
+__all__ = ["collect_stacks", "find_pyspy"]
 
 _PYSPY_TIMEOUT_S = 10.0
 _DUMP_WAIT_S = 0.5
@@ -29,11 +30,23 @@ _FAULT_HEADER = "Fatal Python error: Aborted"
 _BOOTSTRAP_FILE = os.path.basename(_bootstrap.__file__)
 
 
-def collect_stacks(find: Callable[[], list[int]], stderr_path: Path) -> list[ProcessStack]:
+def find_pyspy() -> str | None:
+    """py-spy on PATH, or installed beside this interpreter (a virtualenv not activated)."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return shutil.which("py-spy") or (str(beside) if beside.is_file() else None)
+
+
+def collect_stacks(
+    find: Callable[[], list[int]], stderr_path: Path, tool: str = "auto"
+) -> list[ProcessStack]:
+    """Stacks of every live process ``find()`` returns; ``tool`` is auto, py-spy or faulthandler.
+
+    A process py-spy cannot read (no ptrace permission, not Python) falls back to faulthandler.
+    """
     pids = [p for p in find() if _alive(p)]
     info = {p: (_ppid(p), cmdline(p)) for p in pids}
     stacks: dict[int, ProcessStack] = {}
-    pyspy = shutil.which("py-spy")
+    pyspy = find_pyspy() if tool != "faulthandler" else None
     if pyspy:
         stacks.update(_pyspy(pyspy, pids, info))
     rest = [p for p in pids if p not in stacks]

@@ -127,6 +127,7 @@ def run_scenario_cell(
     repeat: int,
     catalog: Mapping[str, Signature],
     cwd: Path,
+    stacks: str = "auto",
 ) -> CellResult:
     env_axes = environment_axes(scenario.dependencies)
     reason = skip_reason(scenario, method)
@@ -142,6 +143,7 @@ def run_scenario_cell(
         env=scenario.env,
         args=scenario.args,
         cwd=cwd,
+        stacks=stacks,
     )
     runs = [run_cell(spec, list(catalog.values())) for _ in range(repeat)]
     result = _aggregate(runs)

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from ._stacks import find_pyspy
 from .model import START_METHODS
 
-__all__ = ["DEFAULT_TIMEOUT_S", "Settings", "add_options", "resolve_settings"]
+__all__ = ["DEFAULT_TIMEOUT_S", "STACK_TOOLS", "Settings", "add_options", "resolve_settings"]
 
 DEFAULT_TIMEOUT_S = 120.0
+STACK_TOOLS = ("auto", "py-spy", "faulthandler")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Settings:
     report: Path | None
     repeat: int
     paths: tuple[Path, ...]
+    stacks: str  # one of STACK_TOOLS
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -61,11 +64,18 @@ def add_options(parser: pytest.Parser) -> None:
         help="run each cell N times and record the verdict counts (default 1). "
         "Env: MPCOMPAT_REPEAT",
     )
+    group.addoption(
+        "--mp-stacks",
+        metavar="TOOL",
+        help="how to take the stacks of a hung cell: auto (py-spy if found, else "
+        "faulthandler), py-spy or faulthandler. Env: MPCOMPAT_STACKS",
+    )
     parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
     parser.addini("mp_methods", "default start methods (comma-separated)")
     parser.addini("mp_timeout", "default timeout of a cell in seconds")
     parser.addini("mp_report", "path of the JSON report")
     parser.addini("mp_repeat", "how many times each cell runs")
+    parser.addini("mp_stacks", "stack tool for hung cells: auto, py-spy or faulthandler")
 
 
 def _raw(config: pytest.Config, stem: str) -> tuple[str | None, str]:
@@ -111,6 +121,16 @@ def resolve_settings(config: pytest.Config) -> Settings:
     timeout = float(_positive(timeout_text, source, float)) if timeout_text else DEFAULT_TIMEOUT_S
     repeat_text, source = _raw(config, "repeat")
     repeat = int(_positive(repeat_text, source, int)) if repeat_text else 1
+    stacks, source = _raw(config, "stacks")
+    stacks = stacks or "auto"
+    if stacks not in STACK_TOOLS:
+        raise pytest.UsageError(
+            f"{source}: unknown stack tool {stacks!r}; choose from {', '.join(STACK_TOOLS)}"
+        )
+    if stacks == "py-spy" and find_pyspy() is None:
+        raise pytest.UsageError(
+            f"{source}: py-spy is not installed (pip install py-spy), or use faulthandler"
+        )
     report_text, _ = _raw(config, "report")
     report = Path(config.invocation_params.dir, report_text) if report_text else None
     paths = tuple(Path(p) for p in config.getini("mp_paths"))
@@ -126,4 +146,5 @@ def resolve_settings(config: pytest.Config) -> Settings:
         report=report,
         repeat=repeat,
         paths=paths,
+        stacks=stacks,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 
 from . import hookspecs
+from ._stacks import find_pyspy
 from .cells import available_methods, check_signature_ids, run_scenario_cell
 from .jsonreport import build_report, write_atomic
 from .model import START_METHODS, CellResult, Verdict
@@ -142,6 +142,7 @@ class CellItem(pytest.Item):
                 repeat=state.settings.repeat,
                 catalog=state.catalog,
                 cwd=self.config.invocation_params.dir,
+                stacks=state.settings.stacks,
             )
             result.scenario = state.display_path(self.path)
         result.nodeid = self.nodeid
@@ -249,6 +250,7 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
             env={**scenario.env, **(env or {})},
             args=tuple(args) if args is not None else scenario.args,
             cwd=request.config.invocation_params.dir,
+            stacks=state.settings.stacks,
         )
         result = run_cell(spec, list(state.catalog.values()))
         result.scenario = state.display_path(path)
@@ -311,7 +313,9 @@ class MatrixSession:
     def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
         if not self.settings.matrix:
             return None
-        stacks = "py-spy" if shutil.which("py-spy") else "faulthandler"
+        stacks = self.settings.stacks
+        if stacks == "auto":
+            stacks = "py-spy" if find_pyspy() else "faulthandler"
         return [
             f"mpcompat: methods {', '.join(self.default_methods())}; default timeout "
             f"{self.settings.timeout:g} s; repeat {self.settings.repeat}; stacks via {stacks}; "

@@ -47,6 +47,7 @@ class CellSpec:
     env: Mapping[str, str] = field(default_factory=dict)  # "{method}" in values is substituted
     args: Sequence[str] = ()
     cwd: Path | None = None
+    stacks: str = "auto"  # how to take the stacks of a hang (see _stacks.collect_stacks)
 
 
 def cell_environment(spec: CellSpec) -> dict[str, str]:
@@ -99,7 +100,7 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 if not exited:
                     result.verdict = Verdict.HANG
                     result.reason = f"still running after {spec.timeout:g} s"
-                    result.stacks = collect_stacks(cell_pids, err_path)
+                    result.stacks = collect_stacks(cell_pids, err_path, spec.stacks)
                     kill_all(cell_pids, spare=proc.pid)
                     proc.wait()
                 else:

@@ -66,3 +66,11 @@ def test_explicit_scenario_file_is_not_imported(pytester: pytest.Pytester) -> No
     )
     result.assert_outcomes(passed=1)
     assert "IMPORTED" not in result.stdout.str()
+
+
+def test_unknown_stack_tool(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--mp-matrix", "--mp-stacks", "gdb")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--mp-stacks: unknown stack tool 'gdb'; choose from auto, py-spy, faulthandler*"]
+    )

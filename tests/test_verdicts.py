@@ -28,8 +28,7 @@ def test_fork_deadlock_hangs_with_stacks_and_spawn_passes(run_matrix) -> None:
     stacks = {s["pid"]: s for s in hang["stacks"]}
     assert len(stacks) >= 2, "main process and the stuck worker"
     joined = "\n".join(s["stack"] for s in stacks.values())
-    assert "in worker" in joined, joined
-    assert "deadlock_fork.py" in joined
+    assert "worker" in joined and "deadlock_fork.py" in joined, joined
     for method in ("spawn", "forkserver"):
         assert m["deadlock_fork", method]["verdict"] == "pass"
         assert "worker got the lock" in m["deadlock_fork", method]["stdout_tail"]
@@ -109,3 +108,20 @@ def test_default_method_is_applied_without_setting_it(run_matrix, method: str) -
     )
     assert lines["allow_none"] == "None"
     assert lines["method"] == method
+
+
+@pytest.mark.parametrize("tool", ["faulthandler", "py-spy"])
+def test_hang_stacks_with_each_tool(run_matrix, tool: str) -> None:
+    from pytest_mpcompat._stacks import find_pyspy
+
+    if tool == "py-spy" and find_pyspy() is None:
+        pytest.skip("py-spy is not installed (pip install py-spy)")
+    m = run_matrix("deadlock_fork", args=("--mp-methods", "fork", "--mp-stacks", tool))
+    cell = m["deadlock_fork", "fork"]
+    assert cell["verdict"] == "hang"
+    assert {s["tool"] for s in cell["stacks"]} == {tool}
+    worker = [s for s in cell["stacks"] if "worker" in s["stack"]]
+    assert worker, cell["stacks"]
+    assert "_bootstrap.py" not in "".join(s["stack"] for s in cell["stacks"])
+    # The dumps must not leak into the scenario's own output.
+    assert "Fatal Python error" not in cell["stderr_tail"]
