@@ -23,13 +23,20 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _install_default_method(method: str) -> None:
+def _install_default_method(method: str, log: str | None) -> None:
     import sys
+
+    record = _record_starts  # a local: module globals are gone by the time apply() runs
 
     def apply(ctx_module: Any) -> None:
         default = ctx_module._default_context
         if default._actual_context is None:
             default._default_context = ctx_module._concrete_contexts[method]
+        if log:
+            for cls in (
+                ctx_module._concrete_contexts[m].Process for m in ctx_module._concrete_contexts
+            ):
+                record(cls, log)
 
     if "multiprocessing.context" in sys.modules:
         apply(sys.modules["multiprocessing.context"])
@@ -59,6 +66,29 @@ def _install_default_method(method: str) -> None:
             return spec
 
     sys.meta_path.insert(0, DefaultMethodHook())
+
+
+def _record_starts(cls: Any, log: str) -> None:
+    """Append the start method to ``log`` each time a process of ``cls`` starts.
+
+    Libraries often pick their own method (uvicorn and vLLM use spawn, KServe < 0.14 forces
+    fork), so the default under test is not always the method in force. This records, without
+    changing, what the main process and its forked children really used.
+    """
+    import os
+
+    start = cls.__dict__["_Popen"].__func__
+    line = (cls._start_method + "\n").encode()
+
+    def _Popen(process_obj: Any) -> Any:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return start(process_obj)
+
+    cls._Popen = staticmethod(_Popen)
 
 
 def _run_as_main(script: str, args: list[str]) -> None:
@@ -102,10 +132,11 @@ def _run_as_main(script: str, args: list[str]) -> None:
 
 
 def _main() -> None:
+    import os
     import sys
 
     method, script, *args = sys.argv[1:]
-    _install_default_method(method)
+    _install_default_method(method, os.environ.get("MPCOMPAT_METHODS_LOG"))
     _run_as_main(script, args)
 
 

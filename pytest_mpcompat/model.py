@@ -93,6 +93,8 @@ class CellResult:
     repeat: int = 1
     verdict_counts: dict[str, int] = field(default_factory=dict)
     nodeid: str = ""
+    #: How many processes the main process (and its forked children) started with each method.
+    methods_used: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -50,7 +50,7 @@ class CellSpec:
     stacks: str = "auto"  # how to take the stacks of a hang (see _stacks.collect_stacks)
 
 
-def cell_environment(spec: CellSpec) -> dict[str, str]:
+def cell_environment(spec: CellSpec, methods_log: Path | None = None) -> dict[str, str]:
     """The cell's environment: ours without pytest's per-test variables, plus the scenario's."""
     env = {
         k: v
@@ -60,6 +60,8 @@ def cell_environment(spec: CellSpec) -> dict[str, str]:
     env.update({k: v.replace("{method}", spec.method) for k, v in spec.env.items()})
     env["MPCOMPAT_START_METHOD"] = spec.method
     env.setdefault("PYTHONFAULTHANDLER", "1")
+    if methods_log is not None:
+        env["MPCOMPAT_METHODS_LOG"] = str(methods_log)
     return env
 
 
@@ -73,7 +75,7 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         return [p for p in descendants(me) if p not in before]
 
     workdir = Path(tempfile.mkdtemp(prefix="mpcompat-cell-"))
-    out_path, err_path = workdir / "stdout", workdir / "stderr"
+    out_path, err_path, methods_log = workdir / "stdout", workdir / "stderr", workdir / "methods"
     result = CellResult(scenario=str(spec.script), method=spec.method, verdict=Verdict.ERROR)
     try:
         # O_APPEND: every process of the tree shares these files, and the stack collector cuts
@@ -87,7 +89,7 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
-                    env=cell_environment(spec),
+                    env=cell_environment(spec, methods_log),
                     cwd=spec.cwd,
                     start_new_session=True,
                 )
@@ -113,6 +115,7 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         result.signatures = match_files([out_path, err_path], catalog)
         if result.leaked:
             result.signatures.append(LEAKED_PROCESSES)
+        result.methods_used = _count_lines(methods_log)
         result.stdout_tail = _tail(out_path)
         result.stderr_tail = _tail(err_path)
         return result
@@ -177,6 +180,14 @@ def _stragglers(find: Callable[[], list[int]]) -> list[str]:
             kill_all(find)
             return leaked
         time.sleep(0.005)
+
+
+def _count_lines(path: Path) -> dict[str, int]:
+    try:
+        lines = path.read_text().split()
+    except OSError:
+        return {}
+    return {m: lines.count(m) for m in dict.fromkeys(lines)}
 
 
 def _tail(path: Path) -> str:

@@ -29,6 +29,9 @@ def cell_label(cell: CellResult) -> str:
         parts.append(
             "(" + " ".join(f"{v}:{n}" for v, n in sorted(cell.verdict_counts.items())) + ")"
         )
+    other = [m for m in cell.methods_used if m != cell.method]
+    if other:
+        parts.append("(started " + "+".join(other) + ")")
     if cell.signatures:
         parts.append("[" + ", ".join(cell.signatures) + "]")
     if cell.mismatch:
