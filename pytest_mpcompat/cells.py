@@ -144,6 +144,7 @@ def run_scenario_cell(
         args=scenario.args,
         cwd=cwd,
         stacks=stacks,
+        serve=scenario.serve,
     )
     runs = [run_cell(spec, list(catalog.values())) for _ in range(repeat)]
     result = _aggregate(runs)

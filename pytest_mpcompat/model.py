@@ -95,6 +95,8 @@ class CellResult:
     nodeid: str = ""
     #: How many processes the main process (and its forked children) started with each method.
     methods_used: dict[str, int] = field(default_factory=dict)
+    #: What the client and operator saw, for a scenario run as a server (see serving.py).
+    serving: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:

@@ -19,12 +19,21 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import _bootstrap
 from ._proctree import become_subreaper, cmdline, descendants, kill_all, proc_info, reap_zombies
 from ._stacks import collect_stacks
 from .model import CellResult, Verdict
-from .signatures import LEAKED_PROCESSES, Signature, match_files
+from .serving import ServeSpec, drive, free_port, stop
+from .signatures import (
+    LEAKED_PROCESSES,
+    SHUTDOWN_IGNORED,
+    WORKERS_MISSING,
+    WORKERS_RESTARTING,
+    Signature,
+    match_files,
+)
 
 __all__ = ["TAIL_BYTES", "CellSpec", "cell_environment", "run_cell"]
 
@@ -48,17 +57,36 @@ class CellSpec:
     args: Sequence[str] = ()
     cwd: Path | None = None
     stacks: str = "auto"  # how to take the stacks of a hang (see _stacks.collect_stacks)
+    serve: ServeSpec | None = None  # drive the script as a server (see serving.py)
 
 
-def cell_environment(spec: CellSpec, methods_log: Path | None = None) -> dict[str, str]:
+def _placeholders(spec: CellSpec, port: int | None) -> dict[str, str]:
+    values = {"{method}": spec.method}
+    if spec.serve is not None:
+        values.update({"{port}": str(port), "{workers}": str(spec.serve.workers)})
+    return values
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace(key, value)
+    return text
+
+
+def cell_environment(
+    spec: CellSpec, methods_log: Path | None = None, port: int | None = None
+) -> dict[str, str]:
     """The cell's environment: ours without pytest's per-test variables, plus the scenario's."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)
     }
-    env.update({k: v.replace("{method}", spec.method) for k, v in spec.env.items()})
+    values = _placeholders(spec, port)
+    env.update({k: _fill(v, values) for k, v in spec.env.items()})
     env["MPCOMPAT_START_METHOD"] = spec.method
+    if spec.serve is not None:
+        env["MPCOMPAT_PORT"], env["MPCOMPAT_WORKERS"] = str(port), str(spec.serve.workers)
     env.setdefault("PYTHONFAULTHANDLER", "1")
     if methods_log is not None:
         env["MPCOMPAT_METHODS_LOG"] = str(methods_log)
@@ -81,7 +109,10 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         # O_APPEND: every process of the tree shares these files, and the stack collector cuts
         # its dumps off the end of stderr again; appends keep later writes from leaving holes.
         with open(out_path, "ab") as out, open(err_path, "ab") as err:
-            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *spec.args]
+            port = free_port() if spec.serve is not None else None
+            values = _placeholders(spec, port)
+            args = [_fill(a, values) for a in spec.args]
+            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
             started = time.monotonic()
             try:
                 proc = subprocess.Popen(
@@ -89,19 +120,24 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
-                    env=cell_environment(spec, methods_log),
+                    env=cell_environment(spec, methods_log, port),
                     cwd=spec.cwd,
                     start_new_session=True,
                 )
             except OSError as exc:
                 result.reason = f"could not start {sys.executable}: {exc}"
                 return result
+            implied = None
             try:
-                exited = _wait(proc, spec.timeout)
+                if spec.serve is None:
+                    hung = not _wait(proc, spec.timeout)
+                else:
+                    assert port is not None
+                    hung, implied = _serve(proc, spec.serve, port, cell_pids, started, spec, result)
                 result.duration_s = round(time.monotonic() - started, 4)
-                if not exited:
+                if hung:
                     result.verdict = Verdict.HANG
-                    result.reason = f"still running after {spec.timeout:g} s"
+                    result.reason = result.reason or f"still running after {spec.timeout:g} s"
                     result.stacks = collect_stacks(cell_pids, err_path, spec.stacks)
                     kill_all(cell_pids, spare=proc.pid)
                     proc.wait()
@@ -111,8 +147,9 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 kill_all(cell_pids, spare=proc.pid)
                 proc.wait()
                 raise
-        _judge(result, proc.returncode)
+        _judge(result, proc.returncode, implied)
         result.signatures = match_files([out_path, err_path], catalog)
+        result.signatures += _serving_signatures(result.serving)
         if result.leaked:
             result.signatures.append(LEAKED_PROCESSES)
         result.methods_used = _count_lines(methods_log)
@@ -123,13 +160,58 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _judge(result: CellResult, returncode: int) -> None:
+def _serve(
+    proc: subprocess.Popen[bytes],
+    serve: ServeSpec,
+    port: int,
+    find: Callable[[], list[int]],
+    started: float,
+    spec: CellSpec,
+    result: CellResult,
+) -> tuple[bool, str | None]:
+    """Drive a server cell; returns (hung, verdict implied by what the client saw)."""
+    report, implied = drive(proc, serve, port, find, started + spec.timeout)
+    result.serving = report.to_dict()
+    result.reason = report.outcome
+    if implied == "hang":
+        return True, None
+    stop(proc, serve, report)
+    report.alive_after_shutdown = [
+        f"{pid} {cmdline(pid)}".strip()
+        for pid in find()
+        if pid != proc.pid and (info := proc_info(pid)) is not None and info.alive
+    ]
+    if proc.poll() is None:
+        kill_all(find, spare=proc.pid)
+        proc.wait()
+    result.serving = report.to_dict()
+    return False, implied or "pass"
+
+
+def _serving_signatures(serving: Mapping[str, Any] | None) -> list[str]:
+    if not serving:
+        return []
+    found = []
+    if serving["worker_restarts"] and not serving["ready"]:
+        found.append(WORKERS_RESTARTING)
+    if serving["ready"] and serving["workers_seen"] < serving["workers_requested"]:
+        found.append(WORKERS_MISSING)
+    if serving["stop_signal"] == "SIGKILL":
+        found.append(SHUTDOWN_IGNORED)
+    return found
+
+
+def _judge(result: CellResult, returncode: int, implied: str | None) -> None:
+    """Verdict from the exit status, or from what a server's client saw (``implied``)."""
     if result.verdict is Verdict.HANG:
         return  # the exit status is the one the runner's kill caused
     result.exit_code = returncode
     if returncode < 0:
         result.signal = _signal_name(-returncode)
-    result.verdict = Verdict.PASS if returncode == 0 else Verdict.CRASH
+    if implied is not None:
+        result.verdict = Verdict(implied)
+    else:
+        result.verdict = Verdict.PASS if returncode == 0 else Verdict.CRASH
 
 
 def _signal_name(num: int) -> str:

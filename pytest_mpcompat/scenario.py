@@ -19,6 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .model import START_METHODS, Verdict
 from .requirements import validate_condition, validate_requirement
+from .serving import RequestSpec, ServeSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,7 +33,9 @@ _COMMENT = re.compile(r"^#(?: .*)?$")
 _CLOSE = "# ///"
 _TOML_POS = re.compile(r"\((?:at line (\d+), column \d+|at end of document)\)")
 
-_KEYS = {"methods", "timeout", "requires", "env", "args", "expect"}
+_KEYS = {"methods", "timeout", "requires", "env", "args", "expect", "serve"}
+_SERVE_KEYS = {"workers", "ready", "ready_timeout", "request_timeout", "stop_timeout", "requests"}
+_REQUEST_KEYS = {"path", "method", "json", "body", "status", "contains", "count"}
 _RULE_KEYS = {"methods", "when", "verdict", "signatures"}
 _EXPECTABLE = (Verdict.PASS, Verdict.CRASH, Verdict.HANG)
 
@@ -67,6 +70,7 @@ class Scenario:
     env: Mapping[str, str] = field(default_factory=dict)
     args: tuple[str, ...] = ()
     expect: tuple[ExpectRule, ...] = ()
+    serve: ServeSpec | None = None  # run as a server and drive it (see serving.py)
 
 
 class _Block:
@@ -216,7 +220,61 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
         env=dict(env),
         args=tuple(args),
         expect=_expect_rules(block, tool.get("expect", [])),
+        serve=_serve_spec(block, tool["serve"]) if "serve" in tool else None,
     )
+
+
+def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
+    if not isinstance(raw, dict):
+        raise block.error("'serve' must be a table", "serve")
+    _no_unknown(block, raw, _SERVE_KEYS, "[tool.mpcompat.serve]", "serve")
+    workers = raw.get("workers", 2)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise block.error(f"'workers' must be a whole number >= 1, not {workers!r}", "workers")
+    ready = raw.get("ready", "/")
+    if not isinstance(ready, str) or not ready.startswith("/"):
+        raise block.error(f"'ready' must be a URL path such as '/health', not {ready!r}", "ready")
+    times = {}
+    for key in ("ready_timeout", "request_timeout", "stop_timeout"):
+        value = raw.get(key, getattr(ServeSpec, key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise block.error(f"'{key}' must be a positive number of seconds", key)
+        times[key] = float(value)
+    requests = raw.get("requests", [{}])
+    if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
+        raise block.error("'requests' must be an array of tables", "requests")
+    specs = []
+    for req in requests:
+        _no_unknown(block, req, _REQUEST_KEYS, "a serve request", "requests")
+        path = req.get("path", "/")
+        status, count = req.get("status", 200), req.get("count", 1)
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise block.error(f"request 'path' must start with '/', not {path!r}", "path")
+        if not isinstance(status, int) or not isinstance(count, int) or count < 1:
+            raise block.error("request 'status' and 'count' must be whole numbers", "requests")
+        specs.append(
+            RequestSpec(
+                path=path,
+                method=str(req.get("method", "POST" if "json" in req or "body" in req else "GET")),
+                json=req.get("json"),
+                body=req.get("body"),
+                status=status,
+                contains=req.get("contains"),
+                count=count,
+            )
+        )
+    return ServeSpec(workers=workers, ready=ready, requests=tuple(specs), **times)
+
+
+def _no_unknown(
+    block: _Block, table: dict[str, Any], valid: set[str], where: str, key: str
+) -> None:
+    unknown = sorted(set(table) - valid)
+    if unknown:
+        raise block.error(
+            f"unknown key {unknown[0]!r} in {where} (valid keys: {', '.join(sorted(valid))})",
+            unknown[0] if block.line_of(unknown[0]) >= block.first_line else key,
+        )
 
 
 def _expect_rules(block: _Block, raw: Any) -> tuple[ExpectRule, ...]:

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["BUILTIN_SIGNATURES", "LEAKED_PROCESSES", "Signature", "match_files"]
+__all__ = [
+    "BUILTIN_SIGNATURES",
+    "LEAKED_PROCESSES",
+    "SHUTDOWN_IGNORED",
+    "WORKERS_MISSING",
+    "WORKERS_RESTARTING",
+    "Signature",
+    "match_files",
+]
 
 _CHUNK = 1 << 20
 _OVERLAP = 4096  # a match may straddle two chunks; no pattern here spans more than this
@@ -39,6 +47,9 @@ class Signature:
 
 
 LEAKED_PROCESSES = "leaked-processes"
+WORKERS_RESTARTING = "workers-restarting"
+WORKERS_MISSING = "workers-missing"
+SHUTDOWN_IGNORED = "shutdown-ignored-signals"
 
 BUILTIN_SIGNATURES: tuple[Signature, ...] = (
     Signature(
@@ -132,6 +143,26 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Processes of the cell were still alive after its main process exited (daemons, "
         "detached grandchildren or workers nobody joined).",
         "Join or terminate workers on shutdown; a server should stop its workers on SIGTERM.",
+    ),
+    Signature(
+        WORKERS_RESTARTING,
+        None,
+        "The server never became ready because its workers kept dying and being replaced.",
+        "Read the first worker's error in the output; under spawn it is often a pickling or "
+        "import error, under fork a library that does not survive fork.",
+    ),
+    Signature(
+        WORKERS_MISSING,
+        None,
+        "The server answered, but fewer worker processes exist than it was asked for.",
+        "Check how the server starts its workers (a silently dead worker, or workers=N ignored).",
+    ),
+    Signature(
+        SHUTDOWN_IGNORED,
+        None,
+        "The server ignored SIGTERM and SIGINT and had to be killed.",
+        "Handle SIGTERM: stop accepting requests, stop the workers, exit (Kubernetes sends "
+        "SIGTERM, then SIGKILL after the grace period).",
     ),
 )
 

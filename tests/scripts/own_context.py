@@ -1,4 +1,5 @@
 """Starts one worker with a spawn context of its own and one with the default context."""
+
 import multiprocessing
 
 
