@@ -25,6 +25,7 @@ from .options import Settings, add_options, parse_methods, resolve_settings
 from .requirements import detect_gpu, environment_axes
 from .runner import CellSpec, run_cell
 from .scenario import Scenario, ScenarioError, load_scenario
+from .serving import RequestSpec, ServeSpec
 from .signatures import BUILTIN_SIGNATURES, Signature
 from .summary import write_matrix
 
@@ -218,19 +219,21 @@ def mp_method(request: pytest.FixtureRequest) -> str:
 def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
     """Run a script as a cell and return its ``CellResult``.
 
-    ``mp_run(script, method=None, timeout=None, env=None, args=())``: the method defaults to the
-    test's ``mp_method`` parameter, else this OS's default. The script's own ``[tool.mpcompat]``
-    env, args and timeout apply unless given here. Every result also goes into the JSON report.
+    ``mp_run(script, method=None, timeout=None, env=None, args=None, serve=None)``: the method
+    defaults to the test's ``mp_method`` parameter, else this OS's default. The script's own
+    ``[tool.mpcompat]`` env, args, timeout and serve settings apply unless given here. ``script``
+    may also be a command (a list of strings). Every result also goes into the JSON report.
     """
     state = request.config.stash[STATE]
     default = request.getfixturevalue("mp_method") if "mp_method" in request.fixturenames else None
 
     def run(
-        script: str | Path,
+        script: str | Path | Sequence[str],
         method: str | None = None,
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         args: Sequence[str] | None = None,
+        serve: ServeSpec | None = None,
     ) -> CellResult:
         method = method or default or available_methods()[0]
         if method not in START_METHODS:
@@ -239,27 +242,69 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
             )
         if method not in available_methods():
             pytest.skip(f"no {method} on this OS")
-        path = Path(script)
-        if not path.is_file():
-            raise FileNotFoundError(f"mp_run: no scenario script at {path}")
-        scenario = load_scenario(path)
+        command = None
+        if isinstance(script, (list, tuple)):
+            command = [str(part) for part in script]
+            scenario = Scenario(path=Path(command[0]))
+        else:
+            path = Path(script)  # type: ignore[arg-type]
+            if not path.is_file():
+                raise FileNotFoundError(f"mp_run: no scenario script at {path}")
+            scenario = load_scenario(path)
         spec = CellSpec(
-            script=path,
+            script=scenario.path,
             method=method,
             timeout=timeout or scenario.timeout or state.settings.timeout,
             env={**scenario.env, **(env or {})},
             args=tuple(args) if args is not None else scenario.args,
             cwd=request.config.invocation_params.dir,
             stacks=state.settings.stacks,
+            serve=serve or scenario.serve,
+            command=command,
         )
         result = run_cell(spec, list(state.catalog.values()))
-        result.scenario = state.display_path(path)
+        result.scenario = " ".join(command) if command else state.display_path(scenario.path)
         result.env = environment_axes(scenario.dependencies)
         result.nodeid = request.node.nodeid
         request.node.stash.setdefault(_CELLS, []).append(result)
         return result
 
     return run
+
+
+@pytest.fixture
+def mp_server(mp_run: Callable[..., CellResult]) -> Callable[..., CellResult]:
+    """Start a server (a script, or a command as a list) under a start method with N workers on
+    a free port of 127.0.0.1, wait for it, send real HTTP requests, stop it with SIGTERM then
+    SIGINT, and return the ``CellResult``; its ``serving`` dict holds what was seen.
+
+    ``mp_server(target, workers=2, ready="/", requests=[{"path": "/"}], ready_timeout=60,
+    request_timeout=10, stop_timeout=10, method=..., timeout=..., env=..., args=...)``. Use
+    ``{port}`` and ``{workers}`` in ``args``, ``env`` or the command.
+    """
+
+    def serve(
+        target: str | Path | Sequence[str],
+        *,
+        workers: int = 2,
+        ready: str = "/",
+        requests: Sequence[RequestSpec | Mapping[str, Any]] = ({"path": "/"},),
+        ready_timeout: float = 60.0,
+        request_timeout: float = 10.0,
+        stop_timeout: float = 10.0,
+        **run_kwargs: Any,
+    ) -> CellResult:
+        spec = ServeSpec(
+            workers=workers,
+            ready=ready,
+            ready_timeout=ready_timeout,
+            request_timeout=request_timeout,
+            stop_timeout=stop_timeout,
+            requests=tuple(r if isinstance(r, RequestSpec) else RequestSpec(**r) for r in requests),
+        )
+        return mp_run(target, serve=spec, **run_kwargs)
+
+    return serve
 
 
 @pytest.hookimpl(wrapper=True)

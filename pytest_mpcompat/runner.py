@@ -58,6 +58,9 @@ class CellSpec:
     cwd: Path | None = None
     stacks: str = "auto"  # how to take the stacks of a hang (see _stacks.collect_stacks)
     serve: ServeSpec | None = None  # drive the script as a server (see serving.py)
+    #: Run this argv instead of the script (placeholders filled). The start method is then only
+    #: exported in MPCOMPAT_START_METHOD, for programs that read it into a library's setting.
+    command: Sequence[str] | None = None
 
 
 def _placeholders(spec: CellSpec, port: int | None) -> dict[str, str]:
@@ -112,7 +115,10 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
             port = free_port() if spec.serve is not None else None
             values = _placeholders(spec, port)
             args = [_fill(a, values) for a in spec.args]
-            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
+            if spec.command:
+                argv = [_fill(a, values) for a in spec.command]
+            else:
+                argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
             started = time.monotonic()
             try:
                 proc = subprocess.Popen(
@@ -125,7 +131,7 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                     start_new_session=True,
                 )
             except OSError as exc:
-                result.reason = f"could not start {sys.executable}: {exc}"
+                result.reason = f"could not start {argv[0]}: {exc}"
                 return result
             implied = None
             try:
@@ -194,7 +200,8 @@ def _serving_signatures(serving: Mapping[str, Any] | None) -> list[str]:
     found = []
     if serving["worker_restarts"] and not serving["ready"]:
         found.append(WORKERS_RESTARTING)
-    if serving["ready"] and serving["workers_seen"] < serving["workers_requested"]:
+    asked = serving["workers_requested"]
+    if serving["ready"] and asked > 1 and serving["workers_seen"] < asked:
         found.append(WORKERS_MISSING)
     if serving["stop_signal"] == "SIGKILL":
         found.append(SHUTDOWN_IGNORED)

@@ -255,7 +255,7 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
         specs.append(
             RequestSpec(
                 path=path,
-                method=str(req.get("method", "POST" if "json" in req or "body" in req else "GET")),
+                method=str(req.get("method", "")),
                 json=req.get("json"),
                 body=req.get("body"),
                 status=status,

@@ -35,17 +35,22 @@ _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 @dataclass(frozen=True)
 class RequestSpec:
     path: str = "/"
-    method: str = "GET"
+    method: str = ""  # default: POST when there is a body, else GET
     json: Any = None
     body: str | None = None
     status: int = 200
     contains: str | None = None  # text the response body must contain
     count: int = 1
 
+    def __post_init__(self) -> None:
+        if not self.method:
+            has_body = self.json is not None or self.body is not None
+            object.__setattr__(self, "method", "POST" if has_body else "GET")
+
 
 @dataclass(frozen=True)
 class ServeSpec:
-    workers: int = 2
+    workers: int = 2  # 1 means the main process may serve by itself (no worker process)
     ready: str = "/"  # path answering 200 once the server is ready
     ready_timeout: float = 60.0
     request_timeout: float = 10.0
