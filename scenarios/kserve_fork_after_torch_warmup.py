@@ -1,0 +1,45 @@
+"""KFServing workers >= 2 on CPU: every predict request times out (a hang, not a crash).
+
+Broken pattern: the predictor warms the torch model up in the parent (a forward pass, which
+starts torch's OpenMP thread pool), then KServe < 0.14 forks its uvicorn workers. The pool's
+threads do not exist in the forked workers, and the first parallel region in a worker waits
+for them forever: `/v1/models/mlp` answers (no torch there), every `:predict` times out.
+KServe forces fork itself, so the platform default does not matter.
+Fixes: `kserve_fork_one_omp_thread.py` (one OpenMP thread) and `kserve_fork_model_per_worker.py`
+(load and warm up in each worker); spawned workers also work where the server allows them.
+Source: kserve/kserve "requests time out with workers >= 2" (KFServing 0.12.1, CPU).
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["kserve>=0.12.1", "torch"]
+#
+# [tool.mpcompat]
+# timeout = 120
+# args = ["--port", "{port}", "--workers", "{workers}"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve<0.14"]
+# verdict = "hang"
+#
+# [tool.mpcompat.serve]
+# workers = 2
+# ready = "/v1/models/mlp"
+# ready_timeout = 60
+# request_timeout = 10
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/models/mlp:predict"
+# json = { instances = [[1.0, 2.0]] }
+# contains = '"predictions"'
+# count = 2
+# ///
+import torch
+from _kserve_model import TinyMLP, parse_args, serve
+
+if __name__ == "__main__":
+    args = parse_args()
+    model = TinyMLP()
+    model.predict({"instances": [[1.0, 2.0]]})  # warm-up in the parent
+    print("warm-up done with", torch.get_num_threads(), "threads", flush=True)
+    serve(model, args.port, args.workers)

@@ -1,0 +1,46 @@
+"""KServe ModelServer(workers=2) after torch chose a start method: "context has already been set".
+
+Broken pattern: the predictor module calls `torch.multiprocessing.set_start_method("spawn")`
+(common in CUDA code) and then starts `kserve.ModelServer(workers=2)`. KServe 0.12 and 0.13
+call `multiprocessing.set_start_method("fork")` unconditionally before forking their uvicorn
+workers, so the server dies at start-up whatever the platform default is. KServe 0.14.0 stopped
+setting the global start method (it runs uvicorn's own multi-worker supervisor).
+Fix on the user side: `kserve_start_method_checked.py`.
+Source: kserve/kserve issue "ModelServer(workers=2) raises RuntimeError: context has already
+been set"; fixed in 0.14.0.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["kserve>=0.12.1", "torch"]
+#
+# [tool.mpcompat]
+# timeout = 120
+# args = ["--port", "{port}", "--workers", "{workers}"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve<0.14"]
+# verdict = "crash"
+# signatures = ["start-method-already-set"]
+#
+# [[tool.mpcompat.expect]]
+# verdict = "pass"
+#
+# [tool.mpcompat.serve]
+# workers = 2
+# ready = "/v1/models/mlp"
+# ready_timeout = 60
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/models/mlp:predict"
+# json = { instances = [[1.0, 2.0]] }
+# contains = '"predictions"'
+# count = 4
+# ///
+import torch.multiprocessing
+from _kserve_model import TinyMLP, parse_args, serve
+
+if __name__ == "__main__":
+    args = parse_args()
+    torch.multiprocessing.set_start_method("spawn")  # e.g. for CUDA, before the server starts
+    serve(TinyMLP(load_now=False), args.port, args.workers)
