@@ -138,3 +138,65 @@ def test_unknown_signature_in_expectation(pytester: pytest.Pytester) -> None:
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*sc.py:3: unknown signature 'no-such-sig'*"])
+
+
+SERVE = """\
+# /// script
+# [tool.mpcompat]
+# args = ["--port", "{port}"]
+#
+# [tool.mpcompat.serve]
+# workers = 3
+# ready = "/health"
+# request_timeout = 2.5
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/predict"
+# json = { x = [1, 2] }
+# contains = "y"
+# count = 2
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/metrics"
+# ///
+"""
+
+
+def test_serve_table(tmp_path: Path) -> None:
+    serve = load_scenario(write(tmp_path, SERVE)).serve
+    assert serve is not None
+    assert (serve.workers, serve.ready, serve.request_timeout, serve.ready_timeout) == (
+        3,
+        "/health",
+        2.5,
+        60.0,
+    )
+    predict, metrics = serve.requests
+    assert (predict.method, predict.json, predict.contains, predict.count) == (
+        "POST",
+        {"x": [1, 2]},
+        "y",
+        2,
+    )
+    assert (metrics.method, metrics.status) == ("GET", 200)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("# workers = 3", "# workers = 0", 6, "'workers' must be a whole number >= 1"),
+        ('# ready = "/health"', '# ready = "health"', 7, "'ready' must be a URL path"),
+        ('# contains = "y"', '# contans = "y"', 13, "unknown key 'contans' in a serve request"),
+        (
+            "# request_timeout = 2.5",
+            "# request_timeout = -1",
+            8,
+            "'request_timeout' must be a positive number",
+        ),
+    ],
+)
+def test_serve_errors(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
+    path = write(tmp_path, SERVE.replace(old, new))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert (info.value.line, message in info.value.message) == (line, True), str(info.value)
