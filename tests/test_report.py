@@ -29,7 +29,8 @@ def cells_in(path: Path) -> int:
         return 0
 
 
-def test_ctrl_c_leaves_a_valid_partial_report(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_leaves_a_valid_partial_report(pytester: pytest.Pytester, sig: int) -> None:
     pytester.makefile(".py", a_fast="print('a')\n", b_fast="print('b')\n")
     pytester.makefile(".py", c_slow="import time\ntime.sleep(600)\n", d_never="print('d')\n")
     report = pytester.path / "report.json"
@@ -42,7 +43,7 @@ def test_ctrl_c_leaves_a_valid_partial_report(pytester: pytest.Pytester) -> None
     try:
         wait_for(lambda: cells_in(report) == 2)
         time.sleep(1.0)  # c_slow is running now
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, sig)
         out, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
