@@ -8,6 +8,7 @@ process of the cell alive: stragglers after the main process exits are reported 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import select
 import shutil
@@ -26,6 +27,7 @@ from . import _bootstrap
 from ._proctree import become_subreaper, cmdline, descendants, kill_all, proc_info, reap_zombies
 from ._stacks import collect_stacks
 from .model import CellResult, Verdict
+from .redact import Redactor
 from .serving import ServeSpec, drive, free_port, stop
 from .signatures import (
     LEAKED_PROCESSES,
@@ -183,8 +185,14 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         if result.leaked:
             result.signatures.append(LEAKED_PROCESSES)
         result.methods_used = _count_lines(methods_log)
-        result.stdout_tail = _tail(out_path)
-        result.stderr_tail = _tail(err_path)
+        redact = Redactor(cell_environment(spec))
+        result.stdout_tail = redact(_tail(out_path))
+        result.stderr_tail = redact(_tail(err_path))
+        result.leaked = [redact(line) for line in result.leaked]
+        for i, st in enumerate(result.stacks):
+            result.stacks[i] = dataclasses.replace(
+                st, cmdline=redact(st.cmdline), stack=redact(st.stack)
+            )
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

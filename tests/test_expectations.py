@@ -98,3 +98,21 @@ def test_large_output_keeps_a_bounded_tail(pytester: pytest.Pytester) -> None:
     assert cell["stdout_tail"].endswith("the end\n")
     assert len(cell["stdout_tail"]) < 8400
     assert cell["signatures"] == ["start-method-already-set"]
+
+
+def test_secrets_never_reach_the_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_abcdefghijklmnopqrstuvwxyz012345")
+    monkeypatch.setenv("DB_PASSWORD", "correct-horse-battery")
+    pytester.makefile(
+        ".py",
+        leak="import os, sys\nprint('token', os.environ['HF_TOKEN'])\n"
+        "print('db', os.environ['DB_PASSWORD'], 'key AKIAABCDEFGHIJKLMNOP', file=sys.stderr)\n",
+    )
+    result, cells = run(pytester, "--mp-methods", "spawn")
+    cell = cells["leak.py", "spawn"]
+    assert cell["stdout_tail"] == "token [redacted]\n"
+    assert cell["stderr_tail"] == "db [redacted] key [redacted]\n"
+    raw = (pytester.path / "r.json").read_text()
+    assert "correct-horse-battery" not in raw and "hf_abcdef" not in raw
