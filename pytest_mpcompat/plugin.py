@@ -144,9 +144,11 @@ class CellItem(pytest.Item):
                 catalog=state.catalog,
                 cwd=self.config.invocation_params.dir,
                 stacks=state.settings.stacks,
+                not_installable=state.settings.not_installable,
             )
             result.scenario = state.display_path(self.path)
         result.nodeid = self.nodeid
+        state.label(result)
         self.stash.setdefault(_CELLS, []).append(result)
         if result.verdict is Verdict.SKIP:
             pytest.skip(result.reason)
@@ -266,6 +268,7 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
         result.scenario = " ".join(command) if command else state.display_path(scenario.path)
         result.env = environment_axes(scenario.dependencies)
         result.nodeid = request.node.nodeid
+        state.label(result)
         request.node.stash.setdefault(_CELLS, []).append(result)
         return result
 
@@ -343,6 +346,10 @@ class MatrixSession:
                     catalog.setdefault(sig.id, sig)
             self._catalog = catalog
         return self._catalog
+
+    def label(self, result: CellResult) -> None:
+        if self.settings.labels:
+            result.env.setdefault("labels", {}).update(self.settings.labels)
 
     def default_methods(self) -> tuple[str, ...]:
         return self.settings.methods or available_methods()

@@ -1,0 +1,133 @@
+"""Matrix files (matrices/*.toml): the axes of a compatibility matrix, as sets of environments.
+
+Each ``[[set]]`` is one environment recipe (what to install, pinned by constraints files) run
+on each of its Python versions; the noxfile makes one session per set and Python, and the report
+step expects one raw result per session. Only the standard library and tomli are used here, so
+the noxfile can import this module from the source tree.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["EnvSet", "MatrixFile", "MatrixFileError", "load_matrix"]
+
+_TOP = {"description", "missing_interpreters", "set"}
+_SET = {
+    "name", "python", "scenarios", "install", "constraints", "uninstall", "labels", "pytest_args",
+    "venv", "description",
+}  # fmt: skip
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+class MatrixFileError(ValueError):
+    """``str()`` reads ``path:line: message``."""
+
+
+@dataclass(frozen=True)
+class EnvSet:
+    name: str
+    python: tuple[str, ...]
+    scenarios: tuple[str, ...]  # glob patterns under scenarios/
+    install: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()  # files under matrices/constraints/
+    uninstall: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    pytest_args: tuple[str, ...] = ()
+    venv: bool = True  # False: run in the environment nox itself runs in; install nothing
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MatrixFile:
+    name: str
+    path: Path
+    description: str
+    missing_interpreters: str  # "report" or "error"
+    sets: tuple[EnvSet, ...]
+
+    def session_names(self) -> list[str]:
+        """The nox session (and raw result) name of every set and Python."""
+        return [session_name(self.name, s, py) for s in self.sets for py in (s.python or ("",))]
+
+
+def session_name(matrix: str, env: EnvSet, python: str) -> str:
+    return f"{matrix}-{env.name}" + (f"-{python}" if python else "")
+
+
+def _line(text: str, needle: str, start: int = 0) -> int:
+    for i, line in enumerate(text.splitlines()[start:], start + 1):
+        if needle in line:
+            return i
+    return start + 1 if start else 1
+
+
+def load_matrix(path: Path) -> MatrixFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MatrixFileError(f"{path}:0: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        pos = re.search(r"line (\d+)", str(exc))
+        line = pos.group(1) if pos else "1"
+        raise MatrixFileError(f"{path}:{line}: invalid TOML: {exc}") from None
+
+    def fail(message: str, needle: str, start: int = 0) -> MatrixFileError:
+        return MatrixFileError(f"{path}:{_line(text, needle, start)}: {message}")
+
+    unknown = sorted(set(data) - _TOP)
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r} (valid: {', '.join(sorted(_TOP))})", unknown[0])
+    missing = data.get("missing_interpreters", "report")
+    if missing not in ("report", "error"):
+        raise fail("missing_interpreters must be 'report' or 'error'", "missing_interpreters")
+    sets, names, start = [], set(), 0
+    for raw in data.get("set", []):
+        start = _line(text, "[[set]]", start)
+        sets.append(_env_set(raw, fail, start, names))
+    if not sets:
+        raise fail("a matrix needs at least one [[set]]", "[[set]]")
+    return MatrixFile(path.stem, path, str(data.get("description", "")), missing, tuple(sets))
+
+
+def _env_set(raw: dict[str, Any], fail: Any, start: int, names: set[str]) -> EnvSet:
+    unknown = sorted(set(raw) - _SET)
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r} in a [[set]] (valid: {', '.join(sorted(_SET))})",
+                   unknown[0], start)  # fmt: skip
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME.match(name) or name in names:
+        raise fail(f"each [[set]] needs a unique lower-case 'name', not {name!r}", "name", start)
+    names.add(name)
+    lists = {}
+    for key in ("python", "scenarios", "install", "constraints", "uninstall", "pytest_args"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(f"'{key}' in set {name!r} must be a list of strings", key, start)
+        lists[key] = tuple(value)
+    if not lists["scenarios"]:
+        raise fail(f"set {name!r} names no 'scenarios'", "name", start)
+    venv = raw.get("venv", True)
+    if not isinstance(venv, bool):
+        raise fail("'venv' must be true or false", "venv", start)
+    labels = raw.get("labels", {})
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise fail("'labels' must be a table of strings", "labels", start)
+    return EnvSet(
+        name=name,
+        venv=venv,
+        labels=dict(labels),
+        description=str(raw.get("description", "")),
+        **lists,
+    )

@@ -1,0 +1,82 @@
+"""``mpcompat-report``: merge raw results into the published report, or gate on regressions.
+
+mpcompat-report merge reports/raw/*.json --matrix matrices/full.toml --out reports
+mpcompat-report check --baseline reports/matrix.json new/matrix.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..jsonreport import write_atomic
+from ..matrixfile import MatrixFileError, load_matrix
+from .html import render_html
+from .markdown import render_markdown
+from .merge import MergeError, merge_files
+from .regress import worse_cells
+
+__all__ = ["main"]
+
+
+def _merge(args: argparse.Namespace) -> int:
+    raw: list[Path] = []
+    for item in args.raw:
+        path = Path(item)
+        if path.is_dir():
+            raw.extend(sorted(path.glob("*.json")))
+        elif path.is_file():
+            raw.append(path)
+        else:
+            print(f"mpcompat-report: {path}: no such file or directory", file=sys.stderr)  # noqa: T201
+            return 2
+    expected: list[str] = []
+    for matrix in args.matrix:
+        expected.extend(load_matrix(Path(matrix)).session_names())
+    merged = merge_files(raw, expected)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "matrix.json", merged.to_dict())
+    (out / "COMPATIBILITY.md").write_text(render_markdown(merged), encoding="utf-8")
+    (out / "index.html").write_text(render_html(merged), encoding="utf-8")
+    print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+    new = json.loads(Path(args.new).read_text(encoding="utf-8"))
+    worse = worse_cells(baseline, new)
+    for line in worse:
+        print(f"worse: {line}")  # noqa: T201
+    print(f"{len(worse)} cell(s) got worse than {args.baseline}")  # noqa: T201
+    return 1 if worse else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mpcompat-report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+    merge = sub.add_parser(
+        "merge", help="merge raw results into matrix.json, COMPATIBILITY.md, index.html"
+    )
+    merge.add_argument("raw", nargs="+", help="raw result files, or folders of them")
+    merge.add_argument("--out", default="reports", help="output folder (default: reports)")
+    merge.add_argument("--matrix", action="append", default=[],
+                       help="matrix file whose runs are expected (missing ones are listed)")  # fmt: skip
+    check = sub.add_parser("check", help="exit 1 if any cell got worse than in the baseline")
+    check.add_argument("--baseline", required=True, help="the baseline matrix.json")
+    check.add_argument("new", help="the new matrix.json")
+    args = parser.parse_args(argv)
+    try:
+        return _merge(args) if args.command == "merge" else _check(args)
+    except (MergeError, MatrixFileError, OSError, ValueError, KeyError) as exc:
+        print(f"mpcompat-report: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""index.html: one self-contained page (no network) with a coloured grid, filters by every axis
+and the details of each cell.
+
+The data travels as JSON inside a ``<script type="application/json">`` element with every ``<``
+escaped, and the page's script inserts every string with ``textContent``: output captured from a
+scenario (HTML, a ``<script>``) is shown as text and never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from ..signatures import BUILTIN_SIGNATURES, Signature
+from .merge import Matrix
+
+__all__ = ["render_html"]
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>pytest-mpcompat compatibility matrix</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1rem 2rem; color: #1a1a1a; }
+h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+#meta { color: #555; margin-bottom: 1rem; }
+#filters { display: flex; flex-wrap: wrap; gap: .6rem 1.2rem; margin-bottom: 1rem; }
+#filters label { display: flex; flex-direction: column; font-size: 12px; color: #444; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; font-weight: 600; font-size: 12px; }
+td.cell { cursor: pointer; white-space: nowrap; font-size: 12px; }
+td.pass { background: #d8f5d8; } td.warn { background: #fff0b3; }
+td.crash { background: #f8c9c9; } td.hang { background: #e3cff5; }
+td.skip { background: #eee; color: #666; } td.error { background: #f5a3a3; }
+td.selected { outline: 3px solid #2457d6; }
+#details { margin-top: 1rem; padding: .8rem; border: 1px solid #bbb; background: #fafafa; }
+#details[hidden] { display: none; }
+pre { background: #fff; border: 1px solid #ddd; padding: .5rem; max-height: 24rem; overflow: auto;
+      white-space: pre-wrap; word-break: break-all; }
+.legend span { display: inline-block; padding: 0 6px; margin-right: 4px; border: 1px solid #ccc; }
+</style>
+</head>
+<body>
+<h1>Multiprocessing compatibility matrix</h1>
+<div id="meta"></div>
+<div class="legend"><span class="pass-l" style="background:#d8f5d8">pass</span><span
+ style="background:#fff0b3">pass, but its output shows a failure</span><span
+ style="background:#f8c9c9">crash</span><span style="background:#e3cff5">hang</span><span
+ style="background:#eee">skip</span><span style="background:#f5a3a3">error</span></div>
+<div id="filters"></div>
+<div id="count"></div>
+<table id="grid"><thead></thead><tbody></tbody></table>
+<section id="details" hidden></section>
+<script type="application/json" id="data">__DATA__</script>
+<script>
+"use strict";
+const DATA = JSON.parse(document.getElementById("data").textContent);
+const SIGS = DATA.signatures;
+const AXES = DATA.axes.filter(a => a !== "method");
+const METHODS = ["fork", "spawn", "forkserver"];
+const filters = {};
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+function configKey(cell) { return AXES.map(a => a + "=" + (cell.axes[a] || "")).join(" "); }
+function cellClass(cell) {
+  if (cell.verdict === "pass" && cell.signatures.some(s => SIGS[s] && SIGS[s].severity === "error")) return "warn";
+  return cell.verdict;
+}
+function visible(cell) {
+  return DATA.axes.every(a => !filters[a] || filters[a] === (cell.axes[a] || ""));
+}
+
+function buildFilters() {
+  const box = document.getElementById("filters");
+  for (const axis of DATA.axes) {
+    const values = [...new Set(DATA.cells.map(c => c.axes[axis] || ""))].sort();
+    const label = el("label", axis);
+    const select = el("select");
+    select.id = "filter-" + axis;
+    select.appendChild(el("option", "all"));
+    select.options[0].value = "";
+    for (const v of values) { const o = el("option", v); o.value = v; select.appendChild(o); }
+    select.addEventListener("change", () => { filters[axis] = select.value; render(); });
+    label.appendChild(select);
+    box.appendChild(label);
+  }
+}
+
+function render() {
+  const cells = DATA.cells.filter(visible);
+  const configs = [...new Set(cells.map(configKey))].sort();
+  const scenarios = [...new Set(cells.map(c => c.scenario))];
+  const methods = METHODS.filter(m => cells.some(c => c.method === m));
+  const head = document.querySelector("#grid thead");
+  const body = document.querySelector("#grid tbody");
+  head.replaceChildren(); body.replaceChildren();
+  const r1 = el("tr"), r2 = el("tr");
+  const corner = el("th", "scenario"); corner.rowSpan = 2; r1.appendChild(corner);
+  for (const cfg of configs) {
+    const th = el("th", cfg); th.colSpan = methods.length; r1.appendChild(th);
+    for (const m of methods) r2.appendChild(el("th", m));
+  }
+  head.append(r1, r2);
+  const index = new Map(cells.map(c => [c.scenario + "|" + configKey(c) + "|" + c.method, c]));
+  for (const sc of scenarios) {
+    const tr = el("tr");
+    tr.appendChild(el("th", sc));
+    for (const cfg of configs) for (const m of methods) {
+      const cell = index.get(sc + "|" + cfg + "|" + m);
+      if (!cell) { tr.appendChild(el("td", "")); continue; }
+      let text = cell.verdict + (cell.signal ? " " + cell.signal : "");
+      if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
+      const td = el("td", text, "cell " + cellClass(cell));
+      td.dataset.verdict = cell.verdict;
+      td.addEventListener("click", () => {
+        document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
+        td.classList.add("selected");
+        showDetails(cell);
+      });
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+  document.getElementById("count").textContent = cells.length + " of " + DATA.cells.length + " cells shown";
+}
+
+function section(parent, title, text) {
+  if (!text) return;
+  parent.appendChild(el("h3", title));
+  parent.appendChild(el("pre", text));
+}
+
+function showDetails(cell) {
+  const box = document.getElementById("details");
+  box.replaceChildren();
+  box.hidden = false;
+  box.appendChild(el("h2", cell.scenario + " — " + cell.method + ": " + cell.verdict));
+  const facts = el("ul");
+  const add = (k, v) => { if (v !== null && v !== undefined && v !== "") facts.appendChild(el("li", k + ": " + v)); };
+  add("configuration", Object.entries(cell.axes).map(([k, v]) => k + "=" + v).join(", "));
+  add("exit code", cell.exit_code); add("signal", cell.signal);
+  add("duration", cell.duration_s + " s"); add("reason", cell.reason); add("mismatch", cell.mismatch);
+  if (cell.expected) add("expected", cell.expected.verdict + (cell.expected.signatures.length ? " [" + cell.expected.signatures.join(", ") + "]" : ""));
+  if (cell.repeat > 1) add("verdicts over " + cell.repeat + " runs", JSON.stringify(cell.verdict_counts));
+  if (Object.keys(cell.methods_used || {}).length) add("processes started with", JSON.stringify(cell.methods_used));
+  add("run", cell.run.session + " on " + cell.run.machine + ", " + cell.run.started);
+  box.appendChild(facts);
+  for (const sid of cell.signatures) {
+    const sig = SIGS[sid];
+    const p = el("p");
+    p.appendChild(el("strong", sid + ": "));
+    p.appendChild(document.createTextNode(sig ? sig.explanation + " Fix: " + sig.fix : "(no description)"));
+    box.appendChild(p);
+  }
+  if (cell.serving) section(box, "serving", JSON.stringify(cell.serving, null, 1));
+  for (const leak of cell.leaked || []) section(box, "leaked process", leak);
+  section(box, "stdout (end)", cell.stdout_tail);
+  section(box, "stderr (end)", cell.stderr_tail);
+  for (const st of cell.stacks || []) section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
+}
+
+document.getElementById("meta").textContent = DATA.meta;
+buildFilters();
+render();
+</script>
+</body>
+</html>
+"""
+
+
+def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
+    catalog = catalog or {s.id: s for s in BUILTIN_SIGNATURES}
+    data = matrix.to_dict()
+    machines = sorted({s["machine"] for s in matrix.sources if s["machine"]})
+    data["meta"] = (
+        f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
+        f"{', '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
+    )
+    data["signatures"] = {
+        sid: {"explanation": s.explanation, "fix": s.fix, "severity": s.severity}
+        for sid, s in catalog.items()
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
+    text = text.replace("<", "\\u003c")
+    return _PAGE.replace("__DATA__", text)

@@ -1,0 +1,73 @@
+"""Version insight: for each scenario, method and package, the versions where the verdict
+changes ("kserve: crash through 0.13.1, pass from 0.14.0")."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from ..model import CellResult
+
+__all__ = ["version_changes"]
+
+_NOT_VERSIONS = {"os", "python", "gpu", "method"}
+
+
+def _key(version: str) -> tuple[int, Any]:
+    try:
+        return (0, Version(version))
+    except InvalidVersion:
+        return (1, version)
+
+
+def version_changes(
+    cells: Sequence[CellResult], axes: Sequence[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """One entry per (scenario, method, package, other axes) whose verdict differs by version."""
+    groups: dict[tuple[Any, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for cell, ax in zip(cells, axes, strict=True):
+        for package, version in ax.items():
+            if (
+                package in _NOT_VERSIONS
+                or version == "not installed"
+                or cell.verdict.value == "skip"
+            ):
+                continue
+            rest = tuple(sorted((k, v) for k, v in ax.items() if k not in (package, "method")))
+            groups[(cell.scenario, cell.method, package, rest)][version].add(cell.verdict.value)
+    found = []
+    for (scenario, method, package, rest), by_version in sorted(groups.items()):
+        versions = sorted(by_version, key=_key)
+        if len(versions) < 2:
+            continue
+        labels = ["/".join(sorted(by_version[v])) for v in versions]
+        if len(set(labels)) < 2:
+            continue
+        spans = []  # (verdict, first version, last version)
+        for version, label in zip(versions, labels, strict=True):
+            if spans and spans[-1][0] == label:
+                spans[-1][2] = version
+            else:
+                spans.append([label, version, version])
+        parts = []
+        for i, (label, first, last) in enumerate(spans):
+            if i == 0:
+                parts.append(f"{label} through {last}" if first != last else f"{label} at {first}")
+            elif i == len(spans) - 1:
+                parts.append(f"{label} from {first}")
+            else:
+                parts.append(f"{label} {first}-{last}" if first != last else f"{label} at {first}")
+        found.append(
+            {
+                "scenario": scenario,
+                "method": method,
+                "package": package,
+                "where": dict(rest),
+                "versions": {v: sorted(by_version[v]) for v in versions},
+                "summary": f"{package}: " + ", ".join(parts),
+            }
+        )
+    return found

@@ -1,0 +1,116 @@
+"""COMPATIBILITY.md: readable on GitHub and usable as a CI job summary."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+
+from ..model import START_METHODS, CellResult
+from ..signatures import BUILTIN_SIGNATURES, Signature
+from .merge import Matrix
+
+__all__ = ["render_markdown"]
+
+_ICON = {"pass": "✅", "crash": "💥", "hang": "⏳", "skip": "⏭️", "error": "⚠️"}
+_CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def family(scenario: str) -> str:
+    """Scenario family: the file name's first word (kserve, vllm, stdlib, cuda, ...)."""
+    return scenario.rsplit("/", 1)[-1].split("_", 1)[0]
+
+
+def _label(cell: CellResult, catalog: Mapping[str, Signature]) -> str:
+    verdict = cell.verdict.value
+    icon = _ICON.get(verdict, "")
+    if verdict == "pass" and any(
+        catalog.get(s) and catalog[s].severity == "error" for s in cell.signatures
+    ):
+        icon = "⚠️"
+    text = f"{icon} {verdict}"
+    if cell.signal:
+        text += f" {cell.signal}"
+    if cell.signatures:
+        text += " " + " ".join(f"`{s}`" for s in cell.signatures)
+    if verdict == "skip" and cell.reason:
+        text += f" ({_md(cell.reason)})"
+    return text
+
+
+def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
+    catalog = catalog or _CATALOG
+    out = ["# Compatibility report", ""]
+    machines = sorted({s["machine"] for s in matrix.sources if s["machine"]})
+    dates = sorted(s["started"][:10] for s in matrix.sources if s["started"])
+    out.append(
+        f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
+        f"({len(matrix.cells)} cells), run {dates[0] if dates else '?'} to "
+        f"{dates[-1] if dates else '?'} on {', '.join(machines) or 'unknown machines'}."
+    )
+    if matrix.missing:
+        out += ["", f"**Runs with no result** (interpreter missing, or the run did not finish): "
+                f"{', '.join(f'`{m}`' for m in matrix.missing)}"]  # fmt: skip
+    incomplete = [s for s in matrix.sources if not s["complete"]]
+    for src in incomplete:
+        names = ", ".join(u["nodeid"] for u in src["unfinished"]) or "interrupted"
+        out.append(f"\n**Incomplete run** `{src['session']}`: {_md(names)}")
+    out += [
+        "",
+        "## Summary",
+        "",
+        "| family | pass | crash | hang | skip | error |",
+        "|---|---|---|---|---|---|",
+    ]
+    by_family: dict[str, Counter[str]] = defaultdict(Counter)
+    for cell in matrix.cells:
+        by_family[family(cell.scenario)][cell.verdict.value] += 1
+    for fam, counts in sorted(by_family.items()):
+        row = [str(counts.get(v, 0)) for v in ("pass", "crash", "hang", "skip", "error")]
+        out.append(f"| {fam} | " + " | ".join(row) + " |")
+    insights = matrix.to_dict()["insights"]
+    if insights:
+        out += ["", "## Where the verdict changes with a version", ""]
+        for item in insights:
+            where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
+            out.append(f"- `{item['scenario']}` ({item['method']}{', ' + where if where else ''}): "
+                       f"{item['summary']}")  # fmt: skip
+    names = [n for n in matrix.axis_names() if n != "method"]
+    for fam in sorted(by_family):
+        out += ["", f"## {fam}"]
+        scenarios = dict.fromkeys(c.scenario for c in matrix.cells if family(c.scenario) == fam)
+        for scenario in scenarios:
+            idx = [i for i, c in enumerate(matrix.cells) if c.scenario == scenario]
+            used = [
+                n
+                for n in names
+                if len({matrix.axes[i].get(n, "") for i in idx}) > 1 or n not in ("os", "gpu")
+            ]
+            used = [n for n in used if any(n in matrix.axes[i] for i in idx)]
+            methods = [m for m in START_METHODS if any(matrix.cells[i].method == m for i in idx)]
+            rows: dict[tuple[str, ...], dict[str, CellResult]] = {}
+            for i in idx:
+                key = tuple(matrix.axes[i].get(n, "") for n in used)
+                rows.setdefault(key, {})[matrix.cells[i].method] = matrix.cells[i]
+            out += ["", f"### `{scenario}`", ""]
+            out.append("| " + " | ".join(used + methods) + " |")
+            out.append("|" + "---|" * (len(used) + len(methods)))
+            for key, row in sorted(rows.items()):
+                cols = [_md(k) for k in key] + [
+                    _label(row[m], catalog) if m in row else "" for m in methods
+                ]
+                out.append("| " + " | ".join(cols) + " |")
+    seen = dict.fromkeys(s for c in matrix.cells for s in c.signatures)
+    if seen:
+        out += ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
+        for sid in seen:
+            sig = catalog.get(sid)
+            out.append(
+                f"| `{sid}` | {_md(sig.explanation) if sig else ''} | {_md(sig.fix) if sig else ''} |"
+            )
+    out += ["", "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error or a pass whose output shows a failure.",
+            "The data is in `matrix.json`; `index.html` has every cell's output, stacks and details.", ""]  # fmt: skip
+    return "\n".join(out)

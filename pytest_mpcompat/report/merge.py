@@ -1,0 +1,115 @@
+"""Merge raw reports into one matrix: every cell with its axes, its run and its machine."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..jsonreport import ReportError, read_report
+from ..model import SCHEMA_VERSION, START_METHODS, CellResult
+from ..redact import Redactor
+from .insight import version_changes
+
+__all__ = ["Matrix", "MergeError", "axes_of", "merge_files"]
+
+
+class MergeError(ValueError):
+    """A raw file that cannot be merged (named in the message)."""
+
+
+def axes_of(cell: CellResult) -> dict[str, str]:
+    """The configuration a cell ran in, flattened: os, python, gpu, packages, labels, method."""
+    env = cell.env or {}
+    axes = {
+        "os": str(env.get("os") or "?"),
+        "python": str(env.get("python") or "?"),
+        "gpu": str(env.get("gpu") or "none"),
+    }
+    labels = env.get("labels") or {}
+    for name, version in sorted((env.get("packages") or {}).items()):
+        axes[name] = str(version or labels.get(name) or "not installed")
+    for name, value in sorted(labels.items()):
+        axes.setdefault(name, str(value))
+    axes["method"] = cell.method
+    return axes
+
+
+@dataclass
+class Matrix:
+    """The merged model every renderer reads."""
+
+    cells: list[CellResult]
+    axes: list[dict[str, str]]  # parallel to cells
+    runs: list[dict[str, Any]]  # parallel to cells: source, session, machine, date
+    sources: list[dict[str, Any]]
+    missing: list[str] = field(default_factory=list)  # expected runs with no raw result
+    generated: str = ""
+
+    def axis_names(self) -> list[str]:
+        names: dict[str, None] = {}
+        for axes in self.axes:
+            names.update(dict.fromkeys(axes))
+        order = ["os", "python", "gpu"]
+        rest = sorted(n for n in names if n not in order and n != "method")
+        return [n for n in order if n in names] + rest + ["method"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "kind": "pytest-mpcompat matrix",
+            "generated": self.generated,
+            "sources": self.sources,
+            "missing_runs": self.missing,
+            "axes": self.axis_names(),
+            "insights": version_changes(self.cells, self.axes),
+            "cells": [
+                {**cell.to_dict(), "axes": axes, "run": run}
+                for cell, axes, run in zip(self.cells, self.axes, self.runs, strict=True)
+            ],
+        }
+
+
+def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Matrix:
+    """Read every raw report; a file that is not one raises MergeError naming it."""
+    cells, axes, runs, sources = [], [], [], []
+    redact = Redactor()
+    for path in sorted(paths):
+        try:
+            data = read_report(path)
+        except ReportError as exc:
+            raise MergeError(str(exc)) from None
+        session = path.stem
+        source = {
+            "file": path.name,
+            "session": session,
+            "machine": data.get("machine", ""),
+            "started": data.get("started", ""),
+            "complete": data.get("complete", False),
+            "unfinished": data.get("unfinished", []),
+        }
+        sources.append(source)
+        for cell in data["cells"]:
+            cell.stdout_tail, cell.stderr_tail = redact(cell.stdout_tail), redact(cell.stderr_tail)
+            cells.append(cell)
+            axes.append(axes_of(cell))
+            runs.append({k: source[k] for k in ("session", "machine", "started")})
+    order = sorted(
+        range(len(cells)),
+        key=lambda i: (cells[i].scenario, _method_rank(cells[i].method), list(axes[i].items())),
+    )
+    have = {s["session"] for s in sources}
+    return Matrix(
+        cells=[cells[i] for i in order],
+        axes=[axes[i] for i in order],
+        runs=[runs[i] for i in order],
+        sources=sources,
+        missing=[r for r in expected_runs if r not in have],
+        generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def _method_rank(method: str) -> int:
+    return START_METHODS.index(method) if method in START_METHODS else len(START_METHODS)
