@@ -1,0 +1,125 @@
+"""The published report: merge raw results from different environments, render, compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_mpcompat.jsonreport import build_report, write_atomic
+from pytest_mpcompat.matrixfile import MatrixFileError, load_matrix
+from pytest_mpcompat.model import CellResult, Verdict
+from pytest_mpcompat.report.cli import main
+from pytest_mpcompat.report.html import render_html
+from pytest_mpcompat.report.merge import merge_files
+
+INJECTED = '</script><script>window.PWNED = 1</script><img src=x onerror="window.PWNED=2">'
+
+
+def cell(scenario: str, method: str, verdict: str, kserve: str, python: str = "3.11.7", **kw) -> CellResult:  # type: ignore[no-untyped-def]
+    env = {"os": "Linux", "python": python, "gpu": None, "packages": {"kserve": kserve}}
+    return CellResult(scenario=scenario, method=method, verdict=Verdict(verdict), env=env, **kw)
+
+
+def raw(tmp_path: Path, name: str, cells: list[CellResult], complete: bool = True) -> Path:
+    path = tmp_path / "raw" / f"{name}.json"
+    write_atomic(path, build_report(cells, {} if complete else {"x.py::fork": "did not run"},
+                                    started="2026-11-21T10:00:00+00:00", complete=complete))  # fmt: skip
+    return path
+
+
+def three_runs(tmp_path: Path) -> list[Path]:
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    return [
+        raw(tmp_path, "full-kserve-0.13.1-3.11", [
+            cell(conflict, m, "crash", "0.13.1", signatures=["start-method-already-set"]) for m in ("fork", "spawn")
+        ]),
+        raw(tmp_path, "full-kserve-0.14.0-3.11", [cell(conflict, m, "pass", "0.14.0") for m in ("fork", "spawn")]),
+        raw(tmp_path, "full-kserve-0.21.0-3.11", [
+            cell(conflict, "fork", "pass", "0.21.0", stdout_tail=INJECTED),
+            cell(conflict, "spawn", "hang", "0.21.0", stderr_tail="stuck"),
+        ], complete=False),
+    ]  # fmt: skip
+
+
+def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
+    merged = merge_files(three_runs(tmp_path), expected_runs=["full-kserve-0.13.1-3.11", "full-kserve-0.13.1-3.12"])
+    data = merged.to_dict()
+    assert len(data["cells"]) == 6
+    assert data["axes"] == ["os", "python", "gpu", "kserve", "method"]
+    assert {c["axes"]["kserve"] for c in data["cells"]} == {"0.13.1", "0.14.0", "0.21.0"}
+    assert data["missing_runs"] == ["full-kserve-0.13.1-3.12"]
+    assert [s["complete"] for s in data["sources"]] == [True, True, False]
+    summaries = {(i["method"], i["summary"]) for i in data["insights"]}
+    assert ("fork", "kserve: crash at 0.13.1, pass from 0.14.0") in summaries
+    assert ("spawn", "kserve: crash at 0.13.1, pass at 0.14.0, hang from 0.21.0") in summaries
+
+
+def test_cli_renders_all_three_files_and_the_regression_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = three_runs(tmp_path)
+    assert main(["merge", *map(str, paths[:2]), "--out", str(tmp_path / "base")]) == 0
+    assert main(["merge", str(tmp_path / "raw"), "--out", str(tmp_path / "new")]) == 0
+    md = (tmp_path / "new" / "COMPATIBILITY.md").read_text()
+    assert "kserve: crash at 0.13.1, pass at 0.14.0, hang from 0.21.0" in md
+    assert "`start-method-already-set`" in md and "| kserve | 3 | 2 | 1 | 0 | 0 |" in md
+    assert "**Incomplete run** `full-kserve-0.21.0-3.11`" in md
+    # Same cells in both: nothing got worse.
+    assert main(["check", "--baseline", str(tmp_path / "new" / "matrix.json"), str(tmp_path / "new" / "matrix.json")]) == 0
+    # A pass that becomes a hang fails the gate and is named.
+    base = json.loads((tmp_path / "new" / "matrix.json").read_text())
+    for c in base["cells"]:
+        if c["axes"]["kserve"] == "0.21.0":
+            c["verdict"] = "pass"
+    (tmp_path / "old.json").write_text(json.dumps(base))
+    capsys.readouterr()
+    assert main(["check", "--baseline", str(tmp_path / "old.json"), str(tmp_path / "new" / "matrix.json")]) == 1
+    out = capsys.readouterr().out
+    assert "worse: scenarios/kserve_start_method_conflict.py" in out and "pass -> hang" in out
+    assert "1 cell(s) got worse" in out
+
+
+def test_html_is_self_contained_and_escapes_output(tmp_path: Path) -> None:
+    page = render_html(merge_files(three_runs(tmp_path)))
+    assert "http://" not in page and "https://" not in page, "no network needed to view it"
+    assert INJECTED not in page
+    assert "</script><script>window.PWNED" not in page
+    data = page.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data
+    assert "innerHTML" not in page
+
+
+def test_secrets_are_scrubbed_when_merging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_API_KEY", "sekrit-value-123")
+    path = raw(tmp_path, "r", [cell("s.py", "fork", "pass", "1", stdout_tail="key=sekrit-value-123 ghp_abcdefghijklmnopqrstuvwxyz")])
+    text = json.dumps(merge_files([path]).to_dict())
+    assert "sekrit-value-123" not in text and "ghp_abc" not in text
+
+
+def test_merge_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    assert main(["merge", str(bad), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_matrix_files_of_the_project_load() -> None:
+    root = Path(__file__).parent.parent / "matrices"
+    full = load_matrix(root / "full.toml")
+    assert "full-kserve-0.12.1-3.12" in full.session_names()
+    assert load_matrix(root / "gpu.toml").session_names() == ["gpu-cuda"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[set]]\nname = "a"\nscenarios = ["x.py"]\npythn = ["3.11"]\n', ":4: unknown key 'pythn' in a [[set]]"),
+        ('[[set]]\nname = "a"\nscenarios = ["x.py"]\n[[set]]\nname = "a"\nscenarios = ["y.py"]\n', ":5: each [[set]] needs a unique"),
+        ('description = "x"\n[[set]\n', ":2: invalid TOML"),
+        ('missing_interpreters = "ignore"\n[[set]]\nname = "a"\nscenarios = ["x.py"]\n', ":1: missing_interpreters must be"),
+    ],
+)
+def test_matrix_file_errors_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(text)
+    with pytest.raises(MatrixFileError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_matrix(path)
