@@ -154,8 +154,10 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (check and format) and mypy --strict on the package."""
-    session.install("ruff", "mypy", "pytest", "packaging", "-e", ".")
+    """ruff (check and format), mypy --strict on the package, the GitHub workflow's schema."""
+    session.install("ruff", "mypy", "pytest", "packaging", "check-jsonschema", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    workflows = sorted(glob.glob(".github/workflows/*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)

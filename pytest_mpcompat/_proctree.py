@@ -77,9 +77,12 @@ def cmdline(pid: int) -> str:
                 return fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             return ""
-    out = subprocess.run(
-        ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False
-    )
+    try:
+        out = subprocess.run(
+            ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return ""
     return out.stdout.strip()
 
 
@@ -111,9 +114,12 @@ def _children_by_scan(pid: int) -> list[int]:
 
 
 def _ps_table() -> dict[int, ProcInfo]:
-    out = subprocess.run(
-        ["ps", "-A", "-o", "pid=,ppid=,stat="], capture_output=True, text=True, check=False
-    )
+    try:
+        out = subprocess.run(
+            ["ps", "-A", "-o", "pid=,ppid=,stat="], capture_output=True, text=True, check=False
+        )
+    except OSError:  # no ps (Windows): only the main process is tracked
+        return {}
     table = {}
     for line in out.stdout.splitlines():
         parts = line.split()

@@ -17,7 +17,9 @@ from pytest_mpcompat.report.merge import merge_files
 INJECTED = '</script><script>window.PWNED = 1</script><img src=x onerror="window.PWNED=2">'
 
 
-def cell(scenario: str, method: str, verdict: str, kserve: str, python: str = "3.11.7", **kw) -> CellResult:  # type: ignore[no-untyped-def]
+def cell(
+    scenario: str, method: str, verdict: str, kserve: str, python: str = "3.11.7", **kw
+) -> CellResult:  # type: ignore[no-untyped-def]
     env = {"os": "Linux", "python": python, "gpu": None, "packages": {"kserve": kserve}}
     return CellResult(scenario=scenario, method=method, verdict=Verdict(verdict), env=env, **kw)
 
@@ -44,7 +46,9 @@ def three_runs(tmp_path: Path) -> list[Path]:
 
 
 def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
-    merged = merge_files(three_runs(tmp_path), expected_runs=["full-kserve-0.13.1-3.11", "full-kserve-0.13.1-3.12"])
+    merged = merge_files(
+        three_runs(tmp_path), expected_runs=["full-kserve-0.13.1-3.11", "full-kserve-0.13.1-3.12"]
+    )
     data = merged.to_dict()
     assert len(data["cells"]) == 6
     assert data["axes"] == ["os", "python", "gpu", "kserve", "method"]
@@ -56,7 +60,9 @@ def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
     assert ("spawn", "kserve: crash at 0.13.1, pass at 0.14.0, hang from 0.21.0") in summaries
 
 
-def test_cli_renders_all_three_files_and_the_regression_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_renders_all_three_files_and_the_regression_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     paths = three_runs(tmp_path)
     assert main(["merge", *map(str, paths[:2]), "--out", str(tmp_path / "base")]) == 0
     assert main(["merge", str(tmp_path / "raw"), "--out", str(tmp_path / "new")]) == 0
@@ -65,7 +71,17 @@ def test_cli_renders_all_three_files_and_the_regression_gate(tmp_path: Path, cap
     assert "`start-method-already-set`" in md and "| kserve | 3 | 2 | 1 | 0 | 0 |" in md
     assert "**Incomplete run** `full-kserve-0.21.0-3.11`" in md
     # Same cells in both: nothing got worse.
-    assert main(["check", "--baseline", str(tmp_path / "new" / "matrix.json"), str(tmp_path / "new" / "matrix.json")]) == 0
+    assert (
+        main(
+            [
+                "check",
+                "--baseline",
+                str(tmp_path / "new" / "matrix.json"),
+                str(tmp_path / "new" / "matrix.json"),
+            ]
+        )
+        == 0
+    )
     # A pass that becomes a hang fails the gate and is named.
     base = json.loads((tmp_path / "new" / "matrix.json").read_text())
     for c in base["cells"]:
@@ -73,7 +89,17 @@ def test_cli_renders_all_three_files_and_the_regression_gate(tmp_path: Path, cap
             c["verdict"] = "pass"
     (tmp_path / "old.json").write_text(json.dumps(base))
     capsys.readouterr()
-    assert main(["check", "--baseline", str(tmp_path / "old.json"), str(tmp_path / "new" / "matrix.json")]) == 1
+    assert (
+        main(
+            [
+                "check",
+                "--baseline",
+                str(tmp_path / "old.json"),
+                str(tmp_path / "new" / "matrix.json"),
+            ]
+        )
+        == 1
+    )
     out = capsys.readouterr().out
     assert "worse: scenarios/kserve_start_method_conflict.py" in out and "pass -> hang" in out
     assert "1 cell(s) got worse" in out
@@ -91,7 +117,19 @@ def test_html_is_self_contained_and_escapes_output(tmp_path: Path) -> None:
 
 def test_secrets_are_scrubbed_when_merging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_API_KEY", "sekrit-value-123")
-    path = raw(tmp_path, "r", [cell("s.py", "fork", "pass", "1", stdout_tail="key=sekrit-value-123 ghp_abcdefghijklmnopqrstuvwxyz")])
+    path = raw(
+        tmp_path,
+        "r",
+        [
+            cell(
+                "s.py",
+                "fork",
+                "pass",
+                "1",
+                stdout_tail="key=sekrit-value-123 ghp_abcdefghijklmnopqrstuvwxyz",
+            )
+        ],
+    )
     text = json.dumps(merge_files([path]).to_dict())
     assert "sekrit-value-123" not in text and "ghp_abc" not in text
 
@@ -112,10 +150,19 @@ def test_matrix_files_of_the_project_load() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[[set]]\nname = "a"\nscenarios = ["x.py"]\npythn = ["3.11"]\n', ":4: unknown key 'pythn' in a [[set]]"),
-        ('[[set]]\nname = "a"\nscenarios = ["x.py"]\n[[set]]\nname = "a"\nscenarios = ["y.py"]\n', ":5: each [[set]] needs a unique"),
+        (
+            '[[set]]\nname = "a"\nscenarios = ["x.py"]\npythn = ["3.11"]\n',
+            ":4: unknown key 'pythn' in a [[set]]",
+        ),
+        (
+            '[[set]]\nname = "a"\nscenarios = ["x.py"]\n[[set]]\nname = "a"\nscenarios = ["y.py"]\n',
+            ":5: each [[set]] needs a unique",
+        ),
         ('description = "x"\n[[set]\n', ":2: invalid TOML"),
-        ('missing_interpreters = "ignore"\n[[set]]\nname = "a"\nscenarios = ["x.py"]\n', ":1: missing_interpreters must be"),
+        (
+            'missing_interpreters = "ignore"\n[[set]]\nname = "a"\nscenarios = ["x.py"]\n',
+            ":1: missing_interpreters must be",
+        ),
     ],
 )
 def test_matrix_file_errors_name_the_line(tmp_path: Path, text: str, message: str) -> None:
