@@ -110,7 +110,10 @@ def _matrix_session(matrix: MatrixFile, env: EnvSet) -> Callable[[nox.Session], 
             session.env["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])
             )
-            probe = "import importlib.metadata as m; print(bool(m.entry_points(group='pytest11', name='mpcompat')))"
+            probe = (
+                "import importlib.metadata as m; "
+                "print(bool(m.entry_points(group='pytest11', name='mpcompat')))"
+            )
             installed = "True" in str(session.run("python", "-c", probe, silent=True))
             run_pytest = [
                 "python",

@@ -92,7 +92,9 @@ def load_matrix(path: Path) -> MatrixFile:
     missing = data.get("missing_interpreters", "report")
     if missing not in ("report", "error"):
         raise fail("missing_interpreters must be 'report' or 'error'", "missing_interpreters")
-    sets, names, start = [], set(), 0
+    sets: list[EnvSet] = []
+    names: set[str] = set()
+    start = 0
     for raw in data.get("set", []):
         start = _line(text, "[[set]]", start)
         sets.append(_env_set(raw, fail, start, names))

@@ -57,16 +57,21 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mpcompat-report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True)
-    merge = sub.add_parser(
-        "merge", help="merge raw results into matrix.json, COMPATIBILITY.md, index.html"
+    parser = argparse.ArgumentParser(
+        prog="mpcompat-report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    sub = parser.add_subparsers(dest="command", required=True)
+    merge = sub.add_parser("merge", help="merge raw results into the published report")
     merge.add_argument("raw", nargs="+", help="raw result files, or folders of them")
     merge.add_argument("--out", default="reports", help="output folder (default: reports)")
-    merge.add_argument("--matrix", action="append", default=[],
-                       help="matrix file whose runs are expected (missing ones are listed)")  # fmt: skip
+    merge.add_argument(
+        "--matrix",
+        action="append",
+        default=[],
+        help="matrix file whose runs are expected (missing ones are listed)",
+    )
     check = sub.add_parser("check", help="exit 1 if any cell got worse than in the baseline")
     check.add_argument("--baseline", required=True, help="the baseline matrix.json")
     check.add_argument("new", help="the new matrix.json")

@@ -46,7 +46,7 @@ def version_changes(
         labels = ["/".join(sorted(by_version[v])) for v in versions]
         if len(set(labels)) < 2:
             continue
-        spans = []  # (verdict, first version, last version)
+        spans: list[list[str]] = []  # [verdict, first version, last version]
         for version, label in zip(versions, labels, strict=True):
             if spans and spans[-1][0] == label:
                 spans[-1][2] = version

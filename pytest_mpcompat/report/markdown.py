@@ -69,8 +69,8 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
     for cell in matrix.cells:
         by_family[family(cell.scenario)][cell.verdict.value] += 1
     for fam, counts in sorted(by_family.items()):
-        row = [str(counts.get(v, 0)) for v in ("pass", "crash", "hang", "skip", "error")]
-        out.append(f"| {fam} | " + " | ".join(row) + " |")
+        tally = [str(counts.get(v, 0)) for v in ("pass", "crash", "hang", "skip", "error")]
+        out.append(f"| {fam} | " + " | ".join(tally) + " |")
     insights = matrix.to_dict()["insights"]
     if insights:
         out += ["", "## Where the verdict changes with a version", ""]
@@ -78,18 +78,19 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
             out.append(f"- `{item['scenario']}` ({item['method']}{', ' + where if where else ''}): "
                        f"{item['summary']}")  # fmt: skip
-    names = [n for n in matrix.axis_names() if n != "method"]
+    axis_names = [n for n in matrix.axis_names() if n != "method"]
     for fam in sorted(by_family):
         out += ["", f"## {fam}"]
         scenarios = dict.fromkeys(c.scenario for c in matrix.cells if family(c.scenario) == fam)
         for scenario in scenarios:
             idx = [i for i, c in enumerate(matrix.cells) if c.scenario == scenario]
+            # Columns: every package and Python; OS and GPU only where they vary.
             used = [
                 n
-                for n in names
-                if len({matrix.axes[i].get(n, "") for i in idx}) > 1 or n not in ("os", "gpu")
+                for n in axis_names
+                if any(n in matrix.axes[i] for i in idx)
+                and (n not in ("os", "gpu") or len({matrix.axes[i].get(n) for i in idx}) > 1)
             ]
-            used = [n for n in used if any(n in matrix.axes[i] for i in idx)]
             methods = [m for m in START_METHODS if any(matrix.cells[i].method == m for i in idx)]
             rows: dict[tuple[str, ...], dict[str, CellResult]] = {}
             for i in idx:
@@ -108,9 +109,13 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         out += ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
         for sid in seen:
             sig = catalog.get(sid)
-            out.append(
-                f"| `{sid}` | {_md(sig.explanation) if sig else ''} | {_md(sig.fix) if sig else ''} |"
-            )
-    out += ["", "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error or a pass whose output shows a failure.",
-            "The data is in `matrix.json`; `index.html` has every cell's output, stacks and details.", ""]  # fmt: skip
+            what, fix = (_md(sig.explanation), _md(sig.fix)) if sig else ("", "")
+            out.append(f"| `{sid}` | {what} | {fix} |")
+    out += [
+        "",
+        "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error, or a pass whose output shows",
+        "a failure.",
+        "The data is in `matrix.json`; `index.html` has each cell's output, stacks and details.",
+        "",
+    ]
     return "\n".join(out)
