@@ -149,9 +149,11 @@ for _path in sorted(MATRICES.glob("*.toml")):
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """Merge reports/raw/*.json into reports/ (matrix.json, COMPATIBILITY.md, index.html)."""
+    """Merge the full and gpu raw results into reports/ (matrix.json, COMPATIBILITY.md,
+    index.html)."""
     session.install("-e", ".")
-    session.run("mpcompat-report", "merge", *sorted(glob.glob("reports/raw/*.json")),
+    raw = sorted(glob.glob("reports/raw/full-*.json") + glob.glob("reports/raw/gpu-*.json"))
+    session.run("mpcompat-report", "merge", *raw,
                 "--matrix", "matrices/full.toml", "--out", "reports", *session.posargs)  # fmt: skip
 
 
