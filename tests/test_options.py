@@ -74,3 +74,28 @@ def test_unknown_stack_tool(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         ["*--mp-stacks: unknown stack tool 'gdb'; choose from auto, py-spy, faulthandler*"]
     )
+
+
+def test_not_installable_environment_is_recorded_cell_by_cell(pytester: pytest.Pytester) -> None:
+    import json
+
+    pytester.makefile(
+        ".py", a="print()\n", b='# /// script\n# [tool.mpcompat]\n# methods = ["spawn"]\n# ///\n'
+    )
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork", "--mp-report", "r.json", "-p", "no:cacheprovider",
+        "--mp-not-installable", "kserve==0.13.1: requires a different Python", "--mp-label", "kserve=0.13.1",
+    )  # fmt: skip
+    result.assert_outcomes(skipped=2)
+    cells = json.loads((pytester.path / "r.json").read_text())["cells"]
+    assert [(c["method"], c["verdict"]) for c in cells] == [("fork", "skip"), ("spawn", "skip")]
+    assert {c["reason"] for c in cells} == {
+        "not installable: kserve==0.13.1: requires a different Python"
+    }
+    assert all(c["env"]["labels"] == {"kserve": "0.13.1"} for c in cells)
+
+
+def test_bad_label(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--mp-matrix", "--mp-label", "kserve")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--mp-label: 'kserve' is not KEY=VALUE*"])
