@@ -157,6 +157,16 @@ def report(session: nox.Session) -> None:
                 "--matrix", "matrices/full.toml", "--out", "reports", *session.posargs)  # fmt: skip
 
 
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Harness benchmarks (overhead, xdist speed-up, hang handling, 100k-cell report)."""
+    session.install(
+        "-e", ".[test]", "torch==2.13.0", f"--constraint={CONSTRAINTS / 'torch-2.13.0-cpu.txt'}"
+    )
+    session.run("python", "benchmarks/bench_harness.py", "--json", "benchmarks/results.json",
+                *session.posargs)  # fmt: skip
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (check and format), mypy --strict on the package, the GitHub workflow's schema."""

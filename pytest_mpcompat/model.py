@@ -104,7 +104,9 @@ class CellResult:
         return self.verdict is not Verdict.ERROR and not self.mismatch
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # A shallow copy field by field: dataclasses.asdict deep-copies and is ten times slower,
+        # which matters for reports of 100,000 cells.
+        data = {name: getattr(self, name) for name in _CELL_FIELDS}
         data["verdict"] = self.verdict.value
         data["stacks"] = [s.to_dict() for s in self.stacks]
         data["expected"] = self.expected.to_dict() if self.expected else None
@@ -121,3 +123,6 @@ class CellResult:
             Expectation(Verdict(exp["verdict"]), tuple(exp.get("signatures", ()))) if exp else None
         )
         return cls(**kwargs)
+
+
+_CELL_FIELDS = tuple(f.name for f in dataclasses.fields(CellResult))

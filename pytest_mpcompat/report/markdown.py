@@ -66,8 +66,12 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         "|---|---|---|---|---|---|",
     ]
     by_family: dict[str, Counter[str]] = defaultdict(Counter)
-    for cell in matrix.cells:
-        by_family[family(cell.scenario)][cell.verdict.value] += 1
+    by_scenario: dict[str, list[int]] = defaultdict(list)  # cell indices, in matrix order
+    for i, cell in enumerate(matrix.cells):
+        by_scenario[cell.scenario].append(i)
+    for scenario, idx in by_scenario.items():
+        for i in idx:
+            by_family[family(scenario)][matrix.cells[i].verdict.value] += 1
     for fam, counts in sorted(by_family.items()):
         tally = [str(counts.get(v, 0)) for v in ("pass", "crash", "hang", "skip", "error")]
         out.append(f"| {fam} | " + " | ".join(tally) + " |")
@@ -81,9 +85,8 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
     axis_names = [n for n in matrix.axis_names() if n != "method"]
     for fam in sorted(by_family):
         out += ["", f"## {fam}"]
-        scenarios = dict.fromkeys(c.scenario for c in matrix.cells if family(c.scenario) == fam)
-        for scenario in scenarios:
-            idx = [i for i, c in enumerate(matrix.cells) if c.scenario == scenario]
+        for scenario in (s for s in by_scenario if family(s) == fam):
+            idx = by_scenario[scenario]
             # Columns: every package and Python; OS and GPU only where they vary.
             used = [
                 n
@@ -104,7 +107,7 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
                     _label(row[m], catalog) if m in row else "" for m in methods
                 ]
                 out.append("| " + " | ".join(cols) + " |")
-    seen = dict.fromkeys(s for c in matrix.cells for s in c.signatures)
+    seen = dict.fromkeys(s for c in matrix.cells for s in c.signatures)  # noqa: C401
     if seen:
         out += ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
         for sid in seen:

@@ -47,6 +47,7 @@ class Matrix:
     sources: list[dict[str, Any]]
     missing: list[str] = field(default_factory=list)  # expected runs with no raw result
     generated: str = ""
+    _as_dict: dict[str, Any] | None = field(default=None, repr=False)
 
     def axis_names(self) -> list[str]:
         names: dict[str, None] = {}
@@ -57,6 +58,12 @@ class Matrix:
         return [n for n in order if n in names] + rest + ["method"]
 
     def to_dict(self) -> dict[str, Any]:
+        """The matrix as JSON data; computed once (renderers and the writer share it)."""
+        if self._as_dict is None:
+            self._as_dict = self._build_dict()
+        return self._as_dict
+
+    def _build_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA_VERSION,
             "kind": "pytest-mpcompat matrix",
