@@ -136,6 +136,12 @@ def _main() -> None:
     import sys
 
     method, script, *args = sys.argv[1:]
+    limit = os.environ.get("MPCOMPAT_MEMORY_LIMIT_MB")
+    if limit:
+        import resource
+
+        size = int(limit) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
     _install_default_method(method, os.environ.get("MPCOMPAT_METHODS_LOG"))
     _run_as_main(script, args)
 

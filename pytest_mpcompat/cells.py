@@ -6,7 +6,6 @@ does, so the caller only turns the result into a pytest outcome.
 
 from __future__ import annotations
 
-import multiprocessing
 import platform
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,8 @@ __all__ = [
 
 def available_methods() -> tuple[str, ...]:
     """Start methods this interpreter has, its default first (as CPython lists them)."""
+    import multiprocessing  # only when cells run: the plugin loads in every pytest run
+
     return tuple(multiprocessing.get_all_start_methods())
 
 
@@ -147,6 +148,8 @@ def run_scenario_cell(
         cwd=cwd,
         stacks=stacks,
         serve=scenario.serve,
+        memory_limit_mb=scenario.memory_limit_mb,
+        max_processes=scenario.max_processes,
     )
     runs = [run_cell(spec, list(catalog.values())) for _ in range(repeat)]
     result = _aggregate(runs)

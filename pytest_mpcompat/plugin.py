@@ -263,6 +263,8 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
             stacks=state.settings.stacks,
             serve=serve or scenario.serve,
             command=command,
+            memory_limit_mb=scenario.memory_limit_mb,
+            max_processes=scenario.max_processes,
         )
         result = run_cell(spec, list(state.catalog.values()))
         result.scenario = " ".join(command) if command else state.display_path(scenario.path)

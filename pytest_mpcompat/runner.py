@@ -31,6 +31,7 @@ from .redact import Redactor
 from .serving import ServeSpec, drive, free_port, stop
 from .signatures import (
     LEAKED_PROCESSES,
+    PROCESS_LIMIT,
     SHUTDOWN_IGNORED,
     WORKERS_MISSING,
     WORKERS_RESTARTING,
@@ -64,6 +65,8 @@ class CellSpec:
     #: Run this argv instead of the script (placeholders filled). The start method is then only
     #: exported in MPCOMPAT_START_METHOD, for programs that read it into a library's setting.
     command: Sequence[str] | None = None
+    memory_limit_mb: int | None = None  # RLIMIT_AS, set by the bootstrap before the script runs
+    max_processes: int | None = None  # the runner kills the cell when it has more live processes
 
 
 def _placeholders(spec: CellSpec, port: int | None) -> dict[str, str]:
@@ -93,6 +96,8 @@ def cell_environment(
     env["MPCOMPAT_START_METHOD"] = spec.method
     if spec.serve is not None:
         env["MPCOMPAT_PORT"], env["MPCOMPAT_WORKERS"] = str(port), str(spec.serve.workers)
+    if spec.memory_limit_mb:
+        env["MPCOMPAT_MEMORY_LIMIT_MB"] = str(spec.memory_limit_mb)
     env.setdefault("PYTHONFAULTHANDLER", "1")
     if methods_log is not None:
         env["MPCOMPAT_METHODS_LOG"] = str(methods_log)
@@ -161,7 +166,9 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 return result
             implied = None
             try:
-                if spec.serve is None:
+                if spec.serve is None and spec.max_processes:
+                    hung = not _wait_limited(proc, spec, cell_pids, result)
+                elif spec.serve is None:
                     hung = not _wait(proc, spec.timeout)
                 else:
                     assert port is not None
@@ -180,7 +187,7 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 proc.wait()
                 raise
         _judge(result, proc.returncode, implied)
-        result.signatures = match_files([out_path, err_path], catalog)
+        result.signatures = result.signatures + match_files([out_path, err_path], catalog)
         result.signatures += _serving_signatures(result.serving)
         if result.leaked:
             result.signatures.append(LEAKED_PROCESSES)
@@ -285,6 +292,26 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def _wait_limited(
+    proc: subprocess.Popen[bytes], spec: CellSpec, find: Callable[[], list[int]], result: CellResult
+) -> bool:
+    """Wait like ``_wait``, counting the cell's live processes every 20 ms; above
+    ``max_processes`` the tree is killed (a fork bomb; RLIMIT_NPROC does not bind root)."""
+    assert spec.max_processes is not None
+    deadline = time.monotonic() + spec.timeout
+    while time.monotonic() < deadline:
+        if _wait(proc, min(0.02, max(0.0, deadline - time.monotonic()))):
+            return True
+        alive = [p for p in find() if (info := proc_info(p)) is not None and info.alive]
+        if len(alive) > spec.max_processes:
+            result.reason = f"{len(alive)} processes, over the limit of {spec.max_processes}"
+            result.signatures.append(PROCESS_LIMIT)
+            kill_all(find, spare=proc.pid)
+            proc.wait()
+            return True
+    return False
 
 
 def _stragglers(find: Callable[[], list[int]]) -> list[str]:

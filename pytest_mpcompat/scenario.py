@@ -33,7 +33,10 @@ _COMMENT = re.compile(r"^#(?: .*)?$")
 _CLOSE = "# ///"
 _TOML_POS = re.compile(r"\((?:at line (\d+), column \d+|at end of document)\)")
 
-_KEYS = {"methods", "timeout", "requires", "env", "args", "expect", "serve"}
+_KEYS = {
+    "methods", "timeout", "requires", "env", "args", "expect", "serve", "memory_limit_mb",
+    "max_processes",
+}  # fmt: skip
 _SERVE_KEYS = {"workers", "ready", "ready_timeout", "request_timeout", "stop_timeout", "requests"}
 _REQUEST_KEYS = {"path", "method", "json", "body", "status", "contains", "count"}
 _RULE_KEYS = {"methods", "when", "verdict", "signatures"}
@@ -71,6 +74,8 @@ class Scenario:
     args: tuple[str, ...] = ()
     expect: tuple[ExpectRule, ...] = ()
     serve: ServeSpec | None = None  # run as a server and drive it (see serving.py)
+    memory_limit_mb: int | None = None  # address-space limit of every process of the cell
+    max_processes: int | None = None  # more live processes than this: the cell is killed
 
 
 class _Block:
@@ -221,7 +226,16 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
         args=tuple(args),
         expect=_expect_rules(block, tool.get("expect", [])),
         serve=_serve_spec(block, tool["serve"]) if "serve" in tool else None,
+        memory_limit_mb=_limit(block, tool, "memory_limit_mb"),
+        max_processes=_limit(block, tool, "max_processes"),
     )
+
+
+def _limit(block: _Block, tool: dict[str, Any], key: str) -> int | None:
+    value = tool.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise block.error(f"'{key}' must be a whole number >= 1, not {value!r}", key)
+    return value
 
 
 def _serve_spec(block: _Block, raw: Any) -> ServeSpec:

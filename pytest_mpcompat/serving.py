@@ -13,7 +13,6 @@ then stops the server with SIGTERM, then SIGINT. What it saw decides the cell's 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -103,6 +102,8 @@ def _workers(find: Callable[[], list[int]], leader: int) -> set[int]:
 
 
 def _request(port: int, req: RequestSpec, timeout: float) -> tuple[int, str]:
+    import http.client  # here: the plugin loads in every pytest run, servers are rare
+
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         headers = {}
@@ -112,9 +113,12 @@ def _request(port: int, req: RequestSpec, timeout: float) -> tuple[int, str]:
             headers["Content-Type"] = "application/json"
         elif req.body is not None:
             body = req.body.encode()
-        conn.request(req.method, req.path, body=body, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode("utf-8", errors="replace")
+        try:
+            conn.request(req.method, req.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode("utf-8", errors="replace")
+        except http.client.HTTPException as exc:  # a bad status line, an incomplete body...
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         conn.close()
 
@@ -146,7 +150,7 @@ def drive(
             status, _ = _request(port, RequestSpec(path=spec.ready), timeout=1.0)
             if status == 200:
                 break
-        except (OSError, http.client.HTTPException):
+        except OSError:  # refused, reset, or a half-started server's garbage
             pass
         if time.monotonic() >= ready_by:
             report.worker_restarts = max(0, len(ever) - most)
@@ -173,7 +177,7 @@ def drive(
                 report.requests_timed_out += 1
                 report.failures.append(f"{req.method} {req.path}: timed out after {timeout:.0f} s")
                 continue
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 report.failures.append(f"{req.method} {req.path}: {type(exc).__name__}: {exc}")
                 continue
             if status != req.status or (req.contains is not None and req.contains not in body):

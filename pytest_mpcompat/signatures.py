@@ -16,6 +16,7 @@ from typing import Literal
 __all__ = [
     "BUILTIN_SIGNATURES",
     "LEAKED_PROCESSES",
+    "PROCESS_LIMIT",
     "SHUTDOWN_IGNORED",
     "WORKERS_MISSING",
     "WORKERS_RESTARTING",
@@ -50,6 +51,7 @@ LEAKED_PROCESSES = "leaked-processes"
 WORKERS_RESTARTING = "workers-restarting"
 WORKERS_MISSING = "workers-missing"
 SHUTDOWN_IGNORED = "shutdown-ignored-signals"
+PROCESS_LIMIT = "process-limit"
 
 BUILTIN_SIGNATURES: tuple[Signature, ...] = (
     Signature(
@@ -143,6 +145,19 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Processes of the cell were still alive after its main process exited (daemons, "
         "detached grandchildren or workers nobody joined).",
         "Join or terminate workers on shutdown; a server should stop its workers on SIGTERM.",
+    ),
+    Signature(
+        PROCESS_LIMIT,
+        None,
+        "The cell started more processes than its max_processes allows (a fork bomb, or a pool "
+        "that keeps replacing workers); the harness killed it.",
+        "Bound the number of workers, and check why processes are started in a loop.",
+    ),
+    Signature(
+        "out-of-memory",
+        r"MemoryError|Cannot allocate memory|std::bad_alloc|DefaultCPUAllocator: not enough memory",
+        "A process of the cell ran out of memory (or of its memory_limit_mb).",
+        "Give each worker less to hold (load the model once, share it), or fewer workers.",
     ),
     Signature(
         WORKERS_RESTARTING,

@@ -132,3 +132,29 @@ def test_methods_really_in_force_are_recorded(run_matrix) -> None:
     assert m["own_context", "fork"]["methods_used"] == {"spawn": 1, "fork": 1}
     assert m["own_context", "forkserver"]["methods_used"] == {"spawn": 1, "forkserver": 1}
     m.result.stdout.fnmatch_lines(["*own_context.py*pass (started spawn)*pass (started spawn)*"])
+
+
+def test_pytest_never_imports_what_a_scenario_imports(pytester) -> None:
+    # A stand-in for torch: a package that records every process that imports it.
+    pytester.mkpydir("heavy_lib").joinpath("__init__.py").write_text(
+        "import os\nopen(os.path.join(os.path.dirname(__file__), 'imported-by'), 'a')"
+        ".write(f'{os.getpid()}\\n')\n"
+    )
+    pytester.makefile(
+        ".py", uses_heavy="# /// script\n# dependencies = ['pytest']\n# ///\nimport heavy_lib\n"
+    )
+    pytester.makeconftest(
+        "import os, sys\n"
+        "def pytest_sessionfinish(session):\n"
+        "    heavy = [m for m in ('heavy_lib', 'http.client') if m in sys.modules]\n"
+        "    print(f'PYTEST-PID {os.getpid()} HEAVY {heavy}')\n"
+    )
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", "uses_heavy.py", "-s", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=3)
+    line = [ln for ln in result.stdout.lines if "PYTEST-PID" in ln][0].split("PYTEST-PID ", 1)[1]
+    pid, heavy = line.split()[0], line.split("HEAVY ")[1]
+    assert heavy == "[]"
+    importers = (pytester.path / "heavy_lib" / "imported-by").read_text().split()
+    assert len(importers) == 3 and pid not in importers  # one cell per method, never pytest

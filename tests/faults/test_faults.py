@@ -1,0 +1,108 @@
+"""Fault injection: real scripts that crash, hang, leak, flood or attack the harness.
+
+Every test asserts the verdict and signatures, that the JSON report is valid, and (through the
+autouse ``no_process_left`` fixture) that no process of the cell survives.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_mpcompat.jsonreport import read_report
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def run_one(pytester: pytest.Pytester, name: str, *args: str) -> tuple[Any, pytest.RunResult]:
+    shutil.copy(SCRIPTS / f"{name}.py", pytester.path)
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", f"{name}.py", "--mp-report", "r.json", "-p", "no:cacheprovider", *args
+    )
+    (cell,) = read_report(pytester.path / "r.json")["cells"]
+    return cell, result
+
+
+@pytest.mark.parametrize(
+    ("name", "verdict", "signal", "exit_code", "signatures"),
+    [
+        ("abort", "crash", "SIGABRT", -6, ["worker-fatal-signal"]),
+        ("sigkill_self", "crash", "SIGKILL", -9, []),
+        ("exit_seven", "crash", None, 7, []),
+        ("worker_segfault", "pass", None, 0, ["worker-fatal-signal"]),
+        ("grandchild_spins", "pass", None, 0, ["leaked-processes"]),
+        ("double_fork_daemon", "pass", None, 0, ["leaked-processes"]),
+        ("memory_hog", "crash", None, 1, ["out-of-memory"]),
+        ("closed_output", "crash", None, 120, []),
+    ],
+)
+def test_fault(pytester: pytest.Pytester, name: str, verdict: str, signal: str | None,
+               exit_code: int, signatures: list[str]) -> None:  # fmt: skip
+    cell, _ = run_one(pytester, name, "--mp-methods", "fork", "--mp-timeout", "30")
+    assert (cell.verdict.value, cell.signal, cell.exit_code) == (verdict, signal, exit_code), cell
+    assert cell.signatures == signatures
+
+
+def test_fork_bomb_is_stopped_at_its_process_limit(pytester: pytest.Pytester) -> None:
+    cell, _ = run_one(pytester, "fork_bomb", "--mp-methods", "fork")
+    assert cell.verdict.value == "crash"
+    assert cell.signatures[0] == "process-limit"
+    assert "over the limit of 20" in cell.reason
+    assert cell.duration_s < 10
+
+
+def test_ignoring_sigterm_does_not_save_a_hung_cell(pytester: pytest.Pytester) -> None:
+    cell, _ = run_one(pytester, "ignores_sigterm", "--mp-methods", "spawn", "--mp-timeout", "1.5")
+    assert cell.verdict.value == "hang"
+    assert cell.stacks and "time.sleep" not in cell.stderr_tail
+
+
+def test_undecodable_output_keeps_the_report_valid(pytester: pytest.Pytester) -> None:
+    cell, _ = run_one(pytester, "binary_output", "--mp-methods", "fork")
+    assert cell.verdict.value == "pass"
+    assert cell.stdout_tail.startswith("ok \ufffd\ufffd\ufffd not utf-8")
+    assert "broken sequence" in cell.stderr_tail
+
+
+def test_a_script_that_deletes_itself(pytester: pytest.Pytester) -> None:
+    cell, _ = run_one(pytester, "deletes_itself", "--mp-methods", "fork")
+    # The spawn worker cannot re-import the deleted main script: a real crash, not a harness error.
+    assert cell.verdict.value == "crash"
+    assert "FileNotFoundError" in cell.stderr_tail or "No such file" in cell.stderr_tail
+
+
+def test_200_mb_of_output_keeps_the_runner_small(pytester: pytest.Pytester) -> None:
+    shutil.copy(SCRIPTS / "loud.py", pytester.path)
+    # Run pytest from a tiny parent that reports the largest child's peak memory (in KiB).
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run([sys.executable, '-m', 'pytest', '--mp-matrix', 'loud.py', '--mp-methods',"
+        " 'fork', '--mp-report', 'r.json', '-p', 'no:cacheprovider', '-q'], check=False)\n"
+        "print('PEAK', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=pytester.path, capture_output=True,
+                         text=True, check=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    peak_mb = int(out.stdout.rsplit("PEAK", 1)[1]) / 1024
+    (cell,) = read_report(pytester.path / "r.json")["cells"]
+    assert cell.verdict.value == "pass"
+    assert cell.stdout_tail.endswith("the end\n") and len(cell.stderr_tail) < 8400
+    assert peak_mb < 150, (
+        f"pytest (or the scenario) peaked at {peak_mb:.0f} MB for 400 MB of output"
+    )
+
+
+def test_unreadable_scenario_is_a_clear_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "gone.py").symlink_to(pytester.path / "nowhere.py")
+    pytester.makefile(".py", fine="print('fine')\n")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*gone.py:0: cannot read the scenario: No such file or directory*"]
+    )
