@@ -73,10 +73,10 @@ def _pip(session: nox.Session, *args: str) -> tuple[int, str]:
 
 
 def _why_not(stderr: str) -> str:
-    errors = [
-        line.removeprefix("ERROR: ") for line in stderr.splitlines() if line.startswith("ERROR:")
-    ]
-    return (errors[0] if errors else stderr.strip().splitlines()[-1:] or ["pip failed"])[0][:300]
+    """pip's first error line (or its last line), for the report."""
+    errors = [ln.removeprefix("ERROR: ") for ln in stderr.splitlines() if ln.startswith("ERROR:")]
+    lines = errors or stderr.strip().splitlines()[-1:] or ["pip failed"]
+    return lines[0][:300]
 
 
 def _blockers(session: nox.Session, constraints: list[str], env: EnvSet) -> str:
