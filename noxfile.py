@@ -72,20 +72,36 @@ def _pip(session: nox.Session, *args: str) -> tuple[int, str]:
     return proc.returncode, proc.stderr
 
 
-def _why_not(stderr: str) -> str:
-    """pip's first error line (or its last line), for the report."""
+def _why_not(stderr: str, requirement: str = "") -> str:
+    """The reason pip gives, shortest first: the Python range of the version asked for, the
+    version that does not exist, else pip's first error line."""
+    version = requirement.partition("==")[2]
+    if version:
+        ranged = re.search(rf"\b{re.escape(version)} Requires-Python ([^;\n]+)", stderr)
+        if ranged:
+            return f"needs Python {ranged.group(1).strip()}"
     errors = [ln.removeprefix("ERROR: ") for ln in stderr.splitlines() if ln.startswith("ERROR:")]
+    for error in errors:
+        if error.startswith("Could not find a version"):
+            return error.split(" (from versions")[0]
     lines = errors or stderr.strip().splitlines()[-1:] or ["pip failed"]
     return lines[0][:300]
 
 
-def _blockers(session: nox.Session, constraints: list[str], env: EnvSet) -> str:
-    """Every requirement of the set that cannot be installed here on its own, with pip's reason."""
+def _blockers(session: nox.Session, env: EnvSet) -> str:
+    """Each requirement of the set that cannot be installed here on its own (with the pin its
+    constraints give it), and pip's reason."""
+    pins = {}
+    for name in env.constraints:
+        for line in (CONSTRAINTS / name).read_text().splitlines():
+            if "==" in line and not line.startswith("#"):
+                pins[line.split("==")[0].strip().lower()] = line.strip()
     found = []
     for req in env.install:
-        code, err = _pip(session, "install", "-q", "--dry-run", "--no-deps", *constraints, req)
+        pinned = pins.get(re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0].lower(), req)
+        code, err = _pip(session, "install", "-q", "--dry-run", "--no-deps", pinned)
         if code:
-            found.append(f"{req}: {_why_not(err)}")
+            found.append(f"{pinned}: {_why_not(err, pinned)}")
     return "; ".join(found)
 
 
@@ -100,9 +116,8 @@ def _matrix_session(matrix: MatrixFile, env: EnvSet) -> Callable[[nox.Session], 
                 cons = [f"--constraint={CONSTRAINTS / c}" for c in env.constraints]
                 code, err = _pip(session, "install", "-q", *cons, *env.install)
                 if code:
-                    args.append(
-                        f"--mp-not-installable={_blockers(session, cons, env) or _why_not(err)}"
-                    )
+                    reason = _blockers(session, env) or _why_not(err)
+                    args.append(f"--mp-not-installable={reason}")
                 elif env.uninstall:
                     _pip(session, "uninstall", "-y", "-q", *env.uninstall)
             run_pytest = ["python", "-m", "pytest"]

@@ -29,6 +29,23 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _host() -> dict[str, Any]:
+    """What the run's machine was, for the published report's header."""
+    memory_gb = None
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        memory_gb = round(pages * size / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {
+        "system": platform.system(),
+        "release": platform.release(),
+        "arch": platform.machine(),
+        "cpus": os.cpu_count(),
+        "memory_gb": memory_gb,
+    }
+
+
 def build_report(
     cells: Iterable[CellResult],
     unfinished: dict[str, str],
@@ -45,6 +62,7 @@ def build_report(
         "started": started,
         "written": _now(),
         "machine": platform.node(),
+        "host": _host(),
         "complete": complete,
         "exitstatus": exitstatus,
         "cells": [c.to_dict() for c in cells],

@@ -28,7 +28,9 @@ h1 { font-size: 1.4rem; margin-bottom: .2rem; }
 #meta { color: #555; margin-bottom: 1rem; }
 #filters { display: flex; flex-wrap: wrap; gap: .6rem 1.2rem; margin-bottom: 1rem; }
 #filters label { display: flex; flex-direction: column; font-size: 12px; color: #444; }
-table { border-collapse: collapse; }
+table { border-collapse: collapse; margin-bottom: .5rem; }
+h2 { font-size: 1.1rem; margin: 1.2rem 0 .3rem; }
+p.fixed { color: #555; font-size: 12px; margin: 0 0 .4rem; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; font-weight: 600; font-size: 12px; }
 td.cell { cursor: pointer; white-space: nowrap; font-size: 12px; }
@@ -52,7 +54,7 @@ pre { background: #fff; border: 1px solid #ddd; padding: .5rem; max-height: 24re
  style="background:#eee">skip</span><span style="background:#f5a3a3">error</span></div>
 <div id="filters"></div>
 <div id="count"></div>
-<table id="grid"><thead></thead><tbody></tbody></table>
+<div id="grids"></div>
 <section id="details" hidden></section>
 <script type="application/json" id="data">__DATA__</script>
 <script>
@@ -94,40 +96,56 @@ function buildFilters() {
   }
 }
 
+function family(scenario) { return scenario.split("/").pop().split("_")[0]; }
+
 function render() {
   const cells = DATA.cells.filter(visible);
-  const configs = [...new Set(cells.map(configKey))].sort();
-  const scenarios = [...new Set(cells.map(c => c.scenario))];
-  const methods = METHODS.filter(m => cells.some(c => c.method === m));
-  const head = document.querySelector("#grid thead");
-  const body = document.querySelector("#grid tbody");
-  head.replaceChildren(); body.replaceChildren();
-  const r1 = el("tr"), r2 = el("tr");
-  const corner = el("th", "scenario"); corner.rowSpan = 2; r1.appendChild(corner);
-  for (const cfg of configs) {
-    const th = el("th", cfg); th.colSpan = methods.length; r1.appendChild(th);
-    for (const m of methods) r2.appendChild(el("th", m));
-  }
-  head.append(r1, r2);
-  const index = new Map(cells.map(c => [c.scenario + "|" + configKey(c) + "|" + c.method, c]));
-  for (const sc of scenarios) {
-    const tr = el("tr");
-    tr.appendChild(el("th", sc));
-    for (const cfg of configs) for (const m of methods) {
-      const cell = index.get(sc + "|" + cfg + "|" + m);
-      if (!cell) { tr.appendChild(el("td", "")); continue; }
-      let text = cell.verdict + (cell.signal ? " " + cell.signal : "");
-      if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
-      const td = el("td", text, "cell " + cellClass(cell));
-      td.dataset.verdict = cell.verdict;
-      td.addEventListener("click", () => {
-        document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
-        td.classList.add("selected");
-        showDetails(cell);
-      });
-      tr.appendChild(td);
+  const root = document.getElementById("grids");
+  root.replaceChildren();
+  const families = [...new Set(cells.map(c => family(c.scenario)))].sort();
+  for (const fam of families) {
+    const mine = cells.filter(c => family(c.scenario) === fam);
+    // Column labels use only the axes that vary within this family; the rest go above it.
+    const axes = AXES.filter(a => mine.some(c => c.axes[a] !== undefined));
+    const varying = axes.filter(a => new Set(mine.map(c => c.axes[a])).size > 1);
+    const fixed = axes.filter(a => !varying.includes(a)).map(a => a + "=" + mine[0].axes[a]);
+    const key = c => varying.map(a => a + "=" + (c.axes[a] === undefined ? "-" : c.axes[a])).join(" ");
+    const configs = [...new Set(mine.map(key))].sort();
+    const scenarios = [...new Set(mine.map(c => c.scenario))];
+    const methods = METHODS.filter(m => mine.some(c => c.method === m));
+    root.appendChild(el("h2", fam));
+    if (fixed.length) root.appendChild(el("p", "all cells: " + fixed.join(", "), "fixed"));
+    const table = el("table", null, "grid");
+    const head = el("thead"), body = el("tbody");
+    const r1 = el("tr"), r2 = el("tr");
+    const corner = el("th", "scenario"); corner.rowSpan = 2; r1.appendChild(corner);
+    for (const cfg of configs) {
+      const th = el("th", cfg || "(one configuration)"); th.colSpan = methods.length; r1.appendChild(th);
+      for (const m of methods) r2.appendChild(el("th", m));
     }
-    body.appendChild(tr);
+    head.append(r1, r2);
+    const index = new Map(mine.map(c => [c.scenario + "|" + key(c) + "|" + c.method, c]));
+    for (const sc of scenarios) {
+      const tr = el("tr");
+      tr.appendChild(el("th", sc.split("/").pop()));
+      for (const cfg of configs) for (const m of methods) {
+        const cell = index.get(sc + "|" + cfg + "|" + m);
+        if (!cell) { tr.appendChild(el("td", "")); continue; }
+        let text = cell.verdict + (cell.signal ? " " + cell.signal : "");
+        if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
+        const td = el("td", text, "cell " + cellClass(cell));
+        td.title = cell.reason || "";
+        td.addEventListener("click", () => {
+          document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
+          td.classList.add("selected");
+          showDetails(cell);
+        });
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    table.append(head, body);
+    root.appendChild(table);
   }
   document.getElementById("count").textContent = cells.length + " of " + DATA.cells.length + " cells shown";
 }
@@ -165,6 +183,7 @@ function showDetails(cell) {
   section(box, "stdout (end)", cell.stdout_tail);
   section(box, "stderr (end)", cell.stderr_tail);
   for (const st of cell.stacks || []) section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
+  box.scrollIntoView({block: "start"});
 }
 
 document.getElementById("meta").textContent = DATA.meta;
@@ -179,10 +198,10 @@ render();
 def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
     catalog = catalog or {s.id: s for s in BUILTIN_SIGNATURES}
     data = matrix.to_dict()
-    machines = sorted({s["machine"] for s in matrix.sources if s["machine"]})
+    machines = sorted({s["host"] for s in matrix.sources})
     data["meta"] = (
         f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
-        f"{', '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
+        f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
     )
     data["signatures"] = {
         sid: {"explanation": s.explanation, "fix": s.fix, "severity": s.severity}

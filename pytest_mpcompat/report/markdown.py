@@ -24,7 +24,7 @@ def family(scenario: str) -> str:
     return scenario.rsplit("/", 1)[-1].split("_", 1)[0]
 
 
-def _label(cell: CellResult, catalog: Mapping[str, Signature]) -> str:
+def _label(cell: CellResult, catalog: Mapping[str, Signature], notes: dict[str, int]) -> str:
     verdict = cell.verdict.value
     icon = _ICON.get(verdict, "")
     if verdict == "pass" and any(
@@ -37,20 +37,21 @@ def _label(cell: CellResult, catalog: Mapping[str, Signature]) -> str:
     if cell.signatures:
         text += " " + " ".join(f"`{s}`" for s in cell.signatures)
     if verdict == "skip" and cell.reason:
-        text += f" ({_md(cell.reason)})"
+        text += f" [{notes.setdefault(cell.reason, len(notes) + 1)}]"
     return text
 
 
 def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
     catalog = catalog or _CATALOG
     out = ["# Compatibility report", ""]
-    machines = sorted({s["machine"] for s in matrix.sources if s["machine"]})
+    machines = sorted({s["host"] for s in matrix.sources})
     dates = sorted(s["started"][:10] for s in matrix.sources if s["started"])
     out.append(
         f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
         f"({len(matrix.cells)} cells), run {dates[0] if dates else '?'} to "
-        f"{dates[-1] if dates else '?'} on {', '.join(machines) or 'unknown machines'}."
+        f"{dates[-1] if dates else '?'} on {'; '.join(machines) or 'unknown machines'}."
     )
+    notes: dict[str, int] = {}  # skip reason -> footnote number
     if matrix.missing:
         out += ["", f"**Runs with no result** (interpreter missing, or the run did not finish): "
                 f"{', '.join(f'`{m}`' for m in matrix.missing)}"]  # fmt: skip
@@ -75,13 +76,15 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
     for fam, counts in sorted(by_family.items()):
         tally = [str(counts.get(v, 0)) for v in ("pass", "crash", "hang", "skip", "error")]
         out.append(f"| {fam} | " + " | ".join(tally) + " |")
-    insights = matrix.to_dict()["insights"]
-    if insights:
+    merged: dict[tuple[str, str, str], list[str]] = {}  # the same change under several methods
+    for item in matrix.to_dict()["insights"]:
+        where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
+        merged.setdefault((item["scenario"], where, item["summary"]), []).append(item["method"])
+    if merged:
         out += ["", "## Where the verdict changes with a version", ""]
-        for item in insights:
-            where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
-            out.append(f"- `{item['scenario']}` ({item['method']}{', ' + where if where else ''}): "
-                       f"{item['summary']}")  # fmt: skip
+        for (scenario, where, summary), methods in merged.items():
+            context = ", ".join(methods) + (f"; {where}" if where else "")
+            out.append(f"- `{scenario}` ({context}): {summary}")
     axis_names = [n for n in matrix.axis_names() if n != "method"]
     for fam in sorted(by_family):
         out += ["", f"## {fam}"]
@@ -102,11 +105,15 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             out += ["", f"### `{scenario}`", ""]
             out.append("| " + " | ".join(used + methods) + " |")
             out.append("|" + "---|" * (len(used) + len(methods)))
-            for key, row in sorted(rows.items()):
-                cols = [_md(k) for k in key] + [
-                    _label(row[m], catalog) if m in row else "" for m in methods
+            for key, by_method in sorted(rows.items()):
+                cols = [_md(k) for k in key]
+                cols += [
+                    _label(by_method[m], catalog, notes) if m in by_method else "" for m in methods
                 ]
                 out.append("| " + " | ".join(cols) + " |")
+    if notes:
+        out += ["", "## Why cells were skipped", ""]
+        out += [f"{n}. {_md(reason)}" for reason, n in notes.items()]
     seen = dict.fromkeys(s for c in matrix.cells for s in c.signatures)  # noqa: C401
     if seen:
         out += ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]

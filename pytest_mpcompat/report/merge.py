@@ -96,6 +96,7 @@ def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Mat
             "started": data.get("started", ""),
             "complete": data.get("complete", False),
             "unfinished": data.get("unfinished", []),
+            "host": describe_host(data),
         }
         sources.append(source)
         for cell in data["cells"]:
@@ -116,6 +117,22 @@ def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Mat
         missing=[r for r in expected_runs if r not in have],
         generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def describe_host(data: dict[str, Any]) -> str:
+    """One line about the machine a raw report came from (older reports: from its cells)."""
+    host = data.get("host") or {}
+    env = data["cells"][0].env if data["cells"] else {}
+    system = host.get("system") or env.get("os", "?")
+    release = host.get("release") or env.get("os_release", "")
+    parts = [
+        f"{system} {release}".strip(),
+        host.get("arch") or env.get("machine") or "",
+        f"{host['cpus']} CPUs" if host.get("cpus") else "",
+        f"{host['memory_gb']:g} GB" if host.get("memory_gb") else "",
+        f"GPU {env.get('gpu') or 'none'}",
+    ]
+    return f"{data.get('machine') or '?'} ({', '.join(p for p in parts if p)})"
 
 
 def _method_rank(method: str) -> int:
