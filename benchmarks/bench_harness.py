@@ -51,16 +51,21 @@ def harness(
 def overhead(script: Path, runs: int) -> dict[str, float]:
     direct(script), harness(script)  # warm the page cache for both
     d, h = [], []
-    for _ in range(runs):  # interleaved, so drift hits both sides alike
-        d.append(direct(script))
-        h.append(harness(script)[0])
+    for i in range(runs):  # interleaved, alternating which goes first: drift hits both alike
+        if i % 2:
+            d.append(direct(script))
+            h.append(harness(script)[0])
+        else:
+            h.append(harness(script)[0])
+            d.append(direct(script))
     md, mh = statistics.median(d), statistics.median(h)
     return {"direct_s": md, "harness_s": mh, "overhead_ms": (mh - md) * 1000, "ratio": mh / md}
 
 
 def xdist_speedup(runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(8):  # 8 scenarios x 3 methods = 24 cells, each ~0.3 s of work in a worker
+        # 8 scenarios x 3 methods = 24 cells, each ~1 s of work in a worker, like a short real cell
+        for i in range(8):
             Path(tmp, f"work_{i}.py").write_text(
                 textwrap.dedent("""\
                 import multiprocessing
@@ -68,7 +73,7 @@ def xdist_speedup(runs: int) -> dict[str, float]:
                     return sum(i * i for i in range(n))
                 if __name__ == "__main__":
                     with multiprocessing.Pool(1) as pool:
-                        print(pool.apply(work, (2_500_000,)))
+                        print(pool.apply(work, (20_000_000,)))
             """)
             )
 
@@ -114,7 +119,7 @@ def merge_render(cells: int) -> dict[str, float]:
         raw = Path(sys.argv[1])
         start = time.perf_counter()
         matrix = merge_files(sorted(raw.glob("*.json")))
-        write_atomic(raw / "out" / "matrix.json", matrix.to_dict())
+        write_atomic(raw / "out" / "matrix.json", matrix.to_dict(), durable=False)
         (raw / "out" / "COMPATIBILITY.md").write_text(render_markdown(matrix))
         (raw / "out" / "index.html").write_text(render_html(matrix))
         seconds = time.perf_counter() - start
@@ -150,7 +155,7 @@ def main() -> None:
         except ImportError:
             results["torch"] = "skipped: torch is not installed"
         else:
-            results["torch"] = overhead(SCENARIOS / "imports_torch.py", args.runs)
+            results["torch"] = overhead(SCENARIOS / "imports_torch.py", max(16, args.runs * 2))
     if "hang" not in args.skip:
         results["hang_faulthandler"] = hang_handling(args.runs, "faulthandler")
         from pytest_mpcompat._stacks import find_pyspy

@@ -86,7 +86,9 @@ def _lines(data: dict[str, Any]) -> Iterable[str]:
     yield "}\n"
 
 
-def write_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_atomic(path: Path, data: dict[str, Any], durable: bool = True) -> None:
+    """Replace ``path`` in one step. ``durable`` also waits for the disk (fsync): a raw result
+    must survive a crash; output that one command regenerates need not pay for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

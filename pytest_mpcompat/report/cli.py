@@ -39,7 +39,7 @@ def _merge(args: argparse.Namespace) -> int:
     merged = merge_files(raw, expected)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "matrix.json", merged.to_dict())
+    write_atomic(out / "matrix.json", merged.to_dict(), durable=False)
     (out / "COMPATIBILITY.md").write_text(render_markdown(merged), encoding="utf-8")
     (out / "index.html").write_text(render_html(merged), encoding="utf-8")
     print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
