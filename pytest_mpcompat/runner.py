@@ -172,7 +172,10 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                     hung = not _wait(proc, spec.timeout)
                 else:
                     assert port is not None
-                    hung, implied = _serve(proc, spec.serve, port, cell_pids, started, spec, result)
+                    starts = lambda: sum(_count_lines(methods_log).values())  # noqa: E731
+                    hung, implied = _serve(
+                        proc, spec.serve, port, cell_pids, started, spec, result, starts
+                    )
                 result.duration_s = round(time.monotonic() - started, 4)
                 if hung:
                     result.verdict = Verdict.HANG
@@ -213,9 +216,10 @@ def _serve(
     started: float,
     spec: CellSpec,
     result: CellResult,
+    starts: Callable[[], int],
 ) -> tuple[bool, str | None]:
     """Drive a server cell; returns (hung, verdict implied by what the client saw)."""
-    report, implied = drive(proc, serve, port, find, started + spec.timeout)
+    report, implied = drive(proc, serve, port, find, started + spec.timeout, starts)
     result.serving = report.to_dict()
     result.reason = report.outcome
     if implied == "hang":

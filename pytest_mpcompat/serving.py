@@ -28,6 +28,7 @@ from ._proctree import cmdline, proc_info
 __all__ = ["RequestSpec", "ServeSpec", "ServingReport", "drive", "free_port", "stop"]
 
 _POLL_S = 0.1
+_PROBE_S = 0.5  # a socket that accepts but nobody serves makes each probe wait this long
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
@@ -129,10 +130,14 @@ def drive(
     port: int,
     find: Callable[[], list[int]],
     deadline: float,
+    starts: Callable[[], int] = lambda: 0,
 ) -> tuple[ServingReport, str | None]:
     """Wait for readiness, then send the requests; the caller stops the server (``stop``).
 
     Returns the report and the verdict it implies, or None when every answer was right.
+    ``starts`` counts the processes the server has started so far (the runner's log of
+    multiprocessing starts): workers that die within milliseconds are rarely seen alive, but
+    their replacements are always counted.
     """
     report = ServingReport(port=port, workers_requested=spec.workers)
     started = time.monotonic()
@@ -147,13 +152,13 @@ def drive(
         ever |= current
         most = max(most, len(current))
         try:
-            status, _ = _request(port, RequestSpec(path=spec.ready), timeout=1.0)
+            status, _ = _request(port, RequestSpec(path=spec.ready), timeout=_PROBE_S)
             if status == 200:
                 break
         except OSError:  # refused, reset, or a half-started server's garbage
             pass
         if time.monotonic() >= ready_by:
-            report.worker_restarts = max(0, len(ever) - most)
+            report.worker_restarts = max(0, len(ever) - most, starts() - spec.workers)
             waited = time.monotonic() - started
             if report.worker_restarts:
                 report.outcome = (
