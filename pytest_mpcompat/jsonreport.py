@@ -25,6 +25,10 @@ class ReportError(ValueError):
     """A report file that cannot be read as a pytest-mpcompat report."""
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -91,6 +95,7 @@ def write_atomic(path: Path, data: dict[str, Any], durable: bool = True) -> None
     must survive a crash; output that one command regenerates need not pay for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it 0600; a report is meant to be read
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.writelines(_lines(data))
