@@ -21,9 +21,11 @@ __all__ = [
     "become_subreaper",
     "cmdline",
     "descendants",
+    "is_alive",
     "kill_all",
     "proc_info",
     "reap_zombies",
+    "send",
 ]
 
 _LINUX = sys.platform.startswith("linux")
@@ -150,7 +152,8 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def _signal(pids: Iterable[int], sig: int) -> None:
+def send(pids: Iterable[int], sig: int) -> None:
+    """Send ``sig`` to each pid that still exists (and is ours to signal)."""
     for pid in pids:
         try:
             os.kill(pid, sig)
@@ -186,20 +189,21 @@ def kill_all(
     while True:
         found = find()
         reap_zombies(found, spare)
-        pids = [p for p in found if _is_alive(p)]
+        pids = [p for p in found if is_alive(p)]
         if not pids:
             return []
         stop = getattr(signal, "SIGSTOP", None)
         if stop is not None:
-            _signal(pids, stop)
-            pids = sorted(set(pids) | {p for p in find() if _is_alive(p)})
-        _signal(pids, signal.SIGKILL)
+            send(pids, stop)
+            pids = sorted(set(pids) | {p for p in find() if is_alive(p)})
+        send(pids, signal.SIGKILL)
         reap_zombies(pids, spare)
         if time.monotonic() > end:
-            return [p for p in pids if _is_alive(p)]
+            return [p for p in pids if is_alive(p)]
         time.sleep(0.002)
 
 
-def _is_alive(pid: int) -> bool:
+def is_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
     info = proc_info(pid)
     return info is not None and info.alive

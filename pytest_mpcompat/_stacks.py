@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import _bootstrap
-from ._proctree import cmdline, proc_info
+from ._proctree import cmdline, is_alive, proc_info, send
 from .model import ProcessStack
 
 __all__ = ["collect_stacks", "find_pyspy"]
@@ -43,7 +43,7 @@ def collect_stacks(
 
     A process py-spy cannot read (no ptrace permission, not Python) falls back to faulthandler.
     """
-    pids = [p for p in find() if _alive(p)]
+    pids = [p for p in find() if is_alive(p)]
     info = {p: (_ppid(p), cmdline(p)) for p in pids}
     stacks: dict[int, ProcessStack] = {}
     pyspy = find_pyspy() if tool != "faulthandler" else None
@@ -94,15 +94,15 @@ def _faulthandler(
 ) -> dict[int, ProcessStack]:
     for _ in range(3):  # freeze, then catch anything forked meanwhile
         for pid in find():
-            _kill(pid, signal.SIGSTOP)
+            send([pid], signal.SIGSTOP)
     found = {}
     with open(stderr_path, "rb+") as err:
         for pid in pids:
             start = os.fstat(err.fileno()).st_size
-            _kill(pid, signal.SIGABRT)
-            _kill(pid, signal.SIGCONT)
+            send([pid], signal.SIGABRT)
+            send([pid], signal.SIGCONT)
             end = time.monotonic() + _DUMP_WAIT_S
-            while _alive(pid) and time.monotonic() < end:
+            while is_alive(pid) and time.monotonic() < end:
                 time.sleep(0.001)
             err.seek(start)
             dump = err.read().decode("utf-8", errors="replace")
@@ -116,18 +116,6 @@ def _faulthandler(
 def _without_bootstrap(stack: str) -> str:
     """Drop the frames of the runner's bootstrap below the scenario's ``<module>`` frame."""
     return "\n".join(line for line in stack.splitlines() if _BOOTSTRAP_FILE not in line)
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _alive(pid: int) -> bool:
-    p = proc_info(pid)
-    return p is not None and p.alive
 
 
 def _ppid(pid: int) -> int:

@@ -10,6 +10,7 @@ import platform
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from packaging.specifiers import SpecifierSet
 
@@ -22,10 +23,11 @@ from .requirements import (
 )
 from .runner import CellSpec, run_cell
 from .scenario import ExpectRule, Scenario, ScenarioError
-from .signatures import Signature
+from .signatures import Signature, failing_signatures
 
 __all__ = [
     "available_methods",
+    "cell_spec",
     "check_signature_ids",
     "compare",
     "pick_expectation",
@@ -97,9 +99,7 @@ def compare(
         problems.append(f"expected signature {', '.join(missing)} did not appear")
     if expected.verdict is Verdict.PASS and not wrong:
         failures = sorted(
-            s
-            for s in seen_sigs
-            if s not in expected.signatures and s in catalog and catalog[s].severity == "error"
+            s for s in failing_signatures(seen_sigs, catalog) if s not in expected.signatures
         )
         if failures:
             problems.append(
@@ -118,6 +118,32 @@ def _aggregate(runs: list[CellResult]) -> CellResult:
     worst.signatures = list(dict.fromkeys(sigs))
     worst.duration_s = round(sum(r.duration_s for r in runs) / len(runs), 4)
     return worst
+
+
+def cell_spec(
+    scenario: Scenario,
+    method: str,
+    *,
+    default_timeout: float,
+    cwd: Path,
+    stacks: str,
+    **overrides: Any,
+) -> CellSpec:
+    """The cell a scenario's metadata describes; keyword ``overrides`` (not None) win."""
+    fields: dict[str, Any] = {
+        "script": scenario.path,
+        "method": method,
+        "timeout": scenario.timeout or default_timeout,
+        "env": dict(scenario.env),
+        "args": scenario.args,
+        "cwd": cwd,
+        "stacks": stacks,
+        "serve": scenario.serve,
+        "memory_limit_mb": scenario.memory_limit_mb,
+        "max_processes": scenario.max_processes,
+    }
+    fields.update((k, v) for k, v in overrides.items() if v is not None)
+    return CellSpec(**fields)
 
 
 def run_scenario_cell(
@@ -139,18 +165,7 @@ def run_scenario_cell(
             scenario=str(scenario.path), method=method, verdict=Verdict.SKIP, reason=reason,
             env=env_axes, verdict_counts={"skip": 1},
         )  # fmt: skip
-    spec = CellSpec(
-        script=scenario.path,
-        method=method,
-        timeout=scenario.timeout or default_timeout,
-        env=scenario.env,
-        args=scenario.args,
-        cwd=cwd,
-        stacks=stacks,
-        serve=scenario.serve,
-        memory_limit_mb=scenario.memory_limit_mb,
-        max_processes=scenario.max_processes,
-    )
+    spec = cell_spec(scenario, method, default_timeout=default_timeout, cwd=cwd, stacks=stacks)
     runs = [run_cell(spec, list(catalog.values())) for _ in range(repeat)]
     result = _aggregate(runs)
     result.env = env_axes

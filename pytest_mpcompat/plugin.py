@@ -18,12 +18,12 @@ import pytest
 
 from . import hookspecs
 from ._stacks import find_pyspy
-from .cells import available_methods, check_signature_ids, run_scenario_cell
+from .cells import available_methods, cell_spec, check_signature_ids, run_scenario_cell
 from .jsonreport import build_report, write_atomic
 from .model import START_METHODS, CellResult, Verdict
 from .options import Settings, add_options, parse_methods, resolve_settings
 from .requirements import detect_gpu, environment_axes
-from .runner import CellSpec, run_cell
+from .runner import run_cell
 from .scenario import Scenario, ScenarioError, load_scenario
 from .serving import RequestSpec, ServeSpec
 from .signatures import BUILTIN_SIGNATURES, Signature
@@ -253,18 +253,17 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
             if not path.is_file():
                 raise FileNotFoundError(f"mp_run: no scenario script at {path}")
             scenario = load_scenario(path)
-        spec = CellSpec(
-            script=scenario.path,
-            method=method,
-            timeout=timeout or scenario.timeout or state.settings.timeout,
-            env={**scenario.env, **(env or {})},
-            args=tuple(args) if args is not None else scenario.args,
+        spec = cell_spec(
+            scenario,
+            method,
+            default_timeout=state.settings.timeout,
             cwd=request.config.invocation_params.dir,
             stacks=state.settings.stacks,
-            serve=serve or scenario.serve,
+            timeout=timeout or None,
+            env={**scenario.env, **(env or {})},
+            args=tuple(args) if args is not None else None,
+            serve=serve,
             command=command,
-            memory_limit_mb=scenario.memory_limit_mb,
-            max_processes=scenario.max_processes,
         )
         result = run_cell(spec, list(state.catalog.values()))
         result.scenario = " ".join(command) if command else state.display_path(scenario.path)

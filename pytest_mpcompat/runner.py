@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _bootstrap
-from ._proctree import become_subreaper, cmdline, descendants, kill_all, proc_info, reap_zombies
+from ._proctree import become_subreaper, cmdline, descendants, is_alive, kill_all, reap_zombies
 from ._stacks import collect_stacks
 from .model import CellResult, Verdict
 from .redact import Redactor
@@ -226,9 +226,7 @@ def _serve(
         return True, None
     stop(proc, serve, report)
     report.alive_after_shutdown = [
-        f"{pid} {cmdline(pid)}".strip()
-        for pid in find()
-        if pid != proc.pid and (info := proc_info(pid)) is not None and info.alive
+        f"{pid} {cmdline(pid)}".strip() for pid in find() if pid != proc.pid and is_alive(pid)
     ]
     if proc.poll() is None:
         kill_all(find, spare=proc.pid)
@@ -308,7 +306,7 @@ def _wait_limited(
     while time.monotonic() < deadline:
         if _wait(proc, min(0.02, max(0.0, deadline - time.monotonic()))):
             return True
-        alive = [p for p in find() if (info := proc_info(p)) is not None and info.alive]
+        alive = [p for p in find() if is_alive(p)]
         if len(alive) > spec.max_processes:
             result.reason = f"{len(alive)} processes, over the limit of {spec.max_processes}"
             result.signatures.append(PROCESS_LIMIT)
@@ -324,7 +322,7 @@ def _stragglers(find: Callable[[], list[int]]) -> list[str]:
     while True:
         found = find()
         reap_zombies(found)
-        alive = [p for p in found if (info := proc_info(p)) is not None and info.alive]
+        alive = [p for p in found if is_alive(p)]
         if not alive:
             return []
         if time.monotonic() >= deadline:

@@ -8,13 +8,14 @@ hundreds of megabytes does not cost the runner that much memory.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 __all__ = [
     "BUILTIN_SIGNATURES",
+    "failing_signatures",
     "LEAKED_PROCESSES",
     "PROCESS_LIMIT",
     "SHUTDOWN_IGNORED",
@@ -180,6 +181,11 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "SIGTERM, then SIGKILL after the grace period).",
     ),
 )
+
+
+def failing_signatures(ids: Iterable[str], catalog: Mapping[str, Signature]) -> list[str]:
+    """The ids that show something failed (severity "error"), even if the exit code was 0."""
+    return [s for s in ids if s in catalog and catalog[s].severity == "error"]
 
 
 def match_files(paths: Iterable[Path], catalog: Sequence[Signature]) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from .model import START_METHODS, CellResult, Verdict
-from .signatures import Signature
+from .signatures import Signature, failing_signatures
 
 __all__ = ["cell_label", "write_matrix"]
 
@@ -40,8 +40,7 @@ def cell_label(cell: CellResult) -> str:
 
 
 def _markup(cell: CellResult, catalog: Mapping[str, Signature]) -> dict[str, bool]:
-    failing = any(s in catalog and catalog[s].severity == "error" for s in cell.signatures)
-    if cell.verdict is Verdict.PASS and failing:
+    if cell.verdict is Verdict.PASS and failing_signatures(cell.signatures, catalog):
         return {"yellow": True, "bold": True}  # exited 0, but something in it failed
     return _COLOURS[cell.verdict]
 

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from ..model import START_METHODS, CellResult
-from ..signatures import BUILTIN_SIGNATURES, Signature
+from ..signatures import BUILTIN_SIGNATURES, Signature, failing_signatures
 from .merge import Matrix
 
 __all__ = ["render_markdown"]
@@ -27,9 +27,7 @@ def family(scenario: str) -> str:
 def _label(cell: CellResult, catalog: Mapping[str, Signature], notes: dict[str, int]) -> str:
     verdict = cell.verdict.value
     icon = _ICON.get(verdict, "")
-    if verdict == "pass" and any(
-        catalog.get(s) and catalog[s].severity == "error" for s in cell.signatures
-    ):
+    if verdict == "pass" and failing_signatures(cell.signatures, catalog):
         icon = "⚠️"
     text = f"{icon} {verdict}"
     if cell.signal:
