@@ -1,9 +1,10 @@
-"""Find, freeze, kill and reap every process a cell started, orphans and daemons included.
+"""Find, freeze and kill every process a cell started, orphans and daemons included.
 
-On Linux the runner becomes a *child subreaper* (``PR_SET_CHILD_SUBREAPER``): a grandchild whose
-parent exits, or a daemon that double-forks and calls ``setsid``, is re-parented to the runner
-instead of init, so walking the runner's descendants finds every process a cell ever started.
-Elsewhere the walk uses ``ps`` and can miss processes that detached completely.
+On Linux each cell's supervisor is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``): a grandchild
+whose parent exits, or a daemon that double-forks and calls ``setsid``, is re-parented to it
+instead of init, so walking the supervisor's descendants finds every process a cell ever started.
+The walk reads ``/proc`` on Linux; elsewhere it asks psutil (or, without it, ``ps``), and can miss
+processes that detached completely.
 """
 
 from __future__ import annotations
@@ -15,22 +16,12 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = [
-    "ProcInfo",
-    "become_subreaper",
-    "cmdline",
-    "descendants",
-    "is_alive",
-    "kill_all",
-    "proc_info",
-    "reap_zombies",
-    "send",
-]
+__all__ = ["ProcInfo", "cmdline", "descendants", "is_alive", "kill_all", "proc_info", "send"]
 
 _LINUX = sys.platform.startswith("linux")
-_PR_SET_CHILD_SUBREAPER = 36
-_subreaper: bool | None = None
+_KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows: TerminateProcess
 
 
 @dataclass(frozen=True)
@@ -44,23 +35,10 @@ class ProcInfo:
         return self.state not in ("Z", "X")
 
 
-def become_subreaper() -> bool:
-    """Make this process adopt orphaned descendants (Linux only); idempotent."""
-    global _subreaper
-    if _subreaper is None:
-        _subreaper = False
-        if _LINUX:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            _subreaper = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    return _subreaper
-
-
 def proc_info(pid: int) -> ProcInfo | None:
     """State of one process, or None when it no longer exists."""
     if not _LINUX:
-        return _ps_table().get(pid)
+        return _table().get(pid)
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             raw = fh.read()
@@ -78,6 +56,12 @@ def cmdline(pid: int) -> str:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 return fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
+            return ""
+    psutil = _psutil()
+    if psutil is not None:
+        try:
+            return " ".join(psutil.Process(pid).cmdline())
+        except (psutil.Error, OSError):
             return ""
     try:
         out = subprocess.run(
@@ -115,7 +99,23 @@ def _children_by_scan(pid: int) -> list[int]:
     return kids
 
 
-def _ps_table() -> dict[int, ProcInfo]:
+def _psutil() -> Any:
+    try:
+        import psutil  # a dependency outside Linux, where there is no /proc to read
+    except ImportError:
+        return None
+    return psutil
+
+
+def _table() -> dict[int, ProcInfo]:
+    """pid, parent and state of every process, outside Linux."""
+    psutil = _psutil()
+    if psutil is not None:
+        table = {}
+        for proc in psutil.process_iter(["pid", "ppid", "status"]):
+            state = "Z" if proc.info["status"] == psutil.STATUS_ZOMBIE else "R"
+            table[proc.info["pid"]] = ProcInfo(proc.info["pid"], proc.info["ppid"] or 0, state)
+        return table
     try:
         out = subprocess.run(
             ["ps", "-A", "-o", "pid=,ppid=,stat="], capture_output=True, text=True, check=False
@@ -140,7 +140,7 @@ def descendants(root: int) -> list[int]:
             found.extend(kids)
             todo.extend(kids)
         return found
-    table = _ps_table()
+    table = _table()
     by_parent: dict[int, list[int]] = {}
     for info in table.values():
         by_parent.setdefault(info.ppid, []).append(info.pid)
@@ -161,43 +161,24 @@ def send(pids: Iterable[int], sig: int) -> None:
             pass
 
 
-def reap_zombies(pids: Iterable[int], spare: int | None = None) -> None:
-    """Collect the exit status of those ``pids`` that are this process's dead children.
-
-    ``spare`` is a child whose status belongs to its ``Popen`` object and must not be taken.
-    """
-    for pid in pids:
-        if pid == spare:
-            continue
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-
-
-def kill_all(
-    find: Callable[[], list[int]], spare: int | None = None, deadline_s: float = 5.0
-) -> list[int]:
+def kill_all(find: Callable[[], list[int]], deadline_s: float = 5.0) -> list[int]:
     """SIGKILL everything ``find()`` returns until it returns nothing alive.
 
     The set is frozen with SIGSTOP first and searched again, so a process that forks while it is
     being killed (a fork bomb, a pool replacing dead workers) cannot outrun the loop. Returns the
-    pids still alive at the deadline (only processes stuck in uninterruptible sleep).
-    ``spare`` is killed but left unreaped (see reap_zombies).
+    pids still alive at the deadline (only processes stuck in uninterruptible sleep). The cell's
+    supervisor reaps them.
     """
     end = time.monotonic() + deadline_s
     while True:
-        found = find()
-        reap_zombies(found, spare)
-        pids = [p for p in found if is_alive(p)]
+        pids = [p for p in find() if is_alive(p)]
         if not pids:
             return []
         stop = getattr(signal, "SIGSTOP", None)
         if stop is not None:
             send(pids, stop)
             pids = sorted(set(pids) | {p for p in find() if is_alive(p)})
-        send(pids, signal.SIGKILL)
-        reap_zombies(pids, spare)
+        send(pids, _KILL)
         if time.monotonic() > end:
             return [p for p in pids if is_alive(p)]
         time.sleep(0.002)

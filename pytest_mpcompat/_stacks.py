@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import _bootstrap
+from ._child import bootstrap
 from ._proctree import cmdline, is_alive, proc_info, send
 from .model import ProcessStack
 
@@ -27,7 +27,8 @@ __all__ = ["collect_stacks", "find_pyspy"]
 _PYSPY_TIMEOUT_S = 10.0
 _DUMP_WAIT_S = 0.5
 _FAULT_HEADER = "Fatal Python error: Aborted"
-_BOOTSTRAP_FILE = os.path.basename(_bootstrap.__file__)
+# py-spy shortens file names; faulthandler prints them whole. Both end like this.
+_BOOTSTRAP_FILE = os.path.join(*Path(bootstrap.__file__).parts[-2:])
 
 
 def find_pyspy() -> str | None:

@@ -1,7 +1,8 @@
 """One scenario cell from start to verdict: requirements, repeated runs, expectation.
 
-``run_scenario_cell`` is what a matrix test item does; it never raises for anything the scenario
-does, so the caller only turns the result into a pytest outcome.
+``run_scenario_cell`` is the one way a cell runs, for matrix items and for the ``mp_run`` and
+``mp_server`` fixtures alike; it never raises for anything the scenario does, so the caller only
+turns the result into a pytest outcome.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 
-from .model import CellResult, Expectation, Verdict
+from .model import OUTCOMES, CellResult, Expectation, Verdict
 from .requirements import (
     condition_holds,
     environment_axes,
     unmet_dependency,
     unmet_requirement,
 )
+from .model import DEFAULT_EXIT_GRACE_S
+from .options import Settings
 from .runner import CellSpec, run_cell
 from .scenario import ExpectRule, Scenario, ScenarioError
-from .signatures import Signature, failing_signatures
+from .signatures import Signature, failing_signatures, outcome
 
 __all__ = [
     "available_methods",
@@ -109,9 +112,9 @@ def compare(
     return "; ".join(problems)
 
 
-def _aggregate(runs: list[CellResult]) -> CellResult:
+def _aggregate(runs: list[CellResult], catalog: Mapping[str, Signature]) -> CellResult:
     """The worst run stands for the cell; the others leave their counts and signatures."""
-    worst = max(runs, key=lambda r: r.verdict.severity)
+    worst = max(runs, key=lambda r: OUTCOMES.index(outcome(r, catalog)))
     worst.repeat = len(runs)
     worst.verdict_counts = dict(Counter(r.verdict.value for r in runs))
     sigs = [s for r in runs for s in r.signatures]
@@ -127,6 +130,7 @@ def cell_spec(
     default_timeout: float,
     cwd: Path,
     stacks: str,
+    exit_grace: float = DEFAULT_EXIT_GRACE_S,
     **overrides: Any,
 ) -> CellSpec:
     """The cell a scenario's metadata describes; keyword ``overrides`` (not None) win."""
@@ -141,6 +145,7 @@ def cell_spec(
         "serve": scenario.serve,
         "memory_limit_mb": scenario.memory_limit_mb,
         "max_processes": scenario.max_processes,
+        "exit_grace": scenario.exit_grace if scenario.exit_grace is not None else exit_grace,
     }
     fields.update((k, v) for k, v in overrides.items() if v is not None)
     return CellSpec(**fields)
@@ -149,25 +154,33 @@ def cell_spec(
 def run_scenario_cell(
     scenario: Scenario,
     method: str,
+    settings: Settings,
     *,
-    default_timeout: float,
-    repeat: int,
     catalog: Mapping[str, Signature],
     cwd: Path,
-    stacks: str = "auto",
-    not_installable: str | None = None,
+    **overrides: Any,
 ) -> CellResult:
+    """Run the cell (``settings.repeat`` times) unless it must be skipped, and compare it with
+    the scenario's expectation. ``overrides`` replace fields of its ``CellSpec``."""
     env_axes = environment_axes(scenario.dependencies)
-    reason = f"not installable: {not_installable}" if not_installable else None
+    reason = f"not installable: {settings.not_installable}" if settings.not_installable else None
     reason = reason or skip_reason(scenario, method)
     if reason:
         return CellResult(
             scenario=str(scenario.path), method=method, verdict=Verdict.SKIP, reason=reason,
             env=env_axes, verdict_counts={"skip": 1},
         )  # fmt: skip
-    spec = cell_spec(scenario, method, default_timeout=default_timeout, cwd=cwd, stacks=stacks)
-    runs = [run_cell(spec, list(catalog.values())) for _ in range(repeat)]
-    result = _aggregate(runs)
+    spec = cell_spec(
+        scenario,
+        method,
+        default_timeout=settings.timeout,
+        cwd=cwd,
+        stacks=settings.stacks,
+        exit_grace=settings.exit_grace,
+        **overrides,
+    )
+    runs = [run_cell(spec, list(catalog.values())) for _ in range(settings.repeat)]
+    result = _aggregate(runs, catalog)
     result.env = env_axes
     rule = pick_expectation(scenario, method)
     if rule is not None:

@@ -11,22 +11,21 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import SCHEMA_VERSION, CellResult
+
+if TYPE_CHECKING:
+    from .signatures import Signature
 
 __all__ = ["ReportError", "build_report", "read_report", "write_atomic"]
 
 
 class ReportError(ValueError):
     """A report file that cannot be read as a pytest-mpcompat report."""
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 def _now() -> str:
@@ -57,8 +56,12 @@ def build_report(
     started: str,
     complete: bool,
     exitstatus: int | None = None,
+    catalog: Mapping[str, Signature] | None = None,
 ) -> dict[str, Any]:
     from . import __version__
+    from .signatures import BUILTIN_SIGNATURES, outcome
+
+    known = catalog if catalog is not None else {s.id: s for s in BUILTIN_SIGNATURES}
 
     return {
         "schema": SCHEMA_VERSION,
@@ -69,7 +72,7 @@ def build_report(
         "host": _host(),
         "complete": complete,
         "exitstatus": exitstatus,
-        "cells": [c.to_dict() for c in cells],
+        "cells": [{**c.to_dict(), "outcome": outcome(c, known)} for c in cells],
         "unfinished": [{"nodeid": k, "reason": v} for k, v in unfinished.items()],
     }
 
@@ -94,13 +97,15 @@ def write_atomic(path: Path, data: dict[str, Any], durable: bool = True) -> None
     """Replace ``path`` in one step. ``durable`` also waits for the disk (fsync): a raw result
     must survive a crash; output that one command regenerates need not pay for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it 0600; a report is meant to be read
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # 0o666 less the umask, as for any file a program writes (mkstemp would make it 0600).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.writelines(_lines(data))
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

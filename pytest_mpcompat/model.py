@@ -13,16 +13,47 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DEFAULT_EXIT_GRACE_S",
+    "MAX_SECONDS",
+    "OUTCOMES",
     "SCHEMA_VERSION",
     "START_METHODS",
     "CellResult",
     "Expectation",
     "ProcessStack",
+    "ServingRecord",
     "Verdict",
+    "seconds_problem",
 ]
 
 #: Version of the JSON report layout; bump it when a field changes meaning or disappears.
-SCHEMA_VERSION = 1
+#: 2: ``serving`` records the stop sequence (``stop_signals_sent``, ``stopped_by``,
+#: ``exit_after_stop``) and every port; cells carry ``outcome``, ``ran_as`` and ``matches``.
+SCHEMA_VERSION = 2
+
+#: After a cell's main process exits, how long its other processes get to finish on their own
+#: (multiprocessing's resource tracker and forkserver exit only once they see it gone) before
+#: they are reported as leaked and killed.
+DEFAULT_EXIT_GRACE_S = 2.0
+
+#: The longest timeout or grace period accepted (a day): longer ones are typing mistakes, and
+#: ``inf`` or ``nan`` would break the waits.
+MAX_SECONDS = 86400.0
+
+
+def seconds_problem(value: object, zero_ok: bool = False) -> str | None:
+    """Why ``value`` is not a usable number of seconds ("must be ..."), or None."""
+    kind = "a positive number of seconds" if not zero_ok else "a number of seconds >= 0"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be {kind}"
+    if value != value or value in (float("inf"), float("-inf")):  # nan, inf
+        return f"must be {kind} (a finite one)"
+    if value < 0 or (value == 0 and not zero_ok):
+        return f"must be {kind}"
+    if value > MAX_SECONDS:
+        return f"must be at most {MAX_SECONDS:g} seconds (a day)"
+    return None
+
 
 #: Every start method that CPython knows, in a stable display order.
 START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
@@ -37,13 +68,13 @@ class Verdict(str, enum.Enum):
     SKIP = "skip"
     ERROR = "error"
 
-    @property
-    def severity(self) -> int:
-        """Order used to pick the verdict that represents repeated runs (worst first)."""
-        return _SEVERITY[self]
 
 
-_SEVERITY = {Verdict.SKIP: 0, Verdict.PASS: 1, Verdict.CRASH: 2, Verdict.HANG: 3, Verdict.ERROR: 4}
+#: What a cell means for a reader or a CI gate, best first: its verdict, except that a pass whose
+#: output shows an error-level signature (a dead worker, an unclean shutdown) is ``degraded``.
+#: The one order used to pick the worst of repeated runs, to colour cells and to gate on
+#: regressions.
+OUTCOMES: tuple[str, ...] = ("pass", "degraded", "skip", "error", "crash", "hang")
 
 
 @dataclass(frozen=True)
@@ -72,6 +103,44 @@ class ProcessStack:
 
 
 @dataclass
+class ServingRecord:
+    """What the harness saw while driving a scenario as a server (see serving.py)."""
+
+    ports: list[int]
+    workers_requested: int
+    ready: bool = False
+    ready_s: float | None = None
+    workers_seen: int = 0
+    #: Worker processes that died and were replaced before the server was ready.
+    worker_restarts: int = 0
+    requests_sent: int = 0
+    requests_ok: int = 0
+    requests_timed_out: int = 0
+    failures: list[str] = field(default_factory=list)
+    #: The stop sequence as far as it went, e.g. ["SIGTERM"] or ["SIGTERM", "SIGKILL"].
+    stop_signals_sent: list[str] = field(default_factory=list)
+    #: The signal the server finally exited on ("SIGKILL": the harness killed it); None when
+    #: it exited before it was stopped.
+    stopped_by: str | None = None
+    #: Seconds from the first stop signal to the main process's exit.
+    shutdown_s: float | None = None
+    #: Exit status after the stop (negative: the signal that ended it).
+    exit_after_stop: int | None = None
+    alive_after_shutdown: list[str] = field(default_factory=list)
+    outcome: str = ""  # one line for humans
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ServingRecord:
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs.setdefault("ports", [data["port"]] if "port" in data else [])
+        return cls(**kwargs)
+
+
+@dataclass
 class CellResult:
     """One scenario run under one start method (possibly repeated), as the report stores it."""
 
@@ -96,12 +165,23 @@ class CellResult:
     #: How many processes the main process (and its forked children) started with each method.
     methods_used: dict[str, int] = field(default_factory=dict)
     #: What the client and operator saw, for a scenario run as a server (see serving.py).
-    serving: dict[str, Any] | None = None
+    serving: ServingRecord | None = None
+    #: The first line of output each signature matched (for the summary and the report).
+    matches: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """True unless the cell contradicts its expectation or the harness failed."""
         return self.verdict is not Verdict.ERROR and not self.mismatch
+
+    @property
+    def ran_as(self) -> str | None:
+        """The start methods the cell's processes really used, when they are not its column's
+        (KServe < 0.14 forks its workers whatever the default; vLLM spawns its engine)."""
+        used = list(self.methods_used)
+        if not used or used == [self.method]:
+            return None
+        return "+".join(used)
 
     def to_dict(self) -> dict[str, Any]:
         # A shallow copy field by field: dataclasses.asdict deep-copies and is ten times slower,
@@ -110,6 +190,8 @@ class CellResult:
         data["verdict"] = self.verdict.value
         data["stacks"] = [s.to_dict() for s in self.stacks]
         data["expected"] = self.expected.to_dict() if self.expected else None
+        data["serving"] = self.serving.to_dict() if self.serving else None
+        data["ran_as"] = self.ran_as
         return data
 
     @classmethod
@@ -122,6 +204,8 @@ class CellResult:
         kwargs["expected"] = (
             Expectation(Verdict(exp["verdict"]), tuple(exp.get("signatures", ()))) if exp else None
         )
+        serving = data.get("serving")
+        kwargs["serving"] = ServingRecord.from_dict(serving) if serving else None
         return cls(**kwargs)
 
 

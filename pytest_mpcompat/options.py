@@ -12,13 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from ._stacks import find_pyspy
-from .model import START_METHODS
+from .model import DEFAULT_EXIT_GRACE_S, OUTCOMES, START_METHODS, seconds_problem
 
-__all__ = ["DEFAULT_TIMEOUT_S", "STACK_TOOLS", "Settings", "add_options", "resolve_settings"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "FAIL_ON_CHOICES",
+    "STACK_TOOLS",
+    "Settings",
+    "add_options",
+    "resolve_settings",
+]
 
 DEFAULT_TIMEOUT_S = 120.0
 STACK_TOOLS = ("auto", "py-spy", "faulthandler")
+#: Outcomes --mp-fail-on accepts ("degraded": a pass whose output shows an error-level
+#: signature); "any" stands for every one but pass and skip.
+FAIL_ON_CHOICES = tuple(o for o in OUTCOMES if o != "pass")
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,9 @@ class Settings:
     stacks: str  # one of STACK_TOOLS
     not_installable: str | None = None  # every cell is a skip with this reason
     labels: tuple[tuple[str, str], ...] = ()  # recorded in each cell's env["labels"]
+    #: Outcomes that fail a cell whose scenario declares no expectation for it.
+    fail_on: frozenset[str] = frozenset()
+    exit_grace: float = DEFAULT_EXIT_GRACE_S
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -73,6 +85,20 @@ def add_options(parser: pytest.Parser) -> None:
         "faulthandler), py-spy or faulthandler. Env: MPCOMPAT_STACKS",
     )
     group.addoption(
+        "--mp-fail-on",
+        metavar="LIST",
+        help="fail cells whose scenario declares no expectation when their outcome is one of "
+        f"these ({', '.join(FAIL_ON_CHOICES)}, or any; e.g. crash,hang). Cells with an "
+        "expectation are judged by it. Env: MPCOMPAT_FAIL_ON",
+    )
+    group.addoption(
+        "--mp-exit-grace",
+        metavar="SECONDS",
+        help=f"after a cell's main process exits, how long its other processes may take to end "
+        f"before they are reported as leaked and killed (default {DEFAULT_EXIT_GRACE_S:g}). "
+        "Env: MPCOMPAT_EXIT_GRACE",
+    )
+    group.addoption(
         "--mp-label",
         action="append",
         default=[],
@@ -90,13 +116,16 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("mp_report", "path of the JSON report")
     parser.addini("mp_repeat", "how many times each cell runs")
     parser.addini("mp_stacks", "stack tool for hung cells: auto, py-spy or faulthandler")
+    parser.addini("mp_fail_on", "outcomes that fail a cell with no expectation (comma-separated)")
+    parser.addini("mp_exit_grace", "seconds a cell's processes may outlive its main process")
 
 
 def _raw(config: pytest.Config, stem: str) -> tuple[str | None, str]:
     """The setting's text and a description of where it came from."""
-    value = config.getoption(f"--mp-{stem}")
+    flag = f"--mp-{stem.replace('_', '-')}"
+    value = config.getoption(flag)
     if value is not None:
-        return str(value), f"--mp-{stem}"
+        return str(value), flag
     env = f"MPCOMPAT_{stem.upper()}"
     if os.environ.get(env):
         return os.environ[env], f"environment variable {env}"
@@ -117,31 +146,58 @@ def parse_methods(text: str, source: str) -> tuple[str, ...]:
     return methods
 
 
-def _positive(text: str, source: str, kind: type[float] | type[int]) -> float | int:
+def _seconds(text: str, source: str, zero_ok: bool = False) -> float:
     try:
-        value = kind(text)
+        value = float(text)
+    except ValueError:
+        value = None
+    problem = seconds_problem(value, zero_ok)
+    if problem:
+        raise pytest.UsageError(f"{source}: {problem}, not {text!r}")
+    return float(text)
+
+
+def _count(text: str, source: str) -> int:
+    try:
+        value = int(text)
     except ValueError:
         value = 0
     if value <= 0:
-        noun = "a positive number of seconds" if kind is float else "a positive whole number"
-        raise pytest.UsageError(f"{source}: {text!r} is not {noun}")
+        raise pytest.UsageError(f"{source}: {text!r} is not a positive whole number")
     return value
+
+
+def parse_fail_on(text: str, source: str) -> frozenset[str]:
+    names = {n.strip() for n in text.split(",") if n.strip()}
+    if "any" in names:
+        names = (names - {"any"}) | {o for o in FAIL_ON_CHOICES if o != "skip"}
+    bad = sorted(names - set(FAIL_ON_CHOICES))
+    if bad or not names:
+        raise pytest.UsageError(
+            f"{source}: unknown outcome {bad[0] if bad else text!r}; choose from "
+            f"{', '.join(FAIL_ON_CHOICES)} or any"
+        )
+    return frozenset(names)
 
 
 def resolve_settings(config: pytest.Config) -> Settings:
     methods_text, source = _raw(config, "methods")
     methods = parse_methods(methods_text, source) if methods_text is not None else None
     timeout_text, source = _raw(config, "timeout")
-    timeout = float(_positive(timeout_text, source, float)) if timeout_text else DEFAULT_TIMEOUT_S
+    timeout = _seconds(timeout_text, source) if timeout_text else DEFAULT_TIMEOUT_S
+    grace_text, source = _raw(config, "exit_grace")
+    grace = _seconds(grace_text, source, zero_ok=True) if grace_text else DEFAULT_EXIT_GRACE_S
+    fail_text, source = _raw(config, "fail_on")
+    fail_on = parse_fail_on(fail_text, source) if fail_text else frozenset()
     repeat_text, source = _raw(config, "repeat")
-    repeat = int(_positive(repeat_text, source, int)) if repeat_text else 1
+    repeat = _count(repeat_text, source) if repeat_text else 1
     stacks, source = _raw(config, "stacks")
     stacks = stacks or "auto"
     if stacks not in STACK_TOOLS:
         raise pytest.UsageError(
             f"{source}: unknown stack tool {stacks!r}; choose from {', '.join(STACK_TOOLS)}"
         )
-    if stacks == "py-spy" and find_pyspy() is None:
+    if stacks == "py-spy" and _find_pyspy() is None:
         raise pytest.UsageError(
             f"{source}: py-spy is not installed (pip install py-spy), or use faulthandler"
         )
@@ -169,4 +225,12 @@ def resolve_settings(config: pytest.Config) -> Settings:
         repeat=repeat,
         paths=paths,
         stacks=stacks,
+        fail_on=fail_on,
+        exit_grace=grace,
     )
+
+
+def _find_pyspy() -> str | None:
+    from ._stacks import find_pyspy  # imports subprocess: only when py-spy is asked for
+
+    return find_pyspy()

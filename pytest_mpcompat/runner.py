@@ -1,16 +1,19 @@
 """Run one cell: a scenario in a fresh interpreter under one default start method.
 
-The cell's interpreter is ``sys.executable`` (never a shell or a version-manager shim) in a new
-session with stdin closed; its output goes to files, never to a pipe that could fill and block
-it. The runner bounds the cell with its timeout, takes stacks of a hung tree, and leaves no
+The cell's interpreter is ``sys.executable`` (never a shell or a version-manager shim), started
+by a per-cell supervisor (``_child/supervisor.py``) in a new session with stdin closed; its
+output goes to files, never to a pipe that could fill and block it. The supervisor adopts the
+cell's orphans and kills what is left if this process dies; the runner bounds the cell with its
+timeout, takes the stacks of a hung tree, stops a server as an orchestrator would, and leaves no
 process of the cell alive: stragglers after the main process exits are reported as leaked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
-import select
+import queue
 import shutil
 import signal
 import subprocess
@@ -21,18 +24,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from . import _bootstrap
-from ._proctree import become_subreaper, cmdline, descendants, is_alive, kill_all, reap_zombies
-from ._stacks import collect_stacks
-from .model import CellResult, Verdict
+from ._child import bootstrap, supervisor
+from ._proctree import cmdline, descendants, is_alive, kill_all, send
+from ._stacks import collect_stacks, find_pyspy
+from .model import DEFAULT_EXIT_GRACE_S, CellResult, ServingRecord, Verdict
 from .redact import Redactor
-from .serving import ServeSpec, drive, free_port, stop
+from .serving import ServedProcess, ServeSpec, drive, explained_exit, free_ports, ports_needed
 from .signatures import (
     LEAKED_PROCESSES,
     PROCESS_LIMIT,
-    SHUTDOWN_IGNORED,
+    SHUTDOWN_TIMEOUT,
+    UNCLEAN_SHUTDOWN,
     WORKERS_MISSING,
     WORKERS_RESTARTING,
     Signature,
@@ -43,13 +47,13 @@ __all__ = ["TAIL_BYTES", "CellSpec", "cell_environment", "run_cell"]
 
 #: How much of the end of stdout and of stderr a result keeps.
 TAIL_BYTES = 8192
-#: After the main process exits, how long its other processes get to finish on their own
-#: (multiprocessing's resource tracker and forkserver exit only once they see it gone).
-EXIT_GRACE_S = 2.0
 
-_BOOTSTRAP = str(Path(_bootstrap.__file__).resolve())
+_BOOTSTRAP = str(Path(bootstrap.__file__).resolve())
+_SUPERVISOR = str(Path(supervisor.__file__).resolve())
+_SUPERVISOR_START_S = 30.0
 _DROPPED_ENV = ("PYTEST_CURRENT_TEST",)
 _DROPPED_ENV_PREFIXES = ("PYTEST_XDIST_",)
+_KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class CellSpec:
     script: Path
     method: str
     timeout: float
-    env: Mapping[str, str] = field(default_factory=dict)  # "{method}" in values is substituted
+    env: Mapping[str, str] = field(default_factory=dict)  # placeholders in values are filled
     args: Sequence[str] = ()
     cwd: Path | None = None
     stacks: str = "auto"  # how to take the stacks of a hang (see _stacks.collect_stacks)
@@ -67,12 +71,21 @@ class CellSpec:
     command: Sequence[str] | None = None
     memory_limit_mb: int | None = None  # RLIMIT_AS, set by the bootstrap before the script runs
     max_processes: int | None = None  # the runner kills the cell when it has more live processes
+    exit_grace: float = DEFAULT_EXIT_GRACE_S  # see DEFAULT_EXIT_GRACE_S
 
 
-def _placeholders(spec: CellSpec, port: int | None) -> dict[str, str]:
+def _ports(spec: CellSpec) -> list[int]:
+    """Free ports for the ``{port}``, ``{port2}``, ... placeholders (at least one to serve)."""
+    texts = [*spec.args, *spec.env.values(), *(spec.command or ())]
+    return free_ports(max(ports_needed(texts), 1 if spec.serve is not None else 0))
+
+
+def _placeholders(spec: CellSpec, ports: Sequence[int]) -> dict[str, str]:
     values = {"{method}": spec.method}
+    for i, port in enumerate(ports, start=1):
+        values["{port}" if i == 1 else f"{{port{i}}}"] = str(port)
     if spec.serve is not None:
-        values.update({"{port}": str(port), "{workers}": str(spec.serve.workers)})
+        values["{workers}"] = str(spec.serve.workers)
     return values
 
 
@@ -83,7 +96,7 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def cell_environment(
-    spec: CellSpec, methods_log: Path | None = None, port: int | None = None
+    spec: CellSpec, methods_log: Path | None = None, ports: Sequence[int] = ()
 ) -> dict[str, str]:
     """The cell's environment: ours without pytest's per-test variables, plus the scenario's."""
     env = {
@@ -91,11 +104,13 @@ def cell_environment(
         for k, v in os.environ.items()
         if k not in _DROPPED_ENV and not k.startswith(_DROPPED_ENV_PREFIXES)
     }
-    values = _placeholders(spec, port)
+    values = _placeholders(spec, ports)
     env.update({k: _fill(v, values) for k, v in spec.env.items()})
     env["MPCOMPAT_START_METHOD"] = spec.method
+    for i, port in enumerate(ports, start=1):
+        env["MPCOMPAT_PORT" if i == 1 else f"MPCOMPAT_PORT{i}"] = str(port)
     if spec.serve is not None:
-        env["MPCOMPAT_PORT"], env["MPCOMPAT_WORKERS"] = str(port), str(spec.serve.workers)
+        env["MPCOMPAT_WORKERS"] = str(spec.serve.workers)
     if spec.memory_limit_mb:
         env["MPCOMPAT_MEMORY_LIMIT_MB"] = str(spec.memory_limit_mb)
     env.setdefault("PYTHONFAULTHANDLER", "1")
@@ -128,138 +143,271 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
             signal.signal(signal.SIGTERM, previous)
 
 
+class _Cell(ServedProcess):
+    """A running cell as the supervisor reports it: its main process and its exit status."""
+
+    def __init__(self, argv: list[str], spec: CellSpec, work: Path, ports: Sequence[int]) -> None:
+        self.methods_log = work / "methods"
+        config = {"argv": argv, "cwd": str(spec.cwd or ""), "out": str(work / "stdout"),
+                  "err": str(work / "stderr")}  # fmt: skip
+        with open(work / "supervisor", "wb") as errors:
+            self.supervisor = subprocess.Popen(
+                [sys.executable, "-I", "-S", _SUPERVISOR, json.dumps(config)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=cell_environment(spec, self.methods_log, ports),
+                start_new_session=True,
+            )
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._status: int | None = None
+        self.lost = False  # the supervisor ended before it reported the exit status
+        threading.Thread(target=self._read, args=(self.supervisor.stdout,), daemon=True).start()
+        first = self._next(_SUPERVISOR_START_S)
+        if first is None or "leader" not in first:
+            self.close()
+            why = (first or {}).get("error") or (work / "supervisor").read_text()[-2000:]
+            raise OSError(why or "the cell's supervisor did not start")
+        self.leader = int(first["leader"])
+        self.started = time.monotonic()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            self._events.put(json.loads(line))
+        self.supervisor.wait()
+        self._events.put(None)
+
+    def _next(self, timeout: float | None) -> dict[str, Any] | None:
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def wait(self, timeout: float) -> int | None:
+        """The main process's exit status, waiting up to ``timeout`` seconds for it."""
+        end = time.monotonic() + max(0.0, timeout)
+        while self._status is None:
+            if self.lost:
+                break
+            event = self._next(max(0.0, end - time.monotonic()))
+            if event is None:
+                self.lost = self.lost or self.supervisor.poll() is not None
+                break
+            if "exit" in event:
+                self._status = int(event["exit"])
+        return self._status
+
+    def exited(self) -> int | None:
+        return self.wait(0)
+
+    def pids(self) -> list[int]:
+        return descendants(self.supervisor.pid)
+
+    def starts(self) -> int:
+        return sum(_count_lines(self.methods_log).values())
+
+    def kill(self) -> None:
+        kill_all(self.pids)
+        if self.exited() is None and is_alive(self.leader):  # no process table here
+            send([self.leader], _KILL)
+        self.wait(5.0)
+
+    def close(self) -> None:
+        """End the supervisor: it kills anything still below it, then exits."""
+        for pipe in (self.supervisor.stdin, self.supervisor.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            self.supervisor.wait(10)
+        except subprocess.TimeoutExpired:
+            self.supervisor.kill()
+            self.supervisor.wait()
+
+
 def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
-    become_subreaper()
-    me = os.getpid()
-    before = set(descendants(me))
-
-    def cell_pids() -> list[int]:
-        return [p for p in descendants(me) if p not in before]
-
-    workdir = Path(tempfile.mkdtemp(prefix="mpcompat-cell-"))
-    out_path, err_path, methods_log = workdir / "stdout", workdir / "stderr", workdir / "methods"
+    work = Path(tempfile.mkdtemp(prefix="mpcompat-cell-"))
+    out_path, err_path = work / "stdout", work / "stderr"
     result = CellResult(scenario=str(spec.script), method=spec.method, verdict=Verdict.ERROR)
     try:
-        # O_APPEND: every process of the tree shares these files, and the stack collector cuts
-        # its dumps off the end of stderr again; appends keep later writes from leaving holes.
-        with open(out_path, "ab") as out, open(err_path, "ab") as err:
-            port = free_port() if spec.serve is not None else None
-            values = _placeholders(spec, port)
+        out_path.touch()
+        err_path.touch()
+        ports = _ports(spec)
+        values = _placeholders(spec, ports)
+        if spec.command:
+            argv = [_fill(a, values) for a in spec.command]
+        else:
             args = [_fill(a, values) for a in spec.args]
-            if spec.command:
-                argv = [_fill(a, values) for a in spec.command]
+            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
+        try:
+            cell = _Cell(argv, spec, work, ports)
+        except OSError as exc:
+            result.reason = str(exc)
+            return result
+        try:
+            if spec.serve is not None:
+                hung = _serve(cell, spec, spec.serve, ports, result, err_path)
+            elif spec.max_processes:
+                hung = not _wait_limited(cell, spec, result)
             else:
-                argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
-            started = time.monotonic()
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    env=cell_environment(spec, methods_log, port),
-                    cwd=spec.cwd,
-                    start_new_session=True,
+                hung = cell.wait(spec.timeout) is None
+            result.duration_s = round(time.monotonic() - cell.started, 4)
+            if cell.lost and cell.exited() is None:
+                send([cell.leader], _KILL)  # its other processes went to init: out of reach
+                result.verdict = Verdict.ERROR
+                result.reason = (
+                    f"the cell's supervisor died (status {cell.supervisor.returncode}) before "
+                    "its main process exited: something outside the cell killed it"
                 )
-            except OSError as exc:
-                result.reason = f"could not start {argv[0]}: {exc}"
                 return result
-            implied = None
-            try:
-                if spec.serve is None and spec.max_processes:
-                    hung = not _wait_limited(proc, spec, cell_pids, result)
-                elif spec.serve is None:
-                    hung = not _wait(proc, spec.timeout)
-                else:
-                    assert port is not None
-                    starts = lambda: sum(_count_lines(methods_log).values())  # noqa: E731
-                    hung, implied = _serve(
-                        proc, spec.serve, port, cell_pids, started, spec, result, starts
-                    )
-                result.duration_s = round(time.monotonic() - started, 4)
-                if hung:
-                    result.verdict = Verdict.HANG
-                    result.reason = result.reason or f"still running after {spec.timeout:g} s"
-                    result.stacks = collect_stacks(cell_pids, err_path, spec.stacks)
-                    kill_all(cell_pids, spare=proc.pid)
-                    proc.wait()
-                else:
-                    result.leaked = _stragglers(cell_pids)
-            except BaseException:
-                kill_all(cell_pids, spare=proc.pid)
-                proc.wait()
-                raise
-        _judge(result, proc.returncode, implied)
-        result.signatures = result.signatures + match_files([out_path, err_path], catalog)
+            if hung:
+                result.verdict = Verdict.HANG
+                result.reason = result.reason or f"still running after {spec.timeout:g} s"
+                result.stacks = result.stacks or collect_stacks(cell.pids, err_path, spec.stacks)
+                cell.kill()
+            else:
+                result.leaked = _stragglers(cell.pids, spec.exit_grace)
+                if spec.serve is None:
+                    _judge(result, cell.exited())
+        finally:
+            cell.kill()
+            cell.close()
+        found = match_files([out_path, err_path], catalog)
+        result.signatures = list(dict.fromkeys([*result.signatures, *found]))
         result.signatures += _serving_signatures(result.serving)
         if result.leaked:
             result.signatures.append(LEAKED_PROCESSES)
-        result.methods_used = _count_lines(methods_log)
-        redact = Redactor(cell_environment(spec))
-        result.stdout_tail = redact(_tail(out_path))
-        result.stderr_tail = redact(_tail(err_path))
-        result.leaked = [redact(line) for line in result.leaked]
-        for i, st in enumerate(result.stacks):
-            result.stacks[i] = dataclasses.replace(
-                st, cmdline=redact(st.cmdline), stack=redact(st.stack)
-            )
+        result.methods_used = _count_lines(cell.methods_log)
+        _redact(result, Redactor(cell_environment(spec)), found, out_path, err_path)
         return result
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _redact(
+    result: CellResult, redact: Redactor, found: Mapping[str, str], out: Path, err: Path
+) -> None:
+    """Fill in the result's texts, each with secrets taken out."""
+    result.stdout_tail = redact(_tail(out))
+    result.stderr_tail = redact(_tail(err))
+    result.matches = {sid: redact(line) for sid, line in found.items()}
+    result.reason = redact(result.reason)
+    result.leaked = [redact(line) for line in result.leaked]
+    for i, st in enumerate(result.stacks):
+        result.stacks[i] = dataclasses.replace(
+            st, cmdline=redact(st.cmdline), stack=redact(st.stack)
+        )
+    if result.serving is not None:
+        result.serving.failures = [redact(f) for f in result.serving.failures]
+        result.serving.alive_after_shutdown = [
+            redact(a) for a in result.serving.alive_after_shutdown
+        ]
 
 
 def _serve(
-    proc: subprocess.Popen[bytes],
-    serve: ServeSpec,
-    port: int,
-    find: Callable[[], list[int]],
-    started: float,
+    cell: _Cell,
     spec: CellSpec,
+    serve: ServeSpec,
+    ports: list[int],
     result: CellResult,
-    starts: Callable[[], int],
-) -> tuple[bool, str | None]:
-    """Drive a server cell; returns (hung, verdict implied by what the client saw)."""
-    report, implied = drive(proc, serve, port, find, started + spec.timeout, starts)
-    result.serving = report.to_dict()
-    result.reason = report.outcome
+    err_path: Path,
+) -> bool:
+    """Drive a server cell and stop it; True when it hung before it was stopped (the caller
+    takes its stacks and kills it). Sets the verdict otherwise."""
+    record, implied = drive(cell, serve, ports, cell.started + spec.timeout)
+    result.serving, result.reason = record, record.outcome
     if implied == "hang":
-        return True, None
-    stop(proc, serve, report)
-    report.alive_after_shutdown = [
-        f"{pid} {cmdline(pid)}".strip() for pid in find() if pid != proc.pid and is_alive(pid)
+        return True
+    status = cell.exited()
+    if status is None:
+        status, timed_out = _stop(cell, spec, serve, record, result, err_path)
+        if timed_out and implied is None:
+            implied = "hang"  # served, then would not stop: what an orchestrator sees
+    elif status != 0 and implied is None:
+        implied = "crash"
+        result.reason = f"{record.outcome}; then exited with code {status} before it was stopped"
+    result.exit_code = status
+    result.signal = _signal_name(-status) if status < 0 else None
+    result.verdict = Verdict(implied or "pass")
+    return False
+
+
+def _stop(
+    cell: _Cell,
+    spec: CellSpec,
+    serve: ServeSpec,
+    record: ServingRecord,
+    result: CellResult,
+    err_path: Path,
+) -> tuple[int, bool]:
+    """Stop the server as an orchestrator does: each stop signal in turn with the grace period
+    after it, then SIGKILL. A server still running after its first signal's grace period is a
+    hang (``shutdown-timeout``) whose stacks are taken before it is killed. Returns the exit
+    status and whether the first signal's grace period ran out."""
+    began = time.monotonic()
+    status: int | None = None
+    for n, name in enumerate(serve.stop_signals):
+        send([cell.leader], int(getattr(signal, name)))
+        record.stop_signals_sent.append(name)
+        status = cell.wait(serve.stop_timeout)
+        if status is not None:
+            record.stopped_by = name
+            break
+        last = n == len(serve.stop_signals) - 1
+        if n == 0 and (last or (spec.stacks != "faulthandler" and find_pyspy())):
+            # faulthandler's dump kills each process, so with later signals still to send it
+            # waits for the kill; py-spy reads the stuck state without changing it.
+            result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
+    if status is None:
+        if not result.stacks:
+            result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
+        record.stop_signals_sent.append("SIGKILL")
+        record.stopped_by = "SIGKILL"
+        cell.kill()
+        status = -_KILL  # (a faulthandler dump may have aborted it first: also the harness)
+    record.shutdown_s = round(time.monotonic() - began, 3)
+    record.exit_after_stop = status
+    record.alive_after_shutdown = [
+        f"{pid} {cmdline(pid)}".strip() for pid in cell.pids() if is_alive(pid)
     ]
-    if proc.poll() is None:
-        kill_all(find, spare=proc.pid)
-        proc.wait()
-    result.serving = report.to_dict()
-    return False, implied or "pass"
+    first = serve.stop_signals[0]
+    if record.stop_signals_sent[1:]:
+        then = (
+            f"{record.stopped_by} stopped it"
+            if record.stopped_by != "SIGKILL"
+            else "the harness killed it with SIGKILL"
+        )
+        result.signatures.append(SHUTDOWN_TIMEOUT)
+        result.reason = (
+            f"{record.outcome}; did not exit within {serve.stop_timeout:g} s of {first} "
+            f"({then} after {record.shutdown_s:.1f} s)"
+        )
+    elif not explained_exit(status, record.stop_signals_sent):
+        result.signatures.append(UNCLEAN_SHUTDOWN)
+        result.reason = f"{record.outcome}; exited with status {status} after {first}"
+    return status, bool(record.stop_signals_sent[1:])
 
 
-def _serving_signatures(serving: Mapping[str, Any] | None) -> list[str]:
-    if not serving:
+def _serving_signatures(serving: ServingRecord | None) -> list[str]:
+    if serving is None:
         return []
     found = []
-    if serving["worker_restarts"] and not serving["ready"]:
+    if serving.worker_restarts and not serving.ready:
         found.append(WORKERS_RESTARTING)
-    asked = serving["workers_requested"]
-    if serving["ready"] and asked > 1 and serving["workers_seen"] < asked:
+    asked = serving.workers_requested
+    if serving.ready and asked > 1 and serving.workers_seen < asked:
         found.append(WORKERS_MISSING)
-    if serving["stop_signal"] == "SIGKILL":
-        found.append(SHUTDOWN_IGNORED)
     return found
 
 
-def _judge(result: CellResult, returncode: int, implied: str | None) -> None:
-    """Verdict from the exit status, or from what a server's client saw (``implied``)."""
-    if result.verdict is Verdict.HANG:
-        return  # the exit status is the one the runner's kill caused
-    result.exit_code = returncode
-    if returncode < 0:
-        result.signal = _signal_name(-returncode)
-    if implied is not None:
-        result.verdict = Verdict(implied)
-    else:
-        result.verdict = Verdict.PASS if returncode == 0 else Verdict.CRASH
+def _judge(result: CellResult, status: int | None) -> None:
+    """Verdict of a cell that is not a server, from its main process's exit status."""
+    if status is None:  # cannot happen: the runner waited for the exit
+        result.reason = "the supervisor lost the exit status of the main process"
+        return
+    result.exit_code = status
+    if status < 0:
+        result.signal = _signal_name(-status)
+    result.verdict = Verdict.PASS if status == 0 else Verdict.CRASH
 
 
 def _signal_name(num: int) -> str:
@@ -269,60 +417,28 @@ def _signal_name(num: int) -> str:
         return f"signal {num}"
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait for the main process; True when it exited. A pidfd wakes us the moment it exits,
-    where Popen.wait(timeout) would poll with growing sleeps."""
-    pidfd_open = getattr(os, "pidfd_open", None)
-    fd = None
-    if pidfd_open is not None:
-        try:
-            fd = pidfd_open(proc.pid)
-        except OSError:
-            fd = None
-    if fd is None:
-        try:
-            proc.wait(timeout)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-    try:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        if not poller.poll(max(0, int(timeout * 1000))):
-            return False
-        proc.wait()
-        return True
-    finally:
-        os.close(fd)
-
-
-def _wait_limited(
-    proc: subprocess.Popen[bytes], spec: CellSpec, find: Callable[[], list[int]], result: CellResult
-) -> bool:
-    """Wait like ``_wait``, counting the cell's live processes every 20 ms; above
+def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:
+    """Wait like ``cell.wait``, counting the cell's live processes every 20 ms; above
     ``max_processes`` the tree is killed (a fork bomb; RLIMIT_NPROC does not bind root)."""
     assert spec.max_processes is not None
     deadline = time.monotonic() + spec.timeout
     while time.monotonic() < deadline:
-        if _wait(proc, min(0.02, max(0.0, deadline - time.monotonic()))):
+        if cell.wait(min(0.02, max(0.0, deadline - time.monotonic()))) is not None:
             return True
-        alive = [p for p in find() if is_alive(p)]
+        alive = [p for p in cell.pids() if is_alive(p)]
         if len(alive) > spec.max_processes:
             result.reason = f"{len(alive)} processes, over the limit of {spec.max_processes}"
             result.signatures.append(PROCESS_LIMIT)
-            kill_all(find, spare=proc.pid)
-            proc.wait()
+            cell.kill()
             return True
     return False
 
 
-def _stragglers(find: Callable[[], list[int]]) -> list[str]:
+def _stragglers(find: Callable[[], list[int]], grace: float) -> list[str]:
     """Processes of the cell still alive once the grace period is over, then killed."""
-    deadline = time.monotonic() + EXIT_GRACE_S
+    deadline = time.monotonic() + grace
     while True:
-        found = find()
-        reap_zombies(found)
-        alive = [p for p in found if is_alive(p)]
+        alive = [p for p in find() if is_alive(p)]
         if not alive:
             return []
         if time.monotonic() >= deadline:

@@ -17,9 +17,9 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from .model import START_METHODS, Verdict
+from .model import START_METHODS, Verdict, seconds_problem
 from .requirements import validate_condition, validate_requirement
-from .serving import RequestSpec, ServeSpec
+from .serving import DEFAULT_STOP_SIGNALS, RequestSpec, ServeSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,12 +33,17 @@ _COMMENT = re.compile(r"^#(?: .*)?$")
 _CLOSE = "# ///"
 _TOML_POS = re.compile(r"\((?:at line (\d+), column \d+|at end of document)\)")
 
+_TOP_KEYS = {"requires-python", "dependencies", "tool"}  # PEP 723 defines no others
 _KEYS = {
     "methods", "timeout", "requires", "env", "args", "expect", "serve", "memory_limit_mb",
-    "max_processes",
+    "max_processes", "exit_grace",
 }  # fmt: skip
-_SERVE_KEYS = {"workers", "ready", "ready_timeout", "request_timeout", "stop_timeout", "requests"}
-_REQUEST_KEYS = {"path", "method", "json", "body", "status", "contains", "count"}
+_SERVE_KEYS = {
+    "workers", "ready", "ready_timeout", "request_timeout", "stop_timeout", "stop_signals",
+    "crash_loop", "requests",
+}  # fmt: skip
+_REQUEST_KEYS = {"path", "method", "json", "body", "status", "contains", "count", "port"}
+_STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2")
 _RULE_KEYS = {"methods", "when", "verdict", "signatures"}
 _EXPECTABLE = (Verdict.PASS, Verdict.CRASH, Verdict.HANG)
 
@@ -64,6 +69,8 @@ class ExpectRule:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A scenario script and the settings of its metadata block (defaults without one)."""
+
     path: Path
     methods: tuple[str, ...] | None = None  # None: every method this OS has
     timeout: float | None = None  # None: the run's default
@@ -76,6 +83,7 @@ class Scenario:
     serve: ServeSpec | None = None  # run as a server and drive it (see serving.py)
     memory_limit_mb: int | None = None  # address-space limit of every process of the cell
     max_processes: int | None = None  # more live processes than this: the cell is killed
+    exit_grace: float | None = None  # None: the run's default (see runner.DEFAULT_EXIT_GRACE_S)
 
 
 class _Block:
@@ -91,9 +99,8 @@ class _Block:
         """File line of ``key = ...`` (or its table header) in the block; the block's first line
         when the key cannot be found."""
         if key is not None:
-            rx = re.compile(
-                rf"^\s*(?:{re.escape(key)}\s*=|\[\[?\s*tool\.mpcompat\.{re.escape(key)}\s*\]\]?)"
-            )
+            k = re.escape(key)
+            rx = re.compile(rf"^\s*(?:{k}\s*=|\[\[?\s*(?:tool\.mpcompat\.)?{k}\s*\]\]?)")
             start = 0 if near is None else max(0, near - self.first_line)
             for i in range(start, len(self.lines)):
                 if rx.match(self.lines[i]):
@@ -145,7 +152,7 @@ def load_scenario(path: Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         pos = _TOML_POS.search(str(exc))
         if pos and pos.group(1):
-            line = block.first_line + int(pos.group(1)) - 1
+            line = block.first_line + _open_value_line(block.lines, int(pos.group(1))) - 1
         else:  # at the end: the last line that has anything on it
             filled = [i for i, text in enumerate(block.lines) if text.strip()] or [0]
             line = block.first_line + filled[-1]
@@ -156,7 +163,51 @@ def load_scenario(path: Path) -> Scenario:
     return _build(block, data)
 
 
+def _open_value_line(lines: list[str], reported: int) -> int:
+    """The block line to blame for a TOML error tomllib places on line ``reported``.
+
+    An array or inline table left open (``args = ["a",``) is reported where the next key
+    starts, one line or more after the mistake; blame the line that opened it instead.
+    """
+    depth, opened = 0, reported
+    for number, line in enumerate(lines[: reported - 1], start=1):
+        text = re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"|#.*", "", line)  # strings, comments
+        if depth == 0 and re.match(r"\s*\[", text):
+            continue  # a table header, not a value
+        for char in text:
+            if char in "[{":
+                if depth == 0:
+                    opened = number
+                depth += 1
+            elif char in "]}" and depth:
+                depth -= 1
+    return opened if depth else reported
+
+
+def _near(name: str, choices: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _build(block: _Block, data: dict[str, Any]) -> Scenario:
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise block.error(
+                f"unknown top-level key {key!r} in the '# /// script' block{_near(key, _TOP_KEYS)}"
+                f"; PEP 723 allows {', '.join(sorted(_TOP_KEYS))}",
+                key,
+            )
+    tools = data.get("tool", {})
+    if not isinstance(tools, dict):
+        raise block.error("'tool' must be a table", "tool")
+    for name in tools:
+        if name != "mpcompat" and _near(name, {"mpcompat"}):
+            raise block.error(
+                f"[tool.{name}] looks like a misspelt [tool.mpcompat] and would be ignored",
+                f"tool.{name}",
+            )
     deps = data.get("dependencies", [])
     if not _str_list(deps):
         raise block.error("'dependencies' must be a list of strings", "dependencies")
@@ -191,13 +242,8 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
             raise block.error("'methods' must be a non-empty list of start methods", "methods")
         methods = tuple(_check_method(block, m, "methods") for m in methods)
 
-    timeout = tool.get("timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
-    ):
-        raise block.error(
-            f"'timeout' must be a positive number of seconds, not {timeout!r}", "timeout"
-        )
+    timeout = _seconds(block, tool, "timeout")
+    exit_grace = _seconds(block, tool, "exit_grace", zero_ok=True)
 
     requires = tool.get("requires", [])
     if not _str_list(requires):
@@ -228,7 +274,20 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
         serve=_serve_spec(block, tool["serve"]) if "serve" in tool else None,
         memory_limit_mb=_limit(block, tool, "memory_limit_mb"),
         max_processes=_limit(block, tool, "max_processes"),
+        exit_grace=exit_grace,
     )
+
+
+def _seconds(
+    block: _Block, table: dict[str, Any], key: str, zero_ok: bool = False
+) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    problem = seconds_problem(value, zero_ok)
+    if problem:
+        raise block.error(f"{key!r} {problem}, not {value!r}", key)
+    return float(value)
 
 
 def _limit(block: _Block, tool: dict[str, Any], key: str) -> int | None:
@@ -250,10 +309,21 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
         raise block.error(f"'ready' must be a URL path such as '/health', not {ready!r}", "ready")
     times = {}
     for key in ("ready_timeout", "request_timeout", "stop_timeout"):
-        value = raw.get(key, getattr(ServeSpec, key))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise block.error(f"'{key}' must be a positive number of seconds", key)
-        times[key] = float(value)
+        value = _seconds(block, raw, key)
+        times[key] = value if value is not None else getattr(ServeSpec, key)
+    stop_signals = raw.get("stop_signals", list(DEFAULT_STOP_SIGNALS))
+    if not _str_list(stop_signals) or not stop_signals:
+        raise block.error("'stop_signals' must be a non-empty list of signal names", "stop_signals")
+    for name in stop_signals:
+        if name not in _STOP_SIGNALS:
+            raise block.error(
+                f"unknown stop signal {name!r} (valid: {', '.join(_STOP_SIGNALS)}; "
+                "SIGKILL always follows the last one)",
+                "stop_signals",
+            )
+    crash_loop = raw.get("crash_loop", ServeSpec.crash_loop)
+    if isinstance(crash_loop, bool) or not isinstance(crash_loop, int) or crash_loop < 1:
+        raise block.error(f"'crash_loop' must be a whole number >= 1, not {crash_loop!r}", "crash_loop")
     requests = raw.get("requests", [{}])
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
         raise block.error("'requests' must be an array of tables", "requests")
@@ -261,7 +331,9 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
     for req in requests:
         _no_unknown(block, req, _REQUEST_KEYS, "a serve request", "requests")
         path = req.get("path", "/")
-        status, count = req.get("status", 200), req.get("count", 1)
+        status, count, port = req.get("status", 200), req.get("count", 1), req.get("port", 1)
+        if isinstance(port, bool) or not isinstance(port, int) or port < 1:
+            raise block.error(f"request 'port' must be 1 ({{port}}), 2 ({{port2}}), ...", "port")
         if not isinstance(path, str) or not path.startswith("/"):
             raise block.error(f"request 'path' must start with '/', not {path!r}", "path")
         if not isinstance(status, int) or not isinstance(count, int) or count < 1:
@@ -275,9 +347,17 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
                 status=status,
                 contains=req.get("contains"),
                 count=count,
+                port=port,
             )
         )
-    return ServeSpec(workers=workers, ready=ready, requests=tuple(specs), **times)
+    return ServeSpec(
+        workers=workers,
+        ready=ready,
+        requests=tuple(specs),
+        stop_signals=tuple(stop_signals),
+        crash_loop=crash_loop,
+        **times,
+    )
 
 
 def _no_unknown(

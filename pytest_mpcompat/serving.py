@@ -1,35 +1,52 @@
-"""Drive a real multi-worker server the way a client and an operator would.
+"""Drive a real multi-worker server the way a client and an orchestrator would.
 
-The server (a scenario script) gets a free port on 127.0.0.1 and a worker count through
-``{port}`` / ``{workers}`` in its args and env (and ``MPCOMPAT_PORT`` / ``MPCOMPAT_WORKERS``).
-The driver waits for readiness with a deadline, sends real HTTP requests and checks the answers,
-then stops the server with SIGTERM, then SIGINT. What it saw decides the cell's verdict:
+The server (a scenario script or a command) gets free ports on 127.0.0.1 and a worker count
+through ``{port}``, ``{port2}``, ... and ``{workers}`` in its args, env or command (and
+``MPCOMPAT_PORT``, ``MPCOMPAT_PORT2``, ..., ``MPCOMPAT_WORKERS``). The driver waits for
+readiness, sends real HTTP requests and checks the answers. The runner then stops the server the
+way Kubernetes does: the first stop signal (SIGTERM), a grace period, then SIGKILL.
 
-- ``pass``: ready, every answer right;
-- ``hang``: requests timed out, or never ready while its workers stayed up (slow or stuck);
-- ``crash``: exited before it was ready, answered wrongly, or never ready because its workers
-  kept dying and being replaced (``workers-restarting``).
+What it saw decides the cell's verdict:
+
+- ``pass``: ready, every answer right, and it exited within the grace period of its first stop
+  signal (a non-zero exit that the signal does not explain adds ``unclean-shutdown``);
+- ``hang``: requests timed out, it never became ready while its workers stayed up (slow or
+  stuck), or it did not exit on its first stop signal (``shutdown-timeout``);
+- ``crash``: it exited before it was ready or before it was stopped with a non-zero status,
+  answered wrongly, or its workers kept dying and being replaced (``workers-restarting``: decided
+  from the restart count as soon as it shows a crash loop, not at the ready timeout).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import signal
 import socket
-import subprocess
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ._proctree import cmdline, proc_info
+from .model import ServingRecord
 
-__all__ = ["RequestSpec", "ServeSpec", "ServingReport", "drive", "free_port", "stop"]
+__all__ = [
+    "DEFAULT_STOP_SIGNALS",
+    "RequestSpec",
+    "ServeSpec",
+    "ServedProcess",
+    "drive",
+    "explained_exit",
+    "free_ports",
+    "ports_needed",
+]
 
-_POLL_S = 0.1
+_POLL_S = 0.05
 _PROBE_S = 0.5  # a socket that accepts but nobody serves makes each probe wait this long
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+_PORT_RX = re.compile(r"\{port(\d*)\}")
+DEFAULT_STOP_SIGNALS = ("SIGTERM",)
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class RequestSpec:
     status: int = 200
     contains: str | None = None  # text the response body must contain
     count: int = 1
+    port: int = 1  # which of the server's ports: 1 is {port}, 2 is {port2}, ...
 
     def __post_init__(self) -> None:
         if not self.method:
@@ -51,52 +69,84 @@ class RequestSpec:
 @dataclass(frozen=True)
 class ServeSpec:
     workers: int = 2  # 1 means the main process may serve by itself (no worker process)
-    ready: str = "/"  # path answering 200 once the server is ready
+    ready: str = "/"  # path on {port} answering 200 once the server is ready
     ready_timeout: float = 60.0
     request_timeout: float = 10.0
-    stop_timeout: float = 10.0  # per stop signal
+    #: Sent in turn, each followed by the grace period (``stop_timeout``); SIGKILL after the
+    #: last. A server still running after the first signal's grace period is a hang.
+    stop_signals: tuple[str, ...] = DEFAULT_STOP_SIGNALS
+    stop_timeout: float = 10.0
+    #: How many worker processes may die before the server is ready until it is called a crash
+    #: loop (a slow server loses none; a crash-looping one loses dozens a second).
+    crash_loop: int = 10
     requests: tuple[RequestSpec, ...] = (RequestSpec(),)
 
 
-@dataclass
-class ServingReport:
-    port: int
-    workers_requested: int
-    ready: bool = False
-    ready_s: float | None = None
-    workers_seen: int = 0
-    worker_restarts: int = 0
-    requests_sent: int = 0
-    requests_ok: int = 0
-    requests_timed_out: int = 0
-    failures: list[str] = field(default_factory=list)
-    stop_signal: str | None = None  # the signal that ended it; "SIGKILL" means the harness did
-    shutdown_s: float | None = None
-    alive_after_shutdown: list[str] = field(default_factory=list)
-    outcome: str = ""  # one line for humans
+class ServedProcess:
+    """What the driver needs of the running server (the runner's view of the cell)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    leader: int  # the server's main process
+
+    def exited(self) -> int | None:
+        """The main process's exit status once it has exited, else None."""
+        raise NotImplementedError
+
+    def pids(self) -> list[int]:
+        """Every live-or-zombie process of the cell, the main process included."""
+        raise NotImplementedError
+
+    def starts(self) -> int:
+        """Processes the server has started through multiprocessing so far."""
+        raise NotImplementedError
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def ports_needed(texts: Iterable[str]) -> int:
+    """How many ports the placeholders in ``texts`` ask for ({port} is 1, {port3} is 3)."""
+    most = 0
+    for text in texts:
+        for m in _PORT_RX.finditer(text):
+            most = max(most, int(m.group(1) or 1))
+    return most
 
 
-def _workers(find: Callable[[], list[int]], leader: int) -> set[int]:
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports on 127.0.0.1 (held open together, so never the same)."""
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def explained_exit(status: int, signals_sent: Iterable[str]) -> bool:
+    """True when an exit status after a stop is clean: 0, or death by a signal that was sent
+    (also as a shell reports it, 128 + the signal's number)."""
+    if status == 0:
+        return True
+    for name in signals_sent:
+        num = int(getattr(signal, name, 0))
+        if num and status in (-num, 128 + num):
+            return True
+    return False
+
+
+def _workers(served: ServedProcess) -> set[int]:
     """Live processes of the server other than its main process and multiprocessing's helpers.
 
     The resource tracker and the forkserver are children of the main process; workers forked by
     the forkserver carry its command line too, so only direct children can be helpers.
     """
     found = set()
-    for pid in find():
+    for pid in served.pids():
         info = proc_info(pid)
-        if pid == leader or info is None or not info.alive:
+        if pid == served.leader or info is None or not info.alive:
             continue
-        if info.ppid == leader and any(h in cmdline(pid) for h in _HELPERS):
+        if info.ppid == served.leader and any(h in cmdline(pid) for h in _HELPERS):
             continue
         found.add(pid)
     return found
@@ -125,101 +175,78 @@ def _request(port: int, req: RequestSpec, timeout: float) -> tuple[int, str]:
 
 
 def drive(
-    proc: subprocess.Popen[bytes],
-    spec: ServeSpec,
-    port: int,
-    find: Callable[[], list[int]],
-    deadline: float,
-    starts: Callable[[], int] = lambda: 0,
-) -> tuple[ServingReport, str | None]:
-    """Wait for readiness, then send the requests; the caller stops the server (``stop``).
+    served: ServedProcess, spec: ServeSpec, ports: list[int], deadline: float
+) -> tuple[ServingRecord, str | None]:
+    """Wait for readiness, then send the requests; the runner stops the server afterwards.
 
-    Returns the report and the verdict it implies, or None when every answer was right.
-    ``starts`` counts the processes the server has started so far (the runner's log of
-    multiprocessing starts): workers that die within milliseconds are rarely seen alive, but
-    their replacements are always counted.
+    Returns the record and the verdict it implies ("crash" or "hang"), or None when every answer
+    was right.
     """
-    report = ServingReport(port=port, workers_requested=spec.workers)
+    record = ServingRecord(ports=list(ports), workers_requested=spec.workers)
     started = time.monotonic()
     ready_by = min(deadline, started + spec.ready_timeout)
     ever: set[int] = set()
-    most = 0
     while True:
-        if proc.poll() is not None:
-            report.outcome = f"exited with code {proc.returncode} before it was ready"
-            return report, "crash"
-        current = _workers(find, proc.pid)
+        status = served.exited()
+        if status is not None:
+            record.outcome = f"exited with code {status} before it was ready"
+            return record, "crash"
+        starts = served.starts()  # before the sample: every process logged exists by then
+        current = _workers(served)
         ever |= current
-        most = max(most, len(current))
+        # Workers that died: those seen alive and gone, or those started and not alive now
+        # (a worker that dies within milliseconds is rarely seen, but always logged).
+        record.worker_restarts = max(len(ever - current), starts - len(current), 0)
+        waited = time.monotonic() - started
+        if record.worker_restarts >= spec.crash_loop:
+            record.outcome = (
+                f"not ready after {waited:.1f} s: workers keep dying "
+                f"({record.worker_restarts} replaced, {record.worker_restarts / waited:.0f}/s)"
+            )
+            return record, "crash"
         try:
-            status, _ = _request(port, RequestSpec(path=spec.ready), timeout=_PROBE_S)
-            if status == 200:
+            code, _ = _request(ports[0], RequestSpec(path=spec.ready), timeout=_PROBE_S)
+            if code == 200:
                 break
         except OSError:  # refused, reset, or a half-started server's garbage
             pass
         if time.monotonic() >= ready_by:
-            report.worker_restarts = max(0, len(ever) - most, starts() - spec.workers)
-            waited = time.monotonic() - started
-            if report.worker_restarts:
-                report.outcome = (
+            if record.worker_restarts:
+                record.outcome = (
                     f"not ready after {waited:.0f} s: workers keep dying "
-                    f"({report.worker_restarts} replaced)"
+                    f"({record.worker_restarts} replaced)"
                 )
-                return report, "crash"
-            report.outcome = f"not ready after {waited:.0f} s (workers stayed up: slow or stuck)"
-            return report, "hang"
+                return record, "crash"
+            record.outcome = f"not ready after {waited:.0f} s (workers stayed up: slow or stuck)"
+            return record, "hang"
         time.sleep(_POLL_S)
-    report.ready, report.ready_s = True, round(time.monotonic() - started, 3)
+    record.ready, record.ready_s = True, round(time.monotonic() - started, 3)
 
-    verdict = None
     for req in spec.requests:
+        port = ports[min(req.port, len(ports)) - 1]
         for _ in range(req.count):
-            report.requests_sent += 1
+            record.requests_sent += 1
             timeout = max(0.1, min(spec.request_timeout, deadline - time.monotonic()))
             try:
-                status, body = _request(port, req, timeout)
+                code, body = _request(port, req, timeout)
             except TimeoutError:
-                report.requests_timed_out += 1
-                report.failures.append(f"{req.method} {req.path}: timed out after {timeout:.0f} s")
+                record.requests_timed_out += 1
+                record.failures.append(f"{req.method} {req.path}: timed out after {timeout:.0f} s")
                 continue
             except OSError as exc:
-                report.failures.append(f"{req.method} {req.path}: {type(exc).__name__}: {exc}")
+                record.failures.append(f"{req.method} {req.path}: {type(exc).__name__}: {exc}")
                 continue
-            if status != req.status or (req.contains is not None and req.contains not in body):
-                report.failures.append(
-                    f"{req.method} {req.path}: HTTP {status}, body {body[:200]!r}"
-                )
+            if code != req.status or (req.contains is not None and req.contains not in body):
+                record.failures.append(f"{req.method} {req.path}: HTTP {code}, body {body[:200]!r}")
             else:
-                report.requests_ok += 1
-    report.workers_seen = len(_workers(find, proc.pid))  # after the load, as users would count
-    if report.requests_timed_out:
-        verdict = "hang"
-    elif report.failures:
-        verdict = "crash"
-    report.outcome = (
-        f"ready in {report.ready_s:.1f} s, {report.requests_ok}/{report.requests_sent} "
+                record.requests_ok += 1
+    record.workers_seen = len(_workers(served))  # after the load, as users would count
+    record.outcome = (
+        f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
         f"requests answered correctly"
     )
-    return report, verdict
-
-
-def stop(proc: subprocess.Popen[bytes], spec: ServeSpec, report: ServingReport) -> None:
-    """SIGTERM, then SIGINT, as an operator (or Kubernetes) would; SIGKILL is left to the
-    runner's tree kill and recorded as such."""
-    start = time.monotonic()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        if proc.poll() is not None:
-            break
-        try:
-            os.kill(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        report.stop_signal = sig.name
-        try:
-            proc.wait(spec.stop_timeout)
-        except subprocess.TimeoutExpired:
-            continue
-    if proc.poll() is None:
-        report.stop_signal = "SIGKILL"
-        return
-    report.shutdown_s = round(time.monotonic() - start, 3)
+    if record.requests_timed_out:
+        return record, "hang"
+    if record.failures:
+        return record, "crash"
+    return record, None

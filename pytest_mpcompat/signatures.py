@@ -13,20 +13,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .model import OUTCOMES, CellResult, Verdict
+
 __all__ = [
     "BUILTIN_SIGNATURES",
-    "failing_signatures",
     "LEAKED_PROCESSES",
     "PROCESS_LIMIT",
-    "SHUTDOWN_IGNORED",
+    "SHUTDOWN_TIMEOUT",
+    "UNCLEAN_SHUTDOWN",
     "WORKERS_MISSING",
     "WORKERS_RESTARTING",
     "Signature",
+    "failing_signatures",
     "match_files",
+    "outcome",
+    "worse",
 ]
 
 _CHUNK = 1 << 20
 _OVERLAP = 4096  # a match may straddle two chunks; no pattern here spans more than this
+#: How much of a matched line a result keeps.
+MATCH_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ class Signature:
 LEAKED_PROCESSES = "leaked-processes"
 WORKERS_RESTARTING = "workers-restarting"
 WORKERS_MISSING = "workers-missing"
-SHUTDOWN_IGNORED = "shutdown-ignored-signals"
+SHUTDOWN_TIMEOUT = "shutdown-timeout"
+UNCLEAN_SHUTDOWN = "unclean-shutdown"
 PROCESS_LIMIT = "process-limit"
 
 BUILTIN_SIGNATURES: tuple[Signature, ...] = (
@@ -174,11 +182,27 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Check how the server starts its workers (a silently dead worker, or workers=N ignored).",
     ),
     Signature(
-        SHUTDOWN_IGNORED,
+        SHUTDOWN_TIMEOUT,
         None,
-        "The server ignored SIGTERM and SIGINT and had to be killed.",
-        "Handle SIGTERM: stop accepting requests, stop the workers, exit (Kubernetes sends "
-        "SIGTERM, then SIGKILL after the grace period).",
+        "The server did not exit within the grace period after its stop signal (SIGTERM): an "
+        "orchestrator would have killed it with SIGKILL. Its stacks show where it was stuck.",
+        "Handle SIGTERM: stop accepting requests, stop and join the workers (signal them: only "
+        "the main process receives SIGTERM), exit. Kubernetes sends SIGTERM, waits "
+        "terminationGracePeriodSeconds, then SIGKILL.",
+    ),
+    Signature(
+        UNCLEAN_SHUTDOWN,
+        None,
+        "The server exited with a non-zero status after its stop signal, and the signal does "
+        "not explain it (exit 0, death by that signal or 128+signal would).",
+        "Read the end of its output: an exception raised while shutting down (a signal handler, "
+        "a worker join, a library's exit hook).",
+    ),
+    Signature(
+        "syntax-error",
+        r'File "[^"\n]+", line \d+\n(?:.*\n){0,3}?(?:SyntaxError|IndentationError|TabError): .*',
+        "The script could not be compiled; nothing in it ran.",
+        "Fix the line the error names (python -m py_compile SCRIPT shows it too).",
     ),
 )
 
@@ -188,11 +212,25 @@ def failing_signatures(ids: Iterable[str], catalog: Mapping[str, Signature]) -> 
     return [s for s in ids if s in catalog and catalog[s].severity == "error"]
 
 
-def match_files(paths: Iterable[Path], catalog: Sequence[Signature]) -> list[str]:
-    """Ids of the catalog entries whose pattern occurs in any of the files, in catalog order."""
+def outcome(cell: CellResult, catalog: Mapping[str, Signature]) -> str:
+    """The cell's class in ``OUTCOMES``: its verdict, or ``degraded`` for a pass whose output
+    shows an error-level signature. The one rule every reader of a cell uses."""
+    if cell.verdict is Verdict.PASS and failing_signatures(cell.signatures, catalog):
+        return "degraded"
+    return cell.verdict.value
+
+
+def worse(was: str, now: str) -> bool:
+    """True when outcome ``now`` is worse than ``was`` (see ``OUTCOMES``)."""
+    return OUTCOMES.index(now) > OUTCOMES.index(was)
+
+
+def match_files(paths: Iterable[Path], catalog: Sequence[Signature]) -> dict[str, str]:
+    """The catalog entries whose pattern occurs in any of the files, in catalog order, each with
+    the whole line(s) of its first match (at most ``MATCH_CHARS`` characters)."""
     patterns = [(sig.id, sig.compiled()) for sig in catalog]
     pending = {sid: rx for sid, rx in patterns if rx is not None}
-    found: set[str] = set()
+    found: dict[str, str] = {}
     for path in paths:
         if not pending:
             break
@@ -208,8 +246,11 @@ def match_files(paths: Iterable[Path], catalog: Sequence[Signature]) -> list[str
                     break
                 text = tail + block.decode("utf-8", errors="replace")
                 for sid, rx in list(pending.items()):
-                    if rx.search(text):
-                        found.add(sid)
+                    m = rx.search(text)
+                    if m:
+                        start = text.rfind("\n", 0, m.start()) + 1
+                        end = text.find("\n", m.end())
+                        found[sid] = text[start : end if end >= 0 else len(text)][:MATCH_CHARS]
                         del pending[sid]
                 tail = text[-_OVERLAP:]
-    return [sid for sid, _ in patterns if sid in found]
+    return {sid: found[sid] for sid, _ in patterns if sid in found}

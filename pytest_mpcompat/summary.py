@@ -6,32 +6,44 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from .model import START_METHODS, CellResult, Verdict
-from .signatures import Signature, failing_signatures
+from .model import START_METHODS, CellResult
+from .signatures import Signature, outcome
 
 __all__ = ["cell_label", "write_matrix"]
 
-_COLOURS: dict[Verdict, dict[str, bool]] = {
-    Verdict.PASS: {"green": True},
-    Verdict.CRASH: {"red": True},
-    Verdict.HANG: {"purple": True, "bold": True},
-    Verdict.SKIP: {"yellow": True},
-    Verdict.ERROR: {"red": True, "bold": True},
+_COLOURS: dict[str, dict[str, bool]] = {
+    "pass": {"green": True},
+    "degraded": {"yellow": True, "bold": True},  # exited 0, but something in it failed
+    "crash": {"red": True},
+    "hang": {"purple": True, "bold": True},
+    "skip": {"yellow": True},
+    "error": {"red": True, "bold": True},
 }
+
+
+def exit_status(cell: CellResult) -> str | None:
+    """The exit status worth showing: a crash's, or a server's that its stop signal does not
+    explain (a server stopped cleanly shows none)."""
+    if cell.serving is not None and cell.serving.stop_signals_sent:
+        if "unclean-shutdown" not in cell.signatures:
+            return None
+    elif cell.verdict.value != "crash" or cell.exit_code is None:
+        return None
+    return cell.signal or f"exit {cell.exit_code}"
 
 
 def cell_label(cell: CellResult) -> str:
     """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]``."""
     parts = [cell.verdict.value]
-    if cell.signal:
-        parts.append(cell.signal)
+    status = exit_status(cell)
+    if status:
+        parts.append(status)
     if cell.repeat > 1:
         parts.append(
             "(" + " ".join(f"{v}:{n}" for v, n in sorted(cell.verdict_counts.items())) + ")"
         )
-    other = [m for m in cell.methods_used if m != cell.method]
-    if other:
-        parts.append("(started " + "+".join(other) + ")")
+    if cell.ran_as:
+        parts.append(f"(ran as {cell.ran_as})")
     if cell.signatures:
         parts.append("[" + ", ".join(cell.signatures) + "]")
     if cell.mismatch:
@@ -40,9 +52,7 @@ def cell_label(cell: CellResult) -> str:
 
 
 def _markup(cell: CellResult, catalog: Mapping[str, Signature]) -> dict[str, bool]:
-    if cell.verdict is Verdict.PASS and failing_signatures(cell.signatures, catalog):
-        return {"yellow": True, "bold": True}  # exited 0, but something in it failed
-    return _COLOURS[cell.verdict]
+    return _COLOURS[outcome(cell, catalog)]
 
 
 def write_matrix(
@@ -76,12 +86,21 @@ def write_matrix(
         tr.line("")
     if any(c.mismatch for c in cells):
         tr.write_line("! = contradicts what the scenario expects")
-    seen = dict.fromkeys(s for c in cells for s in c.signatures if s in catalog)
+    seen: dict[str, CellResult] = {}
+    for cell in cells:
+        for sid in cell.signatures:
+            if sid in catalog and (sid not in seen or sid in cell.matches):
+                seen.setdefault(sid, cell)
+                if sid in cell.matches and sid not in seen[sid].matches:
+                    seen[sid] = cell
     if seen:
         tr.write_line("")
-        for sid in seen:
+        for sid, example in seen.items():
             sig = catalog[sid]
             tr.write_line(f"{sid}: {sig.explanation}", bold=True)
+            if sid in example.matches:
+                line = example.matches[sid].strip().replace("\n", "\n        ")
+                tr.write_line(f"    e.g. {example.scenario} ({example.method}):\n        {line}")
             tr.write_line(f"    fix: {sig.fix}")
     if unfinished:
         tr.write_line("")

@@ -65,8 +65,15 @@ def test_xdist_workers_feed_one_report(run_matrix) -> None:
 
 
 def test_killed_xdist_worker(pytester: pytest.Pytester) -> None:
-    # The cell's parent is the xdist worker running it: this scenario kills its worker.
-    pytester.makefile(".py", killer="import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    # The cell's parent is its supervisor, whose parent is the xdist worker running it: this
+    # scenario kills its worker.
+    pytester.makefile(
+        ".py",
+        killer="import os, signal\n"
+        "with open(f'/proc/{os.getppid()}/stat') as fh:\n"
+        "    worker = int(fh.read().rsplit(')', 1)[1].split()[1])\n"
+        "os.kill(worker, signal.SIGKILL)\n",
+    )
     for name in "abcd":
         pytester.makefile(".py", **{f"ok_{name}": "print('ok')\n"})
     result = pytester.runpytest_subprocess(
@@ -104,7 +111,7 @@ def test_repeat_counts_every_verdict(pytester: pytest.Pytester) -> None:
 def test_report_reader_rejects_other_files(tmp_path: Path) -> None:
     bad = tmp_path / "r.json"
     bad.write_text('{"schema": 99, "cells": []}')
-    with pytest.raises(ReportError, match="not a pytest-mpcompat report of schema 1"):
+    with pytest.raises(ReportError, match="not a pytest-mpcompat report of schema 2"):
         read_report(bad)
     bad.write_text("{\n  nope")
     with pytest.raises(ReportError, match=r"r.json:2: not valid JSON"):

@@ -122,7 +122,7 @@ def test_hang_stacks_with_each_tool(run_matrix, tool: str) -> None:
     assert {s["tool"] for s in cell["stacks"]} == {tool}
     worker = [s for s in cell["stacks"] if "worker" in s["stack"]]
     assert worker, cell["stacks"]
-    assert "_bootstrap.py" not in "".join(s["stack"] for s in cell["stacks"])
+    assert "_child/bootstrap.py" not in "".join(s["stack"] for s in cell["stacks"])
     # The dumps must not leak into the scenario's own output.
     assert "Fatal Python error" not in cell["stderr_tail"]
 
@@ -131,7 +131,9 @@ def test_methods_really_in_force_are_recorded(run_matrix) -> None:
     m = run_matrix("own_context", args=("--mp-methods", "fork,forkserver"))
     assert m["own_context", "fork"]["methods_used"] == {"spawn": 1, "fork": 1}
     assert m["own_context", "forkserver"]["methods_used"] == {"spawn": 1, "forkserver": 1}
-    m.result.stdout.fnmatch_lines(["*own_context.py*pass (started spawn)*pass (started spawn)*"])
+    m.result.stdout.fnmatch_lines(
+        ["*own_context.py*pass (ran as spawn+fork)*pass (ran as spawn+forkserver)*"]
+    )
 
 
 def test_pytest_never_imports_what_a_scenario_imports(pytester) -> None:

@@ -33,10 +33,7 @@ def _install_default_method(method: str, log: str | None) -> None:
         if default._actual_context is None:
             default._default_context = ctx_module._concrete_contexts[method]
         if log:
-            for cls in (
-                ctx_module._concrete_contexts[m].Process for m in ctx_module._concrete_contexts
-            ):
-                record(cls, log)
+            record(log)
 
     if "multiprocessing.context" in sys.modules:
         apply(sys.modules["multiprocessing.context"])
@@ -68,27 +65,40 @@ def _install_default_method(method: str, log: str | None) -> None:
     sys.meta_path.insert(0, DefaultMethodHook())
 
 
-def _record_starts(cls: Any, log: str) -> None:
-    """Append the start method to ``log`` each time a process of ``cls`` starts.
+def _record_starts(log: str) -> None:
+    """Append the start method to ``log`` each time a process starts.
 
     Libraries often pick their own method (uvicorn and vLLM use spawn, KServe < 0.14 forces
-    fork), so the default under test is not always the method in force. This records, without
-    changing, what the main process and its forked children really used.
+    fork), so the default under test is not always the method in force. ``Process.start()``
+    adds every started process to ``multiprocessing.process._children``; that set is replaced
+    by one that also writes the method of the process's ``Popen``. Nothing wraps the start
+    itself, so no frame of this file appears in a traceback of a failed start. A forked child
+    gets a new, plain set: an after-fork hook replaces it again, so the main process and its
+    forked children are recorded (spawned interpreters are new programs and are not).
     """
     import os
+    from multiprocessing import process, util
 
-    start = cls.__dict__["_Popen"].__func__
-    line = (cls._start_method + "\n").encode()
+    class StartLog(set):  # type: ignore[type-arg]
+        __slots__ = ()
 
-    def _Popen(process_obj: Any) -> Any:
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
-        return start(process_obj)
+        def add(self, proc: Any) -> None:
+            set.add(self, proc)
+            try:
+                line = (str(proc._popen.method) + "\n").encode()
+                fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, line)
+                finally:
+                    os.close(fd)
+            except (AttributeError, OSError):  # a Popen without .method, a full disk
+                pass
 
-    cls._Popen = staticmethod(_Popen)
+    def install(_: object = None) -> None:
+        process._children = StartLog(process._children)
+
+    install()
+    util.register_after_fork(StartLog, install)
 
 
 def _run_as_main(script: str, args: list[str]) -> None:
@@ -117,16 +127,24 @@ def _run_as_main(script: str, args: list[str]) -> None:
         __builtins__=builtins,
         __loader__=SourceFileLoader("__main__", path),
     )
-    code = compile(source, path, "exec", dont_inherit=True)
     try:
+        code = compile(source, path, "exec", dont_inherit=True)
         exec(code, namespace)
-    except (SystemExit, KeyboardInterrupt):
-        raise  # the interpreter gives these their usual exit status
+    except SystemExit:
+        raise  # the interpreter gives it its usual exit status and message
     except BaseException as exc:  # noqa: BLE001 - printed exactly as the interpreter would
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != path:
             tb = tb.tb_next
-        sys.excepthook(type(exc), exc, tb or exc.__traceback__)
+        if isinstance(exc, KeyboardInterrupt):
+            # Let the interpreter finish as it does for `python script.py` (atexit, then death
+            # by SIGINT), printing the traceback from the script's first frame on.
+            hook, trimmed = sys.excepthook, tb
+            sys.excepthook = lambda k, v, _: hook(k, v.with_traceback(trimmed), trimmed)
+            raise
+        # The traceback printed is the exception's own, so it is cut there. A SyntaxError has
+        # no frame of the script: the interpreter prints none for it either.
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
         del exc, tb
         raise SystemExit(1) from None
 

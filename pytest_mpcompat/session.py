@@ -1,0 +1,182 @@
+"""The run's state: every cell (from this process or from xdist workers), and the JSON report.
+
+``MatrixSession`` is registered by ``pytest_configure``; ``run`` is the one path by which a cell
+runs and is recorded, for matrix items and for the ``mp_run`` / ``mp_server`` fixtures alike.
+Cell results travel from xdist workers to the controller as an attribute of each test report
+(pytest keeps unknown report attributes when it serialises reports), so a worker that is killed
+mid-run has already delivered every cell it finished.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .model import CellResult
+from .options import Settings
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+    from .signatures import Signature
+
+__all__ = ["CELLS", "STATE", "MatrixSession"]
+
+STATE = pytest.StashKey["MatrixSession"]()
+#: Cells a test item ran, handed to its report by pytest_runtest_makereport.
+CELLS = pytest.StashKey[list[CellResult]]()
+_NOT_SCENARIOS = {"conftest.py", "__init__.py", "setup.py", "noxfile.py"}
+
+
+class MatrixSession:
+    """Collects every cell and keeps the report."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config, self.settings = config, settings
+        self.is_worker = hasattr(config, "workerinput")
+        self.cells: list[CellResult] = []
+        self.expected_ids: dict[str, None] = {}  # cell items collected, in order
+        self.unfinished_reasons: dict[str, str] = {}
+        self.started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        self._catalog: dict[str, Signature] | None = None
+        if config.pluginmanager.hasplugin("xdist"):
+            from ._xdist import XdistHooks
+
+            config.pluginmanager.register(XdistHooks(self), "mpcompat-xdist")
+
+    @property
+    def catalog(self) -> dict[str, Signature]:
+        if self._catalog is None:
+            catalog: dict[str, Signature] = {}
+            for batch in self.config.hook.pytest_mpcompat_signatures(config=self.config):
+                for sig in batch:
+                    catalog.setdefault(sig.id, sig)
+            self._catalog = catalog
+        return self._catalog
+
+    def default_methods(self) -> tuple[str, ...]:
+        from .cells import available_methods
+
+        return self.settings.methods or available_methods()
+
+    def display_path(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return str(path)
+
+    def is_scenario(self, path: Path) -> bool:
+        """In matrix mode, a scenario is any .py file that is not a test module or a helper."""
+        if not self.settings.matrix or path.suffix != ".py":
+            return False
+        if path.name in _NOT_SCENARIOS or path.name.startswith("_"):
+            return False
+        patterns = self.config.getini("python_files")
+        return not any(fnmatch.fnmatch(path.name, p) for p in patterns)
+
+    # The one run path -----------------------------------------------------------------------
+
+    def run(
+        self, scenario: Scenario, method: str, node: pytest.Item, **overrides: Any
+    ) -> CellResult:
+        """Run one cell of ``scenario`` for ``node`` (skip reasons, repeats and expectations
+        included) and record it."""
+        from .cells import run_scenario_cell
+
+        result = run_scenario_cell(
+            scenario,
+            method,
+            self.settings,
+            catalog=self.catalog,
+            cwd=self.config.invocation_params.dir,
+            **overrides,
+        )
+        command = overrides.get("command")
+        result.scenario = " ".join(command) if command else self.display_path(scenario.path)
+        self.record(result, node)
+        return result
+
+    def record(self, result: CellResult, node: pytest.Item) -> None:
+        result.nodeid = node.nodeid
+        if self.settings.labels:
+            result.env.setdefault("labels", {}).update(self.settings.labels)
+        node.stash.setdefault(CELLS, []).append(result)
+
+    # Hooks --------------------------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
+        if not self.settings.matrix:
+            return None
+        from ._stacks import find_pyspy
+        from .requirements import detect_gpu
+
+        stacks = self.settings.stacks
+        if stacks == "auto":
+            stacks = "py-spy" if find_pyspy() else "faulthandler"
+        fail_on = ",".join(sorted(self.settings.fail_on)) or "nothing (recording)"
+        return [
+            f"mpcompat: methods {', '.join(self.default_methods())}; default timeout "
+            f"{self.settings.timeout:g} s; repeat {self.settings.repeat}; stacks via {stacks}; "
+            f"fail on {fail_on}; GPU: {detect_gpu() or 'none'}; "
+            f"report: {self.settings.report or 'none'}"
+        ]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from .items import CellItem
+
+        for item in session.items:
+            if isinstance(item, CellItem):
+                self.expected_ids[item.nodeid] = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker:
+            return
+        cells = getattr(report, "mpcompat_cells", None)
+        if cells:
+            self.cells.extend(CellResult.from_dict(c) for c in cells)
+            self._write(complete=False)
+        elif report.when not in ("setup", "call", "teardown") and report.failed:
+            # xdist reports an item whose worker died as a failure outside the three phases.
+            self.unfinished_reasons[report.nodeid] = str(report.longrepr).splitlines()[0]
+            self._write(complete=False)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.is_worker:
+            self._write(complete=not self.unfinished(), exitstatus=int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.cells and not self.unfinished():
+            return
+        from .summary import write_matrix
+
+        write_matrix(terminalreporter, self.cells, self.unfinished(), self.catalog)
+        if self.settings.report is not None:
+            terminalreporter.write_line(f"mpcompat report: {self.settings.report}")
+
+    # Report -------------------------------------------------------------------------------
+
+    def unfinished(self) -> dict[str, str]:
+        done = {c.nodeid for c in self.cells}
+        missing = {
+            n: "did not run (the run stopped first)" for n in self.expected_ids if n not in done
+        }
+        missing.update({n: r for n, r in self.unfinished_reasons.items() if n not in done})
+        return missing
+
+    def _write(self, *, complete: bool, exitstatus: int | None = None) -> None:
+        if self.settings.report is None:
+            return
+        from .jsonreport import build_report, write_atomic
+
+        data = build_report(
+            self.cells,
+            self.unfinished(),
+            started=self.started,
+            complete=complete,
+            exitstatus=exitstatus,
+            catalog=self.catalog,
+        )
+        write_atomic(self.settings.report, data)
