@@ -24,6 +24,7 @@ __all__ = [
     "WORKERS_MISSING",
     "WORKERS_RESTARTING",
     "Signature",
+    "exit_status",
     "failing_signatures",
     "match_files",
     "outcome",
@@ -218,6 +219,17 @@ def outcome(cell: CellResult, catalog: Mapping[str, Signature]) -> str:
     if cell.verdict is Verdict.PASS and failing_signatures(cell.signatures, catalog):
         return "degraded"
     return cell.verdict.value
+
+
+def exit_status(cell: CellResult) -> str | None:
+    """The exit status worth showing beside the verdict: a crash's, or a server's that its stop
+    signal does not explain (a server stopped cleanly shows none), e.g. "SIGSEGV", "exit 1"."""
+    if cell.serving is not None and cell.serving.stop_signals_sent:
+        if UNCLEAN_SHUTDOWN not in cell.signatures:
+            return None
+    elif cell.verdict is not Verdict.CRASH or cell.exit_code is None:
+        return None
+    return cell.signal or f"exit {cell.exit_code}"
 
 
 def worse(was: str, now: str) -> bool:

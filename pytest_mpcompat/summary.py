@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from .model import START_METHODS, CellResult
-from .signatures import Signature, outcome
+from .signatures import Signature, exit_status, outcome
 
 __all__ = ["cell_label", "write_matrix"]
 
@@ -19,17 +19,6 @@ _COLOURS: dict[str, dict[str, bool]] = {
     "skip": {"yellow": True},
     "error": {"red": True, "bold": True},
 }
-
-
-def exit_status(cell: CellResult) -> str | None:
-    """The exit status worth showing: a crash's, or a server's that its stop signal does not
-    explain (a server stopped cleanly shows none)."""
-    if cell.serving is not None and cell.serving.stop_signals_sent:
-        if "unclean-shutdown" not in cell.signatures:
-            return None
-    elif cell.verdict.value != "crash" or cell.exit_code is None:
-        return None
-    return cell.signal or f"exit {cell.exit_code}"
 
 
 def cell_label(cell: CellResult) -> str:

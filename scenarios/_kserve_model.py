@@ -14,6 +14,7 @@ def parse_args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--grpc-port", type=int, default=None, help="enable gRPC on this port")
     return parser.parse_args()
 
 
@@ -41,5 +42,11 @@ class TinyMLP(kserve.Model):
         return {"predictions": [float(y.mean())]}
 
 
-def serve(model, port, workers):
-    kserve.ModelServer(http_port=port, workers=workers, enable_grpc=False).start([model])
+def serve(model, port, workers, grpc_port=None):
+    if grpc_port is None:
+        server = kserve.ModelServer(http_port=port, workers=workers, enable_grpc=False)
+    else:
+        server = kserve.ModelServer(
+            http_port=port, grpc_port=grpc_port, workers=workers, enable_grpc=True
+        )
+    server.start([model])

@@ -11,9 +11,11 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..jsonreport import write_atomic
 from ..matrixfile import MatrixFileError, load_matrix
+from ..model import SCHEMA_VERSION
 from .html import render_html
 from .markdown import render_markdown
 from .merge import MergeError, merge_files
@@ -27,7 +29,11 @@ def _merge(args: argparse.Namespace) -> int:
     for item in args.raw:
         path = Path(item)
         if path.is_dir():
-            raw.extend(sorted(path.glob("*.json")))
+            found = sorted(path.glob("*.json"))
+            if not found:
+                print(f"mpcompat-report: {path}: no raw results (*.json) in this folder", file=sys.stderr)  # noqa: T201, E501
+                return 2
+            raw.extend(found)
         elif path.is_file():
             raw.append(path)
         else:
@@ -46,9 +52,27 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_matrix(name: str) -> dict[str, Any]:
+    """A merged matrix.json; errors name the file and what it is instead."""
+    path = Path(name)
+    if path.is_dir():
+        raise MergeError(f"{path}: is a folder; give the matrix.json that merge wrote in it")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MergeError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat matrix":
+        hint = " (a raw result: merge it first)" if isinstance(data, dict) and "cells" in data else ""
+        raise MergeError(f"{path}: not a merged pytest-mpcompat matrix{hint}")
+    if data.get("schema") != SCHEMA_VERSION:
+        raise MergeError(f"{path}: matrix of schema {data.get('schema')!r}, expected {SCHEMA_VERSION}")
+    return data
+
+
 def _check(args: argparse.Namespace) -> int:
-    baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
-    new = json.loads(Path(args.new).read_text(encoding="utf-8"))
+    baseline, new = _load_matrix(args.baseline), _load_matrix(args.new)
     worse = worse_cells(baseline, new)
     for line in worse:
         print(f"worse: {line}")  # noqa: T201

@@ -72,10 +72,7 @@ function el(tag, text, cls) {
   return node;
 }
 function configKey(cell) { return AXES.map(a => a + "=" + (cell.axes[a] || "")).join(" "); }
-function cellClass(cell) {
-  if (cell.verdict === "pass" && cell.signatures.some(s => SIGS[s] && SIGS[s].severity === "error")) return "warn";
-  return cell.verdict;
-}
+function cellClass(cell) { return cell.outcome === "degraded" ? "warn" : cell.verdict; }
 function visible(cell) {
   return DATA.axes.every(a => !filters[a] || filters[a] === (cell.axes[a] || ""));
 }
@@ -131,7 +128,7 @@ function render() {
       for (const cfg of configs) for (const m of methods) {
         const cell = index.get(sc + "|" + cfg + "|" + m);
         if (!cell) { tr.appendChild(el("td", "")); continue; }
-        let text = cell.verdict + (cell.signal ? " " + cell.signal : "");
+        let text = cell.verdict + (cell.status ? " " + cell.status : "") + (cell.ran_as ? " (ran as " + cell.ran_as + ")" : "");
         if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
         const td = el("td", text, "cell " + cellClass(cell));
         td.title = cell.reason || "";
@@ -169,6 +166,7 @@ function showDetails(cell) {
   if (cell.expected) add("expected", cell.expected.verdict + (cell.expected.signatures.length ? " [" + cell.expected.signatures.join(", ") + "]" : ""));
   if (cell.repeat > 1) add("verdicts over " + cell.repeat + " runs", JSON.stringify(cell.verdict_counts));
   if (Object.keys(cell.methods_used || {}).length) add("processes started with", JSON.stringify(cell.methods_used));
+  if (cell.ran_as) add("ran as", cell.ran_as + " (not " + cell.method + ": the program chose its own start method)");
   add("run", cell.run.session + " on " + cell.run.machine + ", " + cell.run.started);
   box.appendChild(facts);
   for (const sid of cell.signatures) {

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 from ..model import START_METHODS, CellResult
-from ..signatures import BUILTIN_SIGNATURES, Signature, failing_signatures
+from ..signatures import BUILTIN_SIGNATURES, Signature, exit_status, outcome
 from .merge import Matrix
 
 __all__ = ["render_markdown"]
@@ -26,12 +26,13 @@ def family(scenario: str) -> str:
 
 def _label(cell: CellResult, catalog: Mapping[str, Signature], notes: dict[str, int]) -> str:
     verdict = cell.verdict.value
-    icon = _ICON.get(verdict, "")
-    if verdict == "pass" and failing_signatures(cell.signatures, catalog):
-        icon = "⚠️"
+    icon = "⚠️" if outcome(cell, catalog) == "degraded" else _ICON.get(verdict, "")
     text = f"{icon} {verdict}"
-    if cell.signal:
-        text += f" {cell.signal}"
+    status = exit_status(cell)
+    if status:
+        text += f" {status}"
+    if cell.ran_as:
+        text += f" (ran as {cell.ran_as})"
     if cell.signatures:
         text += " " + " ".join(f"`{s}`" for s in cell.signatures)
     if verdict == "skip" and cell.reason:

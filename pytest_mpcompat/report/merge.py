@@ -11,9 +11,13 @@ from typing import Any
 from ..jsonreport import ReportError, read_report
 from ..model import SCHEMA_VERSION, START_METHODS, CellResult
 from ..redact import Redactor
+from ..signatures import BUILTIN_SIGNATURES, exit_status, outcome
 from .insight import version_changes
 
 __all__ = ["Matrix", "MergeError", "axes_of", "merge_files"]
+
+
+_CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 
 class MergeError(ValueError):
@@ -73,7 +77,13 @@ class Matrix:
             "axes": self.axis_names(),
             "insights": version_changes(self.cells, self.axes),
             "cells": [
-                {**cell.to_dict(), "axes": axes, "run": run}
+                {
+                    **cell.to_dict(),
+                    "outcome": outcome(cell, _CATALOG),
+                    "status": exit_status(cell),
+                    "axes": axes,
+                    "run": run,
+                }
                 for cell, axes, run in zip(self.cells, self.axes, self.runs, strict=True)
             ],
         }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["worse_cells"]
+from ..signatures import worse
 
-_RANK = {"pass": 0, "skip": -1, "error": -1, "crash": 1, "hang": 2}
+__all__ = ["worse_cells"]
 
 
 def _key(cell: dict[str, Any]) -> tuple[Any, ...]:
@@ -14,15 +14,16 @@ def _key(cell: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def worse_cells(baseline: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Lines naming every cell that went from pass to crash or hang (or from crash to hang)."""
+    """Lines naming every cell whose outcome got worse (``model.OUTCOMES``: pass, degraded,
+    skip, error, crash, hang), e.g. pass -> degraded or crash -> hang."""
     before = {_key(c): c for c in baseline["cells"]}
     lines = []
     for cell in new["cells"]:
         old = before.get(_key(cell))
         if old is None:
             continue
-        was, now = old["verdict"], cell["verdict"]
-        if _RANK.get(was, -1) >= 0 and _RANK.get(now, -1) > _RANK.get(was, -1):
+        was, now = old.get("outcome", old["verdict"]), cell.get("outcome", cell["verdict"])
+        if worse(was, now):
             where = ", ".join(f"{k}={v}" for k, v in cell["axes"].items())
             sigs = f" [{', '.join(cell['signatures'])}]" if cell["signatures"] else ""
             lines.append(f"{cell['scenario']} ({where}): {was} -> {now}{sigs}")

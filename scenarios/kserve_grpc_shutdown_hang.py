@@ -1,0 +1,37 @@
+"""KServe with gRPC and two workers: SIGTERM stops the gRPC server, then the process never exits.
+
+Pattern: `ModelServer(workers=2, enable_grpc=True)`, the default deployment of a KServe
+predictor. On SIGTERM (what Kubernetes sends first) KServe < 0.14 stops its gRPC server, so
+`asyncio.run` returns; the main process then blocks in multiprocessing's exit handler, joining
+the uvicorn workers it forked, which no one signalled (only the main process gets SIGTERM). The
+pod stays Terminating until the grace period runs out and the kubelet sends SIGKILL. A harness
+that follows SIGTERM with SIGINT sees a clean exit: the interrupt breaks the join.
+Fix: upgrade KServe (0.14 no longer forks workers this way), or run one worker per replica; a
+server of your own must terminate and join its workers on SIGTERM.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["kserve>=0.12.1", "torch"]
+#
+# [tool.mpcompat]
+# timeout = 120
+# args = ["--port", "{port}", "--grpc-port", "{port2}", "--workers", "{workers}"]
+#
+# [tool.mpcompat.serve]
+# workers = 2
+# ready = "/v1/models/mlp"
+# ready_timeout = 60
+# stop_timeout = 15
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/models/mlp:predict"
+# json = { instances = [[1.0, 2.0]] }
+# contains = '"predictions"'
+# count = 4
+# ///
+from _kserve_model import TinyMLP, parse_args, serve
+
+if __name__ == "__main__":
+    args = parse_args()
+    serve(TinyMLP(load_now=False), args.port, args.workers, grpc_port=args.grpc_port)

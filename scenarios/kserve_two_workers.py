@@ -1,0 +1,36 @@
+"""KServe ModelServer(workers=2) with nothing else in the way: how many workers serve, and how
+it stops.
+
+Pattern: the plain multi-worker deployment of a torch predictor (gRPC off). What each release
+does with it differs, and none of it fails at start-up, so only a real run shows it: KServe
+< 0.14 forks two uvicorn workers itself whatever the platform's start method, then dies on
+SIGTERM leaving them running; 0.14.x accepts workers=2 but serves from one process, and exits 1
+on SIGTERM (a TypeError in uvicorn's signal capture); newer releases run two spawned uvicorn
+workers and exit cleanly.
+Fix: upgrade to a release measured clean here, or run one worker per replica and scale replicas.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["kserve>=0.12.1", "torch"]
+#
+# [tool.mpcompat]
+# timeout = 120
+# args = ["--port", "{port}", "--workers", "{workers}"]
+#
+# [tool.mpcompat.serve]
+# workers = 2
+# ready = "/v1/models/mlp"
+# ready_timeout = 60
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/models/mlp:predict"
+# json = { instances = [[1.0, 2.0]] }
+# contains = '"predictions"'
+# count = 4
+# ///
+from _kserve_model import TinyMLP, parse_args, serve
+
+if __name__ == "__main__":
+    args = parse_args()
+    serve(TinyMLP(load_now=False), args.port, args.workers)
