@@ -101,7 +101,7 @@ def _children_by_scan(pid: int) -> list[int]:
 
 def _psutil() -> Any:
     try:
-        import psutil  # a dependency outside Linux, where there is no /proc to read
+        import psutil  # type: ignore[import-untyped]  # a dependency outside Linux (no /proc)
     except ImportError:
         return None
     return psutil

@@ -15,15 +15,14 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 
-from .model import OUTCOMES, CellResult, Expectation, Verdict
+from .model import DEFAULT_EXIT_GRACE_S, OUTCOMES, CellResult, Expectation, Verdict
+from .options import Settings
 from .requirements import (
     condition_holds,
     environment_axes,
     unmet_dependency,
     unmet_requirement,
 )
-from .model import DEFAULT_EXIT_GRACE_S
-from .options import Settings
 from .runner import CellSpec, run_cell
 from .scenario import ExpectRule, Scenario, ScenarioError
 from .signatures import Signature, failing_signatures, outcome

@@ -81,7 +81,11 @@ class CellItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int | None, str]:
         # The domain heads the failure section: name the scenario file, not only the method.
         # (Not a suffix of the node id, so verbose lines still show the node id unchanged.)
-        return self.path, None, f"{self.config.stash[STATE].display_path(self.path)} under {self.name}"
+        return (
+            self.path,
+            None,
+            f"{self.config.stash[STATE].display_path(self.path)} under {self.name}",
+        )
 
 
 def describe_failure(cell: CellResult, why: str) -> str:

@@ -69,7 +69,6 @@ class Verdict(str, enum.Enum):
     ERROR = "error"
 
 
-
 #: What a cell means for a reader or a CI gate, best first: its verdict, except that a pass whose
 #: output shows an error-level signature (a dead worker, an unclean shutdown) is ``degraded``.
 #: The one order used to pick the worst of repeated runs, to colour cells and to gate on

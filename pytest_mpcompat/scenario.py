@@ -278,9 +278,7 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
     )
 
 
-def _seconds(
-    block: _Block, table: dict[str, Any], key: str, zero_ok: bool = False
-) -> float | None:
+def _seconds(block: _Block, table: dict[str, Any], key: str, zero_ok: bool = False) -> float | None:
     value = table.get(key)
     if value is None:
         return None
@@ -323,7 +321,9 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
             )
     crash_loop = raw.get("crash_loop", ServeSpec.crash_loop)
     if isinstance(crash_loop, bool) or not isinstance(crash_loop, int) or crash_loop < 1:
-        raise block.error(f"'crash_loop' must be a whole number >= 1, not {crash_loop!r}", "crash_loop")
+        raise block.error(
+            f"'crash_loop' must be a whole number >= 1, not {crash_loop!r}", "crash_loop"
+        )
     requests = raw.get("requests", [{}])
     if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
         raise block.error("'requests' must be an array of tables", "requests")
@@ -333,7 +333,7 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
         path = req.get("path", "/")
         status, count, port = req.get("status", 200), req.get("count", 1), req.get("port", 1)
         if isinstance(port, bool) or not isinstance(port, int) or port < 1:
-            raise block.error(f"request 'port' must be 1 ({{port}}), 2 ({{port2}}), ...", "port")
+            raise block.error("request 'port' must be 1 ({port}), 2 ({port2}), ...", "port")
         if not isinstance(path, str) or not path.startswith("/"):
             raise block.error(f"request 'path' must start with '/', not {path!r}", "path")
         if not isinstance(status, int) or not isinstance(count, int) or count < 1:

@@ -31,7 +31,7 @@ workers themselves and leave them running when the main process gets SIGTERM
 # [[tool.mpcompat.expect]]
 # when = ["kserve>=0.14,<0.15"]
 # verdict = "pass"
-# signatures = ["workers-missing"]
+# signatures = ["workers-missing", "unclean-shutdown"]
 #
 # [[tool.mpcompat.expect]]
 # verdict = "pass"

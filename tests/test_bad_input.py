@@ -26,13 +26,29 @@ def test_unusable_timeouts_are_usage_errors(pytester: pytest.Pytester, value: st
 @pytest.mark.parametrize(
     ("body", "line", "message"),
     [
-        ("# [tool.mpcompat]\n# timeout = inf\n", 3, "'timeout' must be a positive number of seconds (a finite one), not inf"),
+        (
+            "# [tool.mpcompat]\n# timeout = inf\n",
+            3,
+            "'timeout' must be a positive number of seconds (a finite one), not inf",
+        ),
         ("# [tool.mpcompat]\n# timeout = nan\n", 3, "(a finite one), not nan"),
         ("# [tool.mpcompat]\n# timeout = 1e10\n", 3, "must be at most 86400 seconds"),
         ("# [tool.mpcompat.serve]\n# stop_timeout = inf\n", 3, "'stop_timeout' must be"),
-        ("# [tool.mpcompt]\n# timeout = 3\n", 2, "[tool.mpcompt] looks like a misspelt [tool.mpcompat]"),
-        ('# dependancies = ["kserve"]\n', 2, "unknown top-level key 'dependancies' in the '# /// script' block (did you mean 'dependencies'?)"),
-        ('# [tool.mpcompat.serve]\n# stop_signals = ["SIGKILL"]\n', 3, "unknown stop signal 'SIGKILL'"),
+        (
+            "# [tool.mpcompt]\n# timeout = 3\n",
+            2,
+            "[tool.mpcompt] looks like a misspelt [tool.mpcompat]",
+        ),
+        (
+            '# dependancies = ["kserve"]\n',
+            2,
+            "unknown top-level key 'dependancies' in the '# /// script' block (did you mean 'dependencies'?)",
+        ),
+        (
+            '# [tool.mpcompat.serve]\n# stop_signals = ["SIGKILL"]\n',
+            3,
+            "unknown stop signal 'SIGKILL'",
+        ),
         # tomllib places an unclosed array on the next key's line; the open bracket is blamed.
         ('# [tool.mpcompat]\n# args = ["a",\n# timeout = 3\n', 3, "invalid TOML"),
     ],
@@ -90,7 +106,9 @@ def test_fail_on_gates_cells_without_expectations(pytester: pytest.Pytester) -> 
     bad.stderr.fnmatch_lines(["*--mp-fail-on: unknown outcome 'crahs'; choose from degraded, *"])
 
 
-def test_report_cli_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_cli_errors_name_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert report_main(["merge", str(empty), "--out", str(tmp_path / "out")]) == 2
@@ -109,7 +127,9 @@ def test_report_cli_errors_name_the_file(tmp_path: Path, capsys: pytest.CaptureF
         assert message in capsys.readouterr().err
 
 
-def test_atomic_writes_fsync_only_when_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_writes_fsync_only_when_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd) or real(fd))

@@ -20,7 +20,9 @@ def test_bad_timeout_from_environment(
     result = pytester.runpytest_subprocess("--mp-matrix")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*environment variable MPCOMPAT_TIMEOUT: must be a positive number of seconds, not 'soon'*"]
+        [
+            "*environment variable MPCOMPAT_TIMEOUT: must be a positive number of seconds, not 'soon'*"
+        ]
     )
 
 

@@ -95,7 +95,7 @@ def _record_starts(log: str) -> None:
                 pass
 
     def install(_: object = None) -> None:
-        process._children = StartLog(process._children)
+        process._children = StartLog(process._children)  # type: ignore[attr-defined]
 
     install()
     util.register_after_fork(StartLog, install)

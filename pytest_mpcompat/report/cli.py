@@ -31,7 +31,8 @@ def _merge(args: argparse.Namespace) -> int:
         if path.is_dir():
             found = sorted(path.glob("*.json"))
             if not found:
-                print(f"mpcompat-report: {path}: no raw results (*.json) in this folder", file=sys.stderr)  # noqa: T201, E501
+                folder = f"mpcompat-report: {path}: no raw results (*.json) in this folder"
+                print(folder, file=sys.stderr)  # noqa: T201
                 return 2
             raw.extend(found)
         elif path.is_file():
@@ -64,10 +65,14 @@ def _load_matrix(name: str) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MergeError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat matrix":
-        hint = " (a raw result: merge it first)" if isinstance(data, dict) and "cells" in data else ""
+        hint = (
+            " (a raw result: merge it first)" if isinstance(data, dict) and "cells" in data else ""
+        )
         raise MergeError(f"{path}: not a merged pytest-mpcompat matrix{hint}")
     if data.get("schema") != SCHEMA_VERSION:
-        raise MergeError(f"{path}: matrix of schema {data.get('schema')!r}, expected {SCHEMA_VERSION}")
+        raise MergeError(
+            f"{path}: matrix of schema {data.get('schema')!r}, expected {SCHEMA_VERSION}"
+        )
     return data
 
 
