@@ -86,7 +86,7 @@ def test_cli_renders_all_three_files_and_the_regression_gate(
     base = json.loads((tmp_path / "new" / "matrix.json").read_text())
     for c in base["cells"]:
         if c["axes"]["kserve"] == "0.21.0":
-            c["verdict"] = "pass"
+            c["verdict"] = c["outcome"] = "pass"
     (tmp_path / "old.json").write_text(json.dumps(base))
     capsys.readouterr()
     assert (
