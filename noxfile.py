@@ -52,39 +52,77 @@ def _expose_pyenv_versions() -> None:
     os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(v for v in chosen if v))
 
 
+def _share_pip_find_links() -> None:
+    """uv does not read pip's configuration: give it pip's ``find-links`` (a folder of local
+    builds, such as CPU torch wheels) so that both installers resolve the same pins."""
+    if os.environ.get("UV_FIND_LINKS"):
+        return
+    links = os.environ.get("PIP_FIND_LINKS")
+    if not links:
+        proc = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+                              capture_output=True, text=True)  # fmt: skip
+        links = proc.stdout.strip() if proc.returncode == 0 else ""
+    if links:
+        os.environ["UV_FIND_LINKS"] = ",".join(links.split())
+
+
 _expose_pyenv_versions()
+_share_pip_find_links()
+# Offline machines: never let uv try to download an interpreter nox did not find.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+# uv where it is installed, else virtualenv: the same sessions either way.
+VENV_BACKEND = "uv|virtualenv"
 
 
-@nox.session(python=PYTHONS)
+@nox.session(python=PYTHONS, venv_backend=VENV_BACKEND)
 def tests(session: nox.Session) -> None:
     """Run the plugin's own test suite (real subprocesses, real start methods)."""
     session.install("-e", ".[test]")
     # Exit code 5 (no tests collected) only means something when the caller filtered the run.
     codes = [0, 5] if session.posargs else [0]
-    session.run("pytest", *session.posargs, success_codes=codes)
+    # Most of a test is spent waiting on the processes it runs: four workers even on two cores.
+    session.run("pytest", "-n", "4", *session.posargs, success_codes=codes)
 
 
 def _pip(session: nox.Session, *args: str) -> tuple[int, str]:
-    """pip in the session's environment, keeping its output so a failure can be reported."""
+    """pip (or ``uv pip`` in a uv-made environment) in the session's environment, keeping its
+    output so that a failure can be reported."""
     python = Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
-    proc = subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True)
+    if getattr(session.virtualenv, "venv_backend", "") == "uv":
+        verb, *rest = args
+        rest = [a for a in rest if a != "-y"]  # uv pip uninstall never asks
+        command = [shutil.which("uv") or "uv", "pip", verb, "--python", str(python), *rest]
+    else:
+        command = [str(python), "-m", "pip", *args]
+    proc = subprocess.run(command, capture_output=True, text=True)
     session.log(proc.stdout[-2000:] + proc.stderr[-2000:])
     return proc.returncode, proc.stderr
 
 
 def _why_not(stderr: str, requirement: str = "") -> str:
-    """The reason pip gives, shortest first: the Python range of the version asked for, the
-    version that does not exist, else pip's first error line."""
+    """The reason the installer gives, shortest first: the Python range of the version asked
+    for, the version that does not exist, else the installer's first error line."""
     version = requirement.partition("==")[2]
     if version:
-        ranged = re.search(rf"\b{re.escape(version)} Requires-Python ([^;\n]+)", stderr)
+        ranged = re.search(
+            rf"\b{re.escape(version)} Requires-Python ([^;\n]+)", stderr
+        ) or re.search(
+            rf"{re.escape(requirement)} depends on Python([<>=!~][^\s,]+(?:,[<>=!~][^\s,]+)*)",
+            stderr,
+        )
         if ranged:
             return f"needs Python {ranged.group(1).strip()}"
     errors = [ln.removeprefix("ERROR: ") for ln in stderr.splitlines() if ln.startswith("ERROR:")]
     for error in errors:
         if error.startswith("Could not find a version"):
             return error.split(" (from versions")[0]
-    lines = errors or stderr.strip().splitlines()[-1:] or ["pip failed"]
+    # uv: "  cause: Because ..., we can conclude that ... unsatisfiable." and a "hint:" line.
+    causes = [ln.strip().removeprefix("cause: ") for ln in stderr.splitlines()
+              if ln.strip().startswith("cause:")]  # fmt: skip
+    hints = [ln.removeprefix("hint: ") for ln in stderr.splitlines() if ln.startswith("hint:")]
+    if causes or hints:
+        return " ".join(causes[-1:] + hints[:1])[:400]
+    lines = errors or stderr.strip().splitlines()[-1:] or ["the installer failed"]
     return lines[0][:300]
 
 
@@ -157,12 +195,12 @@ for _path in sorted(MATRICES.glob("*.toml")):
         nox.session(
             name=f"{_m.name}-{_env.name}",
             python=_python,
-            venv_backend=None if _env.venv else "none",
+            venv_backend=VENV_BACKEND if _env.venv else "none",
             tags=[_m.name],
         )(_matrix_session(_m, _env))
 
 
-@nox.session
+@nox.session(venv_backend=VENV_BACKEND)
 def report(session: nox.Session) -> None:
     """Merge the full and gpu raw results into reports/ (matrix.json, COMPATIBILITY.md,
     index.html)."""
@@ -172,7 +210,7 @@ def report(session: nox.Session) -> None:
                 "--matrix", "matrices/full.toml", "--out", "reports", *session.posargs)  # fmt: skip
 
 
-@nox.session(python="3.11")
+@nox.session(python="3.11", venv_backend=VENV_BACKEND)
 def bench(session: nox.Session) -> None:
     """Harness benchmarks (overhead, xdist speed-up, hang handling, 100k-cell report)."""
     session.install(
@@ -182,7 +220,7 @@ def bench(session: nox.Session) -> None:
                 *session.posargs)  # fmt: skip
 
 
-@nox.session
+@nox.session(venv_backend=VENV_BACKEND)
 def lint(session: nox.Session) -> None:
     """ruff (check and format), mypy --strict on the package, the GitHub workflow's schema."""
     session.install("ruff", "mypy", "pytest", "packaging", "check-jsonschema", "-e", ".")

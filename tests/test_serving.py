@@ -16,12 +16,22 @@ def copy_scenarios(pytester: pytest.Pytester, *names: str) -> None:
         shutil.copy(SCENARIOS / f"{name}.py", pytester.path)
 
 
-def run_tests(pytester: pytest.Pytester, body: str, passed: int = 0) -> dict[str, dict]:  # type: ignore[type-arg]
+class Cells(dict):  # type: ignore[type-arg]
+    """The report's cells by test name, and the pytest run that wrote them."""
+
+    result: pytest.RunResult
+
+
+def run_tests(pytester: pytest.Pytester, body: str, passed: int = 0) -> Cells:
     pytester.makepyfile(test_it="import sys\nimport pytest\n\n" + body)
     result = pytester.runpytest_subprocess("--mp-report", "r.json", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=passed or body.count("def test_"))
-    cells = json.loads((pytester.path / "r.json").read_text())["cells"]
-    return {c["nodeid"].split("::")[1]: c for c in cells}
+    cells = Cells(
+        (c["nodeid"].split("::")[1], c)
+        for c in json.loads((pytester.path / "r.json").read_text())["cells"]
+    )
+    cells.result = result
+    return cells
 
 
 def copy_server(pytester: pytest.Pytester) -> None:
@@ -112,7 +122,7 @@ def test_requests_timing_out_are_a_hang_with_stacks(pytester: pytest.Pytester) -
         pytester,
         "def test_lock(mp_server):\n"
         "    cell = mp_server('stdlib_server_fork_model_lock.py', method='fork',\n"
-        "                     requests=[{'path': '/predict', 'json': {'x': [1, 2]}}], request_timeout=2)\n"
+        "                     requests=[{'path': '/predict', 'json': {'x': [1, 2]}}], request_timeout=1)\n"
         "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     cell = cells["test_lock"]
@@ -187,8 +197,7 @@ def test_a_non_zero_exit_on_sigterm_is_an_unclean_shutdown(pytester: pytest.Pyte
     assert cell["signatures"] == ["unclean-shutdown"]
     assert cell["outcome"] == "degraded"
     assert "RuntimeError: shutdown failed" in cell["stderr_tail"]
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*http_server.py*pass exit 1 [[]unclean-shutdown[]]*"])
+    cells.result.stdout.fnmatch_lines(["*http_server.py*pass exit 1 [[]unclean-shutdown[]]*"])
 
 
 def test_a_server_on_two_ports(pytester: pytest.Pytester) -> None:

@@ -6,7 +6,7 @@ forkserver the child has a fresh lock and finishes.
 
 # /// script
 # [tool.mpcompat]
-# timeout = 3
+# timeout = 2
 # expect = { fork = "hang", spawn = "pass", forkserver = "pass" }
 # ///
 import multiprocessing

@@ -1,9 +1,9 @@
-"""Writes 200 MB to stdout and 200 MB to stderr."""
+"""Writes 64 MB to stdout and 64 MB to stderr."""
 
 import os
 
 block = b"y" * (1 << 20)
-for _ in range(200):
+for _ in range(64):
     os.write(1, block)
     os.write(2, block)
 os.write(1, b"\nthe end\n")
