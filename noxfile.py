@@ -1,36 +1,54 @@
-"""Sessions of pytest-mpcompat: the plugin's tests, the scenario matrices, the report, lint.
+"""Sessions of pytest-mpcompat: the plugin's tests, the scenario matrices, locks, the report.
 
 Every ``[[set]]`` of every ``matrices/*.toml`` becomes one session per Python, tagged with the
 matrix's name: ``nox -t full`` runs the published matrix, ``nox -t ci`` the CI one, ``nox -t gpu``
-the CUDA scenarios in the environment it finds (installing nothing). Each writes
-reports/raw/<session>.json; a set that cannot be installed on a Python is still run, and records
-every cell as not installable with pip's reason. ``nox -s report`` merges the raw results.
+the CUDA scenarios in the environment it finds (installing nothing). Each installs its set with
+the lock for its Python and platform (``nox -s lock`` regenerates matrices/locks/) and writes
+reports/raw/<session>.json. Where the lock says upstream does not support that Python, every
+cell is a skip with the resolver's reason; where this machine cannot build the environment, the
+raw result records an environment gap and no cell. ``nox -s report`` merges the raw results.
 
-Interpreters that are not installed are reported and skipped, not fatal. Where pyenv manages
-Python, its shims only expose the selected version; this file appends every installed 3.10-3.13
-to PYENV_VERSION (keeping what it already names first) so that ``python3.12`` and friends resolve.
+Environments are made with uv where it is installed, else virtualenv. Interpreters that are not
+installed are reported and skipped, not fatal. Where pyenv manages Python, its shims only expose
+the selected version; this file appends every installed version of PYTHONS to PYENV_VERSION
+(keeping what it already names first) so that ``python3.12`` and friends resolve.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
+import platform
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytest_mpcompat.locks import (  # noqa: E402
+    PLATFORMS,
+    current_platform,
+    lock_path,
+    read_lock,
+    render_lock,
+    without_local_wheels,
+)
 from pytest_mpcompat.matrixfile import EnvSet, MatrixFile, load_matrix  # noqa: E402
 
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# 3.14 made forkserver the default start method on Linux; where it is not installed, nox
+# reports it as a missing interpreter and the report lists its runs as missing.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 MATRICES = Path("matrices")
 CONSTRAINTS = MATRICES / "constraints"
+LOCKS = MATRICES / "locks"
 
 nox.options.sessions = ["tests"]
 nox.options.error_on_missing_interpreters = False
@@ -99,48 +117,53 @@ def _pip(session: nox.Session, *args: str) -> tuple[int, str]:
     return proc.returncode, proc.stderr
 
 
-def _why_not(stderr: str, requirement: str = "") -> str:
-    """The reason the installer gives, shortest first: the Python range of the version asked
-    for, the version that does not exist, else the installer's first error line."""
-    version = requirement.partition("==")[2]
-    if version:
-        ranged = re.search(
-            rf"\b{re.escape(version)} Requires-Python ([^;\n]+)", stderr
-        ) or re.search(
-            rf"{re.escape(requirement)} depends on Python([<>=!~][^\s,]+(?:,[<>=!~][^\s,]+)*)",
-            stderr,
-        )
-        if ranged:
-            return f"needs Python {ranged.group(1).strip()}"
+def _why_not(stderr: str) -> str:
+    """The reason an installer gives, on one line: uv's cause and hint, else pip's first error."""
+    text = stderr.replace("\u00d7", "").replace("\u2570\u2500\u25b6", "")
+    cause = re.search(r"(Because .*?)(?=\n\s*\n|\nhint:|\Z)", text, re.S)
+    hint = re.search(r"^hint: (.*)$", text, re.M)
+    if cause or hint:
+        parts = [cause.group(1) if cause else "", hint.group(1) if hint else ""]
+        return " ".join(" ".join(parts).split())[:700]
     errors = [ln.removeprefix("ERROR: ") for ln in stderr.splitlines() if ln.startswith("ERROR:")]
-    for error in errors:
-        if error.startswith("Could not find a version"):
-            return error.split(" (from versions")[0]
-    # uv: "  cause: Because ..., we can conclude that ... unsatisfiable." and a "hint:" line.
-    causes = [ln.strip().removeprefix("cause: ") for ln in stderr.splitlines()
-              if ln.strip().startswith("cause:")]  # fmt: skip
-    hints = [ln.removeprefix("hint: ") for ln in stderr.splitlines() if ln.startswith("hint:")]
-    if causes or hints:
-        return " ".join(causes[-1:] + hints[:1])[:400]
     lines = errors or stderr.strip().splitlines()[-1:] or ["the installer failed"]
     return lines[0][:300]
 
 
-def _blockers(session: nox.Session, env: EnvSet) -> str:
-    """Each requirement of the set that cannot be installed here on its own (with the pin its
-    constraints give it), and pip's reason."""
-    pins = {}
-    for name in env.constraints:
-        for line in (CONSTRAINTS / name).read_text().splitlines():
-            if "==" in line and not line.startswith("#"):
-                pins[line.split("==")[0].strip().lower()] = line.strip()
-    found = []
-    for req in env.install:
-        pinned = pins.get(re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0].lower(), req)
-        code, err = _pip(session, "install", "-q", "--dry-run", "--no-deps", pinned)
-        if code:
-            found.append(f"{pinned}: {_why_not(err, pinned)}")
-    return "; ".join(found)
+def _install_set(session: nox.Session, env: EnvSet) -> list[str]:
+    """Install the set from its lock for this Python and platform. Returns the pytest arguments
+    that say what could not be had: ``--mp-unsupported`` (the lock says upstream does not
+    support it) or ``--mp-environment-gap`` (this machine could not build it)."""
+    plat = current_platform()
+    if plat is None:
+        where = f"{sys.platform} {platform.machine()}"
+        return [
+            f"--mp-environment-gap=no lock files for {where} (made for: {', '.join(PLATFORMS)})"
+        ]
+    lock = read_lock(lock_path(LOCKS, env.name, str(session.python), plat))
+    if lock is None:
+        return [
+            f"--mp-environment-gap=no lock for Python {session.python} on {plat}: "
+            f"run `nox -s lock -- {env.name}`"
+        ]
+    if lock.unsupported:
+        return [f"--mp-unsupported={lock.unsupported}"]
+    uv = getattr(session.virtualenv, "venv_backend", "") == "uv"
+    if env.overrides and not uv:
+        return [f"--mp-environment-gap=set {env.name} needs uv for its overrides (pip install uv)"]
+    extra = [f"--constraint={CONSTRAINTS / c}" for c in env.constraints]
+    with tempfile.TemporaryDirectory() as tmp:
+        if env.overrides:
+            overrides = Path(tmp, "overrides.txt")
+            overrides.write_text("\n".join(env.overrides) + "\n")
+            extra.append(f"--override={overrides}")
+        code, err = _pip(session, "install", "-q", f"--constraint={lock.path}", *extra,
+                         *env.install)  # fmt: skip
+    if code:
+        return [f"--mp-environment-gap={_why_not(err)}"]
+    if env.uninstall:
+        _pip(session, "uninstall", "-y", "-q", *env.uninstall)
+    return []
 
 
 def _matrix_session(matrix: MatrixFile, env: EnvSet) -> Callable[[nox.Session], None]:
@@ -151,13 +174,7 @@ def _matrix_session(matrix: MatrixFile, env: EnvSet) -> Callable[[nox.Session], 
             if code:
                 session.error(f"cannot install pytest-mpcompat: {_why_not(err)}")
             if env.install:
-                cons = [f"--constraint={CONSTRAINTS / c}" for c in env.constraints]
-                code, err = _pip(session, "install", "-q", *cons, *env.install)
-                if code:
-                    reason = _blockers(session, env) or _why_not(err)
-                    args.append(f"--mp-not-installable={reason}")
-                elif env.uninstall:
-                    _pip(session, "uninstall", "-y", "-q", *env.uninstall)
+                args += _install_set(session, env)
             run_pytest = ["python", "-m", "pytest"]
         else:  # the environment nox runs in (a GPU machine): load the plugin from the tree
             session.env["PYTHONPATH"] = os.pathsep.join(
@@ -200,6 +217,77 @@ for _path in sorted(MATRICES.glob("*.toml")):
         )(_matrix_session(_m, _env))
 
 
+def _lock_one(uv: str, env: EnvSet, python: str, plat: str) -> str | None:
+    """Resolve one lock file; None when written, else why it could not be resolved at all."""
+    with tempfile.TemporaryDirectory() as tmp:
+        requirements = Path(tmp, "requirements.in")
+        requirements.write_text("\n".join(env.install) + "\n")
+        command = [uv, "pip", "compile", str(requirements), "--python-version", python,
+                   "--python-platform", PLATFORMS[plat], "--no-header", "--no-annotate", "--quiet",
+                   *(f"--constraint={CONSTRAINTS / c}" for c in env.constraints)]  # fmt: skip
+        if env.overrides:
+            Path(tmp, "overrides.txt").write_text("\n".join(env.overrides) + "\n")
+            command.append(f"--override={Path(tmp, 'overrides.txt')}")
+        proc = subprocess.run(command, capture_output=True, text=True, env=without_local_wheels())
+    if proc.returncode == 0:
+        resolved, unsupported = proc.stdout, None
+    elif "No solution found" in proc.stderr:  # upstream's own metadata rules it out
+        resolved, unsupported = None, _why_not(proc.stderr)
+    else:  # a download or a build failed here: nothing is known about upstream
+        return _why_not(proc.stderr)
+    path = lock_path(LOCKS, env.name, python, plat)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render_lock(env.name, python, plat, env.install, env.overrides, resolved, unsupported)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(text)
+    partial.replace(path)
+    return None
+
+
+@nox.session(venv_backend="none")
+def lock(session: nox.Session) -> None:
+    """Resolve every matrix set for each of its Pythons and every platform into matrices/locks/
+    with uv, from the package index alone (posargs: set names; default: all)."""
+    uv = shutil.which("uv")
+    if uv is None:
+        session.error("nox -s lock needs uv on PATH: pip install uv")
+    sets: dict[str, EnvSet] = {}
+    for path in sorted(MATRICES.glob("*.toml")):
+        for env in load_matrix(path).sets:
+            if not env.venv or not env.install:
+                continue
+            known = sets.get(env.name)
+            recipe = (env.install, env.overrides, env.constraints)
+            if known and (known.install, known.overrides, known.constraints) != recipe:
+                session.error(
+                    f"{path}: set {env.name!r} installs something else in another matrix, and "
+                    "both would share one lock: rename one of them"
+                )
+            python = tuple(dict.fromkeys((*(known.python if known else ()), *env.python)))
+            sets[env.name] = dataclasses.replace(env, python=python)
+    unknown = [name for name in session.posargs if name not in sets]
+    if unknown:
+        session.error(f"no set named {unknown[0]!r}; sets: {', '.join(sorted(sets))}")
+    jobs = [(sets[name], py, plat) for name in (session.posargs or sorted(sets))
+            for py in sets[name].python for plat in PLATFORMS]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        failures = list(pool.map(lambda job: _lock_one(uv, *job), jobs))
+    unsupported = 0
+    for (env, py, plat), failure in zip(jobs, failures, strict=True):
+        if failure:
+            session.warn(f"{env.name} on Python {py}, {plat}: not resolved: {failure}")
+        else:
+            written = read_lock(lock_path(LOCKS, env.name, py, plat))
+            unsupported += bool(written and written.unsupported)
+    failed = sum(1 for f in failures if f)
+    session.log(
+        f"{len(jobs) - failed} lock files written under {LOCKS}/ ({unsupported} say upstream "
+        f"does not support that Python or platform); {failed} failed"
+    )
+    if failed:
+        session.error("some locks could not be resolved (see above); the old files are kept")
+
+
 @nox.session(venv_backend=VENV_BACKEND)
 def report(session: nox.Session) -> None:
     """Merge the full and gpu raw results into reports/ (matrix.json, COMPATIBILITY.md,
@@ -214,7 +302,9 @@ def report(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Harness benchmarks (overhead, xdist speed-up, hang handling, 100k-cell report)."""
     session.install(
-        "-e", ".[test]", "torch==2.13.0", f"--constraint={CONSTRAINTS / 'torch-2.13.0-cpu.txt'}"
+        "-e",
+        ".[test]",
+        "torch==2.13.0",  # a local CPU build where pip's find-links has one
     )
     session.run("python", "benchmarks/bench_harness.py", "--json", "benchmarks/results.json",
                 *session.posargs)  # fmt: skip

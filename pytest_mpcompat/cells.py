@@ -162,7 +162,7 @@ def run_scenario_cell(
     """Run the cell (``settings.repeat`` times) unless it must be skipped, and compare it with
     the scenario's expectation. ``overrides`` replace fields of its ``CellSpec``."""
     env_axes = environment_axes(scenario.dependencies)
-    reason = f"not installable: {settings.not_installable}" if settings.not_installable else None
+    reason = f"not supported upstream: {settings.unsupported}" if settings.unsupported else None
     reason = reason or skip_reason(scenario, method)
     if reason:
         return CellResult(

@@ -52,6 +52,9 @@ class CellItem(pytest.Item):
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]
+        if state.settings.environment_gap:
+            # Not a result: the run as a whole is reported as missing, with this reason.
+            pytest.skip(f"not run (environment gap): {state.settings.environment_gap}")
         if self.error is not None or self.scenario is None:
             result = CellResult(
                 scenario=state.display_path(self.path),

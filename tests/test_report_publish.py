@@ -24,10 +24,13 @@ def cell(
     return CellResult(scenario=scenario, method=method, verdict=Verdict(verdict), env=env, **kw)
 
 
-def raw(tmp_path: Path, name: str, cells: list[CellResult], complete: bool = True) -> Path:
+def raw(
+    tmp_path: Path, name: str, cells: list[CellResult], complete: bool = True, gap: str | None = None
+) -> Path:
     path = tmp_path / "raw" / f"{name}.json"
     write_atomic(path, build_report(cells, {} if complete else {"x.py::fork": "did not run"},
-                                    started="2026-11-21T10:00:00+00:00", complete=complete))  # fmt: skip
+                                    started="2026-11-21T10:00:00+00:00", complete=complete,
+                                    gap=gap))  # fmt: skip
     return path
 
 
@@ -46,15 +49,22 @@ def three_runs(tmp_path: Path) -> list[Path]:
 
 
 def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
+    gap = raw(tmp_path, "full-kserve-0.14.0-3.13", [], gap="torch==2.13.0: download failed")
     merged = merge_files(
-        three_runs(tmp_path), expected_runs=["full-kserve-0.13.1-3.11", "full-kserve-0.13.1-3.12"]
+        [*three_runs(tmp_path), gap],
+        expected_runs=["full-kserve-0.13.1-3.11", "full-kserve-0.13.1-3.12"],
     )
     data = merged.to_dict()
     assert len(data["cells"]) == 6
     assert data["axes"] == ["os", "python", "gpu", "kserve", "method"]
     assert {c["axes"]["kserve"] for c in data["cells"]} == {"0.13.1", "0.14.0", "0.21.0"}
-    assert data["missing_runs"] == ["full-kserve-0.13.1-3.12"]
-    assert [s["complete"] for s in data["sources"]] == [True, True, False]
+    # Neither kind of missing run is a cell: one has no raw result, one could not be built.
+    assert data["missing_runs"] == [
+        {"run": "full-kserve-0.13.1-3.12", "reason": "no result: interpreter not installed on "
+         "the runner, or the run did not finish"},
+        {"run": "full-kserve-0.14.0-3.13", "reason": "environment gap: torch==2.13.0: download failed"},
+    ]  # fmt: skip
+    assert [s["complete"] for s in data["sources"]] == [True, True, True, False]
     summaries = {(i["method"], i["summary"]) for i in data["insights"]}
     assert ("fork", "kserve: crash at 0.13.1, pass from 0.14.0") in summaries
     assert ("spawn", "kserve: crash at 0.13.1, pass at 0.14.0, hang from 0.21.0") in summaries

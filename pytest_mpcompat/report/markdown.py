@@ -52,8 +52,12 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
     )
     notes: dict[str, int] = {}  # skip reason -> footnote number
     if matrix.missing:
-        out += ["", f"**Runs with no result** (interpreter missing, or the run did not finish): "
-                f"{', '.join(f'`{m}`' for m in matrix.missing)}"]  # fmt: skip
+        out += [
+            "",
+            f"**Runs with no result** ({len(matrix.missing)}): not results, and not skips:",
+            "",
+        ]
+        out += [f"- `{run}`: {_md(why)}" for run, why in matrix.missing.items()]
     incomplete = [s for s in matrix.sources if not s["complete"]]
     for src in incomplete:
         names = ", ".join(u["nodeid"] for u in src["unfinished"]) or "interrupted"

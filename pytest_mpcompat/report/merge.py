@@ -20,6 +20,9 @@ __all__ = ["Matrix", "MergeError", "axes_of", "merge_files"]
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 
+_NO_RESULT = "no result: interpreter not installed on the runner, or the run did not finish"
+
+
 class MergeError(ValueError):
     """A raw file that cannot be merged (named in the message)."""
 
@@ -49,7 +52,9 @@ class Matrix:
     axes: list[dict[str, str]]  # parallel to cells
     runs: list[dict[str, Any]]  # parallel to cells: source, session, machine, date
     sources: list[dict[str, Any]]
-    missing: list[str] = field(default_factory=list)  # expected runs with no raw result
+    # Runs with no result, and why: an expected run with no raw file (interpreter missing, run
+    # cut short), or a run whose machine could not build its environment (an environment gap).
+    missing: dict[str, str] = field(default_factory=dict)
     generated: str = ""
     _as_dict: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -73,7 +78,7 @@ class Matrix:
             "kind": "pytest-mpcompat matrix",
             "generated": self.generated,
             "sources": self.sources,
-            "missing_runs": self.missing,
+            "missing_runs": [{"run": r, "reason": why} for r, why in self.missing.items()],
             "axes": self.axis_names(),
             "insights": version_changes(self.cells, self.axes),
             "cells": [
@@ -107,6 +112,7 @@ def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Mat
             "complete": data.get("complete", False),
             "unfinished": data.get("unfinished", []),
             "host": describe_host(data),
+            "environment_gap": data.get("environment_gap"),
         }
         sources.append(source)
         for cell in data["cells"]:
@@ -119,12 +125,18 @@ def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Mat
         key=lambda i: (cells[i].scenario, _method_rank(cells[i].method), list(axes[i].items())),
     )
     have = {s["session"] for s in sources}
+    missing = {r: _NO_RESULT for r in expected_runs if r not in have}
+    missing.update(
+        (s["session"], f"environment gap: {redact(s['environment_gap'])}")
+        for s in sources
+        if s["environment_gap"]
+    )
     return Matrix(
         cells=[cells[i] for i in order],
         axes=[axes[i] for i in order],
         runs=[runs[i] for i in order],
         sources=sources,
-        missing=[r for r in expected_runs if r not in have],
+        missing=missing,
         generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
 
