@@ -289,13 +289,39 @@ def lock(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend=VENV_BACKEND)
-def report(session: nox.Session) -> None:
-    """Merge the full and gpu raw results into reports/ (matrix.json, COMPATIBILITY.md,
-    index.html)."""
+def bisect(session: nox.Session) -> None:
+    """First release where a cell changes: nox -s bisect -- SCENARIO PACKAGE [--method M]
+    [--python X] [--old V] [--new V] [--override REQ]. Writes reports/bisect/*.json."""
+    if not session.posargs:
+        session.error("usage: nox -s bisect -- SCENARIO PACKAGE [--method M] [--python X] "
+                      "[--old V] [--new V] [--override REQ]")  # fmt: skip
+    session.install("-e", ".", "uv")
+    session.run("python", "-m", "pytest_mpcompat.bisection", *session.posargs)
+
+
+def _merge(session: nox.Session, matrix: str, out: str) -> None:
     session.install("-e", ".")
-    raw = sorted(glob.glob("reports/raw/full-*.json") + glob.glob("reports/raw/gpu-*.json"))
-    session.run("mpcompat-report", "merge", *raw,
-                "--matrix", "matrices/full.toml", "--out", "reports", *session.posargs)  # fmt: skip
+    raw = sorted(glob.glob(f"reports/raw/{matrix}-*.json"))
+    if matrix == "full":  # the published report also carries the GPU runs and bisections
+        raw += sorted(glob.glob("reports/raw/gpu-*.json"))
+        raw += [f"--bisection={p}" for p in sorted(glob.glob("reports/bisect/*.json"))]
+    if not raw:
+        session.error(f"no raw results in reports/raw/ for {matrix}: run `nox -t {matrix}` first")
+    session.run("mpcompat-report", "merge", *raw, "--matrix", f"matrices/{matrix}.toml",
+                "--out", out, *session.posargs)  # fmt: skip
+
+
+@nox.session(venv_backend=VENV_BACKEND)
+def report(session: nox.Session) -> None:
+    """Merge the full and gpu raw results and the bisections into the published reports/
+    (matrix.json, COMPATIBILITY.md, index.html)."""
+    _merge(session, "full", "reports")
+
+
+@nox.session(name="report-ci", venv_backend=VENV_BACKEND)
+def report_ci(session: nox.Session) -> None:
+    """Merge the ci matrix's raw results into reports/ci/ (not published)."""
+    _merge(session, "ci", "reports/ci")
 
 
 @nox.session(python="3.11", venv_backend=VENV_BACKEND)

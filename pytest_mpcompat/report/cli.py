@@ -43,7 +43,7 @@ def _merge(args: argparse.Namespace) -> int:
     expected: list[str] = []
     for matrix in args.matrix:
         expected.extend(load_matrix(Path(matrix)).session_names())
-    merged = merge_files(raw, expected)
+    merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "matrix.json", merged.to_dict(), durable=False)
@@ -100,6 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         help="matrix file whose runs are expected (missing ones are listed)",
+    )
+    merge.add_argument(
+        "--bisection",
+        action="append",
+        default=[],
+        help="a result of nox -s bisect to publish with the matrix (repeatable)",
     )
     check = sub.add_parser("check", help="exit 1 if any cell got worse than in the baseline")
     check.add_argument("--baseline", required=True, help="the baseline matrix.json")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from html import escape
 
 from ..signatures import BUILTIN_SIGNATURES, Signature
 from .merge import Matrix
@@ -52,7 +53,7 @@ pre { background: #fff; border: 1px solid #ddd; padding: .5rem; max-height: 24re
  style="background:#fff0b3">pass, but its output shows a failure</span><span
  style="background:#f8c9c9">crash</span><span style="background:#e3cff5">hang</span><span
  style="background:#eee">skip</span><span style="background:#f5a3a3">error</span></div>
-<div id="filters"></div>
+__BISECTIONS__<div id="filters"></div>
 <div id="count"></div>
 <div id="grids"></div>
 <section id="details" hidden></section>
@@ -208,4 +209,11 @@ def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) 
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
     text = text.replace("<", "\\u003c")
-    return _PAGE.replace("__DATA__", text)
+    bisections = "".join(
+        f"<li><code>{escape(b['scenario'])}</code> ({escape(b['method'])}, Python "
+        f"{escape(b['python'])}): {escape(b['summary'])}</li>"
+        for b in matrix.bisections
+    )
+    section = f'<section id="bisections"><h2>Bisections</h2><ul>{bisections}</ul></section>\n'
+    page = _PAGE.replace("__BISECTIONS__", section if bisections else "")
+    return page.replace("__DATA__", text)

