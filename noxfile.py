@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -84,8 +85,25 @@ def _share_pip_find_links() -> None:
         os.environ["UV_FIND_LINKS"] = ",".join(links.split())
 
 
+def _prefer_cpu_torch() -> None:
+    """Locks pin ``torch==X``; PyTorch's CPU index has ``X+cpu``, which satisfies the pin at a
+    tenth of the download (no CUDA libraries). Use it when it answers, unless the caller chose
+    indexes already or set MPCOMPAT_TORCH_INDEX=none (the index's default build is then used)."""
+    index = os.environ.get("MPCOMPAT_TORCH_INDEX", "https://download.pytorch.org/whl/cpu")
+    if index == "none" or os.environ.get("UV_EXTRA_INDEX_URL") or os.environ.get("UV_INDEX"):
+        return
+    try:
+        with urllib.request.urlopen(f"{index.rstrip('/')}/torch/", timeout=3):  # noqa: S310
+            pass
+    except (OSError, ValueError):
+        return  # offline, or only the package index is reachable
+    os.environ["UV_EXTRA_INDEX_URL"] = index
+    os.environ.setdefault("UV_INDEX_STRATEGY", "unsafe-best-match")
+
+
 _expose_pyenv_versions()
 _share_pip_find_links()
+_prefer_cpu_torch()
 # Offline machines: never let uv try to download an interpreter nox did not find.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # uv where it is installed, else virtualenv: the same sessions either way.

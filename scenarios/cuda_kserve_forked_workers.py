@@ -9,7 +9,7 @@ Source: kserve/kserve KFServing 0.12.1, workers >= 2, GPU.
 
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["kserve>=0.12.1", "torch"]
+# dependencies = ["kserve>=0.10", "torch"]
 #
 # [tool.mpcompat]
 # timeout = 180

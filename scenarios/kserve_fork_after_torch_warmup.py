@@ -16,7 +16,7 @@ workers themselves and leave them running when the main process gets SIGTERM
 
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["kserve>=0.12.1", "torch"]
+# dependencies = ["kserve>=0.10", "torch"]
 #
 # [tool.mpcompat]
 # timeout = 120

@@ -16,7 +16,7 @@ SIGTERM; 0.21.0 exits 0 within 1.3 s. Releases 0.15-0.20 are not measured yet (n
 
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["kserve>=0.12.1", "torch"]
+# dependencies = ["kserve>=0.10", "torch"]
 #
 # [tool.mpcompat]
 # timeout = 120

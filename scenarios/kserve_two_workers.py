@@ -15,7 +15,7 @@ here showed on 0.14.0; 0.21.0 stops cleanly. Releases 0.15-0.20 are not measured
 
 # /// script
 # requires-python = ">=3.10"
-# dependencies = ["kserve>=0.12.1", "torch"]
+# dependencies = ["kserve>=0.10", "torch"]
 #
 # [tool.mpcompat]
 # timeout = 120
