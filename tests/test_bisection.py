@@ -80,7 +80,9 @@ def test_the_report_publishes_a_bisection(tmp_path: Path) -> None:
     )
     assert summary in (out / "COMPATIBILITY.md").read_text()
     assert summary in (out / "index.html").read_text()
-    assert json.loads((out / "matrix.json").read_text())["bisections"][0]["first_changed"] == "0.14.0"
+    assert (
+        json.loads((out / "matrix.json").read_text())["bisections"][0]["first_changed"] == "0.14.0"
+    )
     # Anything else given as a bisection is named.
     assert main(["merge", str(tmp_path / "raw.json"), "--bisection", str(tmp_path / "raw.json"),
                  "--out", str(out)]) == 2  # fmt: skip

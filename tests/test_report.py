@@ -32,7 +32,11 @@ def cells_in(path: Path) -> int:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupt_leaves_a_valid_partial_report(pytester: pytest.Pytester, sig: int) -> None:
     pytester.makefile(".py", a_fast="print('a')\n", b_fast="print('b')\n")
-    pytester.makefile(".py", c_slow="import time\nopen('started', 'w').close()\ntime.sleep(600)\n", d_never="print('d')\n")
+    pytester.makefile(
+        ".py",
+        c_slow="import time\nopen('started', 'w').close()\ntime.sleep(600)\n",
+        d_never="print('d')\n",
+    )
     report = pytester.path / "report.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--mp-matrix", ".", "--mp-methods", "fork",

@@ -25,7 +25,11 @@ def cell(
 
 
 def raw(
-    tmp_path: Path, name: str, cells: list[CellResult], complete: bool = True, gap: str | None = None
+    tmp_path: Path,
+    name: str,
+    cells: list[CellResult],
+    complete: bool = True,
+    gap: str | None = None,
 ) -> Path:
     path = tmp_path / "raw" / f"{name}.json"
     write_atomic(path, build_report(cells, {} if complete else {"x.py::fork": "did not run"},
@@ -78,7 +82,7 @@ def test_cli_renders_all_three_files_and_the_regression_gate(
     assert main(["merge", str(tmp_path / "raw"), "--out", str(tmp_path / "new")]) == 0
     md = (tmp_path / "new" / "COMPATIBILITY.md").read_text()
     assert "kserve: crash at 0.13.1, pass at 0.14.0, hang from 0.21.0" in md
-    assert "`start-method-already-set`" in md and "| kserve | 3 | 2 | 1 | 0 | 0 |" in md
+    assert "`start-method-already-set`" in md and "| kserve | 3 | 0 | 2 | 1 | 0 | 0 |" in md
     assert "**Incomplete run** `full-kserve-0.21.0-3.11`" in md
     # Same cells in both: nothing got worse.
     assert (
@@ -180,3 +184,19 @@ def test_matrix_file_errors_name_the_line(tmp_path: Path, text: str, message: st
     path.write_text(text)
     with pytest.raises(MatrixFileError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_matrix(path)
+
+
+def test_a_pass_with_an_error_signature_is_degraded_in_every_summary(tmp_path: Path) -> None:
+    two = "scenarios/kserve_two_workers.py"
+    paths = [
+        raw(tmp_path, "a", [cell(two, "spawn", "crash", "0.13.1")]),
+        raw(tmp_path, "b", [cell(two, "spawn", "pass", "0.14.0",
+                                 signatures=["workers-missing", "unclean-shutdown"])]),
+        raw(tmp_path, "c", [cell(two, "spawn", "pass", "0.21.0")]),
+    ]  # fmt: skip
+    merged = merge_files(paths)
+    (insight,) = merged.to_dict()["insights"]
+    assert insight["summary"] == "kserve: crash at 0.13.1, degraded at 0.14.0, pass from 0.21.0"
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    assert "| kserve | 1 | 1 | 1 | 0 | 0 | 0 |" in render_markdown(merged)

@@ -1,5 +1,6 @@
-"""Version insight: for each scenario, method and package, the versions where the verdict
-changes ("kserve: crash through 0.13.1, pass from 0.14.0")."""
+"""Version insight: for each scenario, method and package, the versions where the outcome
+changes ("kserve: crash through 0.13.1, degraded 0.14.0-0.14.1, pass from 0.15.2"). Outcomes,
+not bare verdicts: a pass whose output shows an error-level signature is ``degraded``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from ..model import CellResult
+from ..signatures import BUILTIN_SIGNATURES, outcome
+
+_CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 __all__ = ["version_changes"]
 
@@ -26,7 +30,7 @@ def _key(version: str) -> tuple[int, Any]:
 def version_changes(
     cells: Sequence[CellResult], axes: Sequence[dict[str, str]]
 ) -> list[dict[str, Any]]:
-    """One entry per (scenario, method, package, other axes) whose verdict differs by version."""
+    """One entry per (scenario, method, package, other axes) whose outcome differs by version."""
     groups: dict[tuple[Any, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for cell, ax in zip(cells, axes, strict=True):
         for package, version in ax.items():
@@ -37,7 +41,9 @@ def version_changes(
             ):
                 continue
             rest = tuple(sorted((k, v) for k, v in ax.items() if k not in (package, "method")))
-            groups[(cell.scenario, cell.method, package, rest)][version].add(cell.verdict.value)
+            groups[(cell.scenario, cell.method, package, rest)][version].add(
+                outcome(cell, _CATALOG)
+            )
     found = []
     for (scenario, method, package, rest), by_version in sorted(groups.items()):
         versions = sorted(by_version, key=_key)

@@ -66,8 +66,8 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         "",
         "## Summary",
         "",
-        "| family | pass | crash | hang | skip | error |",
-        "|---|---|---|---|---|---|",
+        "| family | pass | degraded | crash | hang | skip | error |",
+        "|---|---|---|---|---|---|---|",
     ]
     by_family: dict[str, Counter[str]] = defaultdict(Counter)
     by_scenario: dict[str, list[int]] = defaultdict(list)  # cell indices, in matrix order
@@ -75,16 +75,18 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         by_scenario[cell.scenario].append(i)
     for scenario, idx in by_scenario.items():
         for i in idx:
-            by_family[family(scenario)][matrix.cells[i].verdict.value] += 1
+            by_family[family(scenario)][outcome(matrix.cells[i], catalog)] += 1
     for fam, counts in sorted(by_family.items()):
-        tally = [str(counts.get(v, 0)) for v in ("pass", "crash", "hang", "skip", "error")]
+        tally = [
+            str(counts.get(v, 0)) for v in ("pass", "degraded", "crash", "hang", "skip", "error")
+        ]
         out.append(f"| {fam} | " + " | ".join(tally) + " |")
     merged: dict[tuple[str, str, str], list[str]] = {}  # the same change under several methods
     for item in matrix.to_dict()["insights"]:
         where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
         merged.setdefault((item["scenario"], where, item["summary"]), []).append(item["method"])
     if merged:
-        out += ["", "## Where the verdict changes with a version", ""]
+        out += ["", "## Where the outcome changes with a version", ""]
         for (scenario, where, summary), methods in merged.items():
             context = ", ".join(methods) + (f"; {where}" if where else "")
             out.append(f"- `{scenario}` ({context}): {summary}")
