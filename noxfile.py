@@ -104,6 +104,9 @@ def _prefer_cpu_torch() -> None:
 _expose_pyenv_versions()
 _share_pip_find_links()
 _prefer_cpu_torch()
+# Compile bytecode at install, as pip does: a user's environment has it, and without it (and
+# with PYTHONDONTWRITEBYTECODE set) every cell would compile torch from source again.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 # Offline machines: never let uv try to download an interpreter nox did not find.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # uv where it is installed, else virtualenv: the same sessions either way.

@@ -11,7 +11,7 @@ process of the cell alive: stragglers after the main process exits are reported 
 from __future__ import annotations
 
 import dataclasses
-import json
+import marshal
 import os
 import queue
 import shutil
@@ -152,7 +152,7 @@ class _Cell(ServedProcess):
                   "err": str(work / "stderr")}  # fmt: skip
         with open(work / "supervisor", "wb") as errors:
             self.supervisor = subprocess.Popen(
-                [sys.executable, "-I", "-S", _SUPERVISOR, json.dumps(config)],
+                [sys.executable, "-I", "-S", _SUPERVISOR, marshal.dumps(config).hex()],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errors,
@@ -172,9 +172,16 @@ class _Cell(ServedProcess):
         self.started = time.monotonic()
 
     def _read(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            self._events.put(json.loads(line))
-        self.supervisor.wait()
+        for line in stream:  # "leader PID", "exit STATUS" or "error MESSAGE"
+            kind, _, value = line.decode(errors="replace").strip().partition(" ")
+            self._events.put({kind: value})
+        stream.close()
+        # EOF: the supervisor is exiting (or died). Reap it here, so that close() need not wait.
+        try:
+            self.supervisor.wait(10)
+        except subprocess.TimeoutExpired:
+            self.supervisor.kill()
+            self.supervisor.wait()
         self._events.put(None)
 
     def _next(self, timeout: float | None) -> dict[str, Any] | None:
@@ -213,15 +220,10 @@ class _Cell(ServedProcess):
         self.wait(5.0)
 
     def close(self) -> None:
-        """End the supervisor: it kills anything still below it, then exits."""
-        for pipe in (self.supervisor.stdin, self.supervisor.stdout):
-            if pipe is not None:
-                pipe.close()
-        try:
-            self.supervisor.wait(10)
-        except subprocess.TimeoutExpired:
-            self.supervisor.kill()
-            self.supervisor.wait()
+        """End the supervisor: at EOF on its stdin it kills anything still below it and exits;
+        the reader thread reaps it (closing its stdout here would wait for that)."""
+        if self.supervisor.stdin is not None:
+            self.supervisor.stdin.close()
 
 
 def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:

@@ -1,25 +1,27 @@
 """The per-cell supervisor: parent of a cell's main process and adopter of its orphans.
 
-The runner starts ``python -I -S supervisor.py CONFIG`` in a new session, with a pipe on stdin
-(control) and one on stdout (status). The supervisor
+The runner starts ``python -I -S supervisor.py CONFIG`` (a dict, marshalled, in hex) in a new
+session, with a pipe on stdin (control) and one on stdout (status). The supervisor
 
 - becomes a child subreaper on Linux, so a grandchild whose parent exits, or a daemon that
   double-forks, is re-parented here instead of to init (or to the pytest process);
-- starts the cell's main process (CONFIG's argv, cwd, stdout and stderr files) and writes one
-  JSON line ``{"leader": PID}``, then ``{"exit": STATUS}`` when it exits (negative: the signal);
+- starts the cell's main process (CONFIG's argv, cwd, stdout and stderr files) and writes the
+  line ``leader PID``, then ``exit STATUS`` when it exits (negative: the signal), or
+  ``error MESSAGE`` if it cannot start it;
 - reaps every process that ends under it, so the runner never sees zombies;
 - when stdin closes (the runner is done, or died), kills whatever is left below it and exits.
 
 Finding, freezing and killing the tree, stacks and leaks are the runner's (it walks this
-process's descendants). Standard library only, and cheap: it runs once per cell.
+process's descendants). Standard library only, and cheap: it runs once per cell, so it imports
+only built-in modules (marshal, _thread): json and threading would double its start-up time.
 """
 
 from __future__ import annotations
 
-import json
+import _thread
+import marshal
 import os
 import sys
-import threading
 
 _LINUX = sys.platform.startswith("linux")
 
@@ -31,9 +33,17 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
-def _say(data: dict[str, object]) -> None:
-    sys.stdout.write(json.dumps(data) + "\n")
+def _say(kind: str, value: object) -> None:
+    text = " ".join(str(value).split())  # one line, whatever the message
+    sys.stdout.write(f"{kind} {text}\n")
     sys.stdout.flush()
+
+
+def _block_forever() -> None:
+    """Park the main thread; the control thread ends the process with os._exit."""
+    lock = _thread.allocate_lock()
+    lock.acquire()
+    lock.acquire()
 
 
 def _open_outputs(config: dict[str, object]) -> tuple[int, int, int]:
@@ -95,11 +105,11 @@ def _reap(block: bool, leader: int = 0) -> bool:
         if pid == 0:
             return False
         if pid == leader:
-            _say({"exit": os.waitstatus_to_exitcode(status)})
+            _say("exit", os.waitstatus_to_exitcode(status))
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
+    config = marshal.loads(bytes.fromhex(sys.argv[1]))
     argv = [str(a) for a in config["argv"]]
     _become_subreaper()
     try:
@@ -111,18 +121,18 @@ def main() -> None:
             return
         leader = _spawn(argv, fds)
     except OSError as exc:
-        _say({"error": f"could not start {argv[0]}: {exc.strerror or exc}"})
+        _say("error", f"could not start {argv[0]}: {exc.strerror or exc}")
         sys.exit(3)
-    _say({"leader": leader})
+    _say("leader", leader)
 
     def watch_control() -> None:
         sys.stdin.buffer.read()  # returns at EOF: the runner closed the pipe, or died
         _kill_tree(leader)
         os._exit(0)
 
-    threading.Thread(target=watch_control, daemon=True).start()
+    _thread.start_new_thread(watch_control, ())
     _reap(block=True, leader=leader)
-    threading.Event().wait()  # nothing left to reap: wait for the runner to close stdin
+    _block_forever()  # nothing left to reap: wait for the runner to close stdin
 
 
 def _main_windows(argv: list[str], fds: tuple[int, int, int]) -> None:
@@ -130,16 +140,16 @@ def _main_windows(argv: list[str], fds: tuple[int, int, int]) -> None:
     import subprocess
 
     proc = subprocess.Popen(argv, stdin=fds[0], stdout=fds[1], stderr=fds[2])
-    _say({"leader": proc.pid})
+    _say("leader", proc.pid)
 
     def watch_control() -> None:
         sys.stdin.buffer.read()
         proc.kill()
         os._exit(0)
 
-    threading.Thread(target=watch_control, daemon=True).start()
-    _say({"exit": proc.wait()})
-    threading.Event().wait()
+    _thread.start_new_thread(watch_control, ())
+    _say("exit", proc.wait())
+    _block_forever()
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def test_a_script_that_deletes_itself(pytester: pytest.Pytester) -> None:
     assert "FileNotFoundError" in cell.stderr_tail or "No such file" in cell.stderr_tail
 
 
-def test_128_mb_of_output_keeps_the_runner_small(pytester: pytest.Pytester) -> None:
+def test_64_mb_of_output_keeps_the_runner_small(pytester: pytest.Pytester) -> None:
     shutil.copy(SCRIPTS / "loud.py", pytester.path)
     # Run pytest from a tiny parent that reports the largest child's peak memory (in KiB).
     code = (
@@ -91,8 +91,9 @@ def test_128_mb_of_output_keeps_the_runner_small(pytester: pytest.Pytester) -> N
     (cell,) = read_report(pytester.path / "r.json")["cells"]
     assert cell.verdict.value == "pass"
     assert cell.stdout_tail.endswith("the end\n") and len(cell.stderr_tail) < 8400
-    assert peak_mb < 100, (
-        f"pytest (or the scenario) peaked at {peak_mb:.0f} MB for 128 MB of output"
+    # About 40 MB for pytest itself: holding the output would add 64 MB.
+    assert peak_mb < 90, (
+        f"pytest (or the scenario) peaked at {peak_mb:.0f} MB for 64 MB of output"
     )
 
 
