@@ -18,7 +18,7 @@ from pytest_mpcompat.scenario import ScenarioError, load_scenario
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e10", "0"])
 def test_unusable_timeouts_are_usage_errors(pytester: pytest.Pytester, value: str) -> None:
     pytester.makefile(".py", one="print('hi')\n")
-    result = pytester.runpytest_subprocess("--mp-matrix", ".", f"--mp-timeout={value}")
+    result = pytester.runpytest_inprocess("--mp-matrix", ".", f"--mp-timeout={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--mp-timeout: must be *, not '{value}'*"])
 
@@ -101,7 +101,7 @@ def test_fail_on_gates_cells_without_expectations(pytester: pytest.Pytester) -> 
     gated.stdout.fnmatch_lines(
         ["*_ crashes.py under spawn _*", "crashes.py under spawn: crash (--mp-fail-on crash,hang)"]
     )
-    bad = pytester.runpytest_subprocess("--mp-matrix", ".", "--mp-fail-on", "crahs")
+    bad = pytester.runpytest_inprocess("--mp-matrix", ".", "--mp-fail-on", "crahs")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*--mp-fail-on: unknown outcome 'crahs'; choose from degraded, *"])
 

@@ -6,7 +6,7 @@ import pytest
 
 
 def test_unknown_method_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--mp-matrix", "--mp-methods", "fork,thread")
+    result = pytester.runpytest_inprocess("--mp-matrix", "--mp-methods", "fork,thread")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*--mp-methods: unknown start method 'thread'; choose from fork, spawn, forkserver*"]
@@ -34,7 +34,7 @@ def test_missing_ini_path(pytester: pytest.Pytester) -> None:
 
 
 def test_missing_path_argument(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--mp-matrix", "no_such_dir")
+    result = pytester.runpytest_inprocess("--mp-matrix", "no_such_dir")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*file or directory not found: no_such_dir*"])
 
@@ -71,7 +71,7 @@ def test_explicit_scenario_file_is_not_imported(pytester: pytest.Pytester) -> No
 
 
 def test_unknown_stack_tool(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--mp-matrix", "--mp-stacks", "gdb")
+    result = pytester.runpytest_inprocess("--mp-matrix", "--mp-stacks", "gdb")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*--mp-stacks: unknown stack tool 'gdb'; choose from auto, py-spy, faulthandler*"]
@@ -115,6 +115,6 @@ def test_an_environment_gap_records_no_cell(pytester: pytest.Pytester) -> None:
 
 
 def test_bad_label(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--mp-matrix", "--mp-label", "kserve")
+    result = pytester.runpytest_inprocess("--mp-matrix", "--mp-label", "kserve")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mp-label: 'kserve' is not KEY=VALUE*"])
