@@ -17,6 +17,7 @@ the selected version; this file appends every installed version of PYTHONS to PY
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import os
 import platform
@@ -34,6 +35,8 @@ from typing import Any
 import nox
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytest_mpcompat.index import IndexFile, python_excluded  # noqa: E402
+from pytest_mpcompat.index import files as index_files  # noqa: E402
 from pytest_mpcompat.locks import (  # noqa: E402
     PLATFORMS,
     current_platform,
@@ -238,8 +241,29 @@ for _path in sorted(MATRICES.glob("*.toml")):
         )(_matrix_session(_m, _env))
 
 
+@functools.cache
+def _index_files(package: str) -> list[IndexFile]:
+    return index_files(package)
+
+
+def _excluded_by_requires_python(env: EnvSet, python: str) -> str:
+    """uv's resolver ignores the upper bound of a Requires-Python; a set whose pinned package
+    declares one that excludes ``python`` is not supported upstream, whatever uv resolves."""
+    for requirement in env.install:
+        name, sep, version = requirement.partition("==")
+        if sep and not any(c in version for c in "<>=!~*,; "):
+            why = python_excluded(_index_files(name.strip()), name.strip(), version.strip(), python)
+            if why:
+                return why
+    return ""
+
+
 def _lock_one(uv: str, env: EnvSet, python: str, plat: str) -> str | None:
     """Resolve one lock file; None when written, else why it could not be resolved at all."""
+    excluded = _excluded_by_requires_python(env, python)
+    if excluded:
+        _write_lock(env, python, plat, None, excluded)
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         requirements = Path(tmp, "requirements.in")
         requirements.write_text("\n".join(env.install) + "\n")
@@ -256,13 +280,19 @@ def _lock_one(uv: str, env: EnvSet, python: str, plat: str) -> str | None:
         resolved, unsupported = None, _why_not(proc.stderr)
     else:  # a download or a build failed here: nothing is known about upstream
         return _why_not(proc.stderr)
+    _write_lock(env, python, plat, resolved, unsupported)
+    return None
+
+
+def _write_lock(
+    env: EnvSet, python: str, plat: str, resolved: str | None, unsupported: str | None
+) -> None:
     path = lock_path(LOCKS, env.name, python, plat)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_lock(env.name, python, plat, env.install, env.overrides, resolved, unsupported)
     partial = path.with_suffix(".tmp")
     partial.write_text(text)
     partial.replace(path)
-    return None
 
 
 @nox.session(venv_backend="none")

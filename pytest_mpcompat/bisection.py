@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,8 +33,9 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from .index import DEFAULT_INDEX, files, version_of
 from .jsonreport import write_atomic
 from .scenario import load_scenario
 from .signatures import BUILTIN_SIGNATURES, failing_signatures
@@ -44,7 +44,6 @@ __all__ = ["Bisection", "Probe", "main", "releases", "search"]
 
 REPO = Path(__file__).resolve().parent.parent
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
-_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 @dataclass
@@ -102,38 +101,19 @@ class Bisection:
 
 def releases(package: str, python: str, index: str) -> list[str]:
     """Final, non-yanked releases of ``package`` with a file whose Requires-Python admits
-    ``python``, oldest first (PEP 691 JSON from the simple index)."""
-    url = f"{index.rstrip('/')}/{canonicalize_name(package)}/"
-    request = urllib.request.Request(url, headers={"Accept": _JSON})
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (an index URL)
-        data = json.load(response)
+    ``python``, oldest first."""
     found: set[Version] = set()
-    for file in data.get("files", []):
-        if file.get("yanked"):
-            continue
-        version = _version_of(file["filename"], package)
-        if version is None or version.is_prerelease or version.is_devrelease:
+    for file in files(package, index):
+        version = version_of(file.filename, package)
+        if file.yanked or version is None or version.is_prerelease or version.is_devrelease:
             continue
         try:
-            spec = SpecifierSet(file.get("requires-python") or "")
+            spec = SpecifierSet(file.requires_python)
         except InvalidSpecifier:
             continue
         if spec.contains(python, prereleases=True):
             found.add(version)
     return [str(v) for v in sorted(found)]
-
-
-def _version_of(filename: str, package: str) -> Version | None:
-    stem = filename
-    for suffix in (".whl", ".tar.gz", ".zip"):
-        stem = stem.removesuffix(suffix)
-    parts = stem.split("-")
-    if len(parts) < 2 or canonicalize_name(parts[0]) != canonicalize_name(package):
-        return None
-    try:
-        return Version(parts[1])
-    except InvalidVersion:
-        return None
 
 
 def search(candidates: Sequence[str], probe: Callable[[str], Probe]) -> tuple[
@@ -249,8 +229,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--override", action="append", default=[], metavar="REQ",
                         help="replace what the packages ask for, e.g. torch==2.13.0")  # fmt: skip
     parser.add_argument("--out", help="result file (default: reports/bisect/<name>.json)")
-    index = os.environ.get("UV_INDEX_URL") or os.environ.get("PIP_INDEX_URL")
-    parser.add_argument("--index", default=index or "https://pypi.org/simple")
+    parser.add_argument("--index", default=DEFAULT_INDEX)
     return parser.parse_args(argv)
 
 

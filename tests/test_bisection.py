@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.bisection import Bisection, Probe, _version_of, search
+from pytest_mpcompat.bisection import Bisection, Probe, search
+from pytest_mpcompat.index import IndexFile, python_excluded
+from pytest_mpcompat.index import version_of as _version_of
 from pytest_mpcompat.jsonreport import write_atomic
 from pytest_mpcompat.report.cli import main
 
@@ -86,3 +88,17 @@ def test_the_report_publishes_a_bisection(tmp_path: Path) -> None:
     # Anything else given as a bisection is named.
     assert main(["merge", str(tmp_path / "raw.json"), "--bisection", str(tmp_path / "raw.json"),
                  "--out", str(out)]) == 2  # fmt: skip
+
+
+def test_requires_python_upper_bounds_are_facts() -> None:
+    found = [
+        IndexFile("kserve-0.14.0-py3-none-any.whl", "<3.13,>=3.9", False),
+        IndexFile("kserve-0.14.0.tar.gz", "<3.13,>=3.9", False),
+        IndexFile("kserve-0.21.0-py3-none-any.whl", "<3.14,>=3.10", False),
+    ]
+    assert python_excluded(found, "kserve", "0.14.0", "3.12") == ""
+    assert python_excluded(found, "kserve", "0.14.0", "3.13") == (
+        "kserve 0.14.0 requires Python <3.13,>=3.9 (its Requires-Python)"
+    )
+    assert python_excluded(found, "kserve", "0.21.0", "3.13") == ""
+    assert python_excluded(found, "kserve", "9.9", "3.13") == ""  # unknown here: uv decides

@@ -92,9 +92,7 @@ def test_64_mb_of_output_keeps_the_runner_small(pytester: pytest.Pytester) -> No
     assert cell.verdict.value == "pass"
     assert cell.stdout_tail.endswith("the end\n") and len(cell.stderr_tail) < 8400
     # About 40 MB for pytest itself: holding the output would add 64 MB.
-    assert peak_mb < 90, (
-        f"pytest (or the scenario) peaked at {peak_mb:.0f} MB for 64 MB of output"
-    )
+    assert peak_mb < 90, f"pytest (or the scenario) peaked at {peak_mb:.0f} MB for 64 MB of output"
 
 
 def test_unreadable_scenario_is_a_clear_error(pytester: pytest.Pytester) -> None:
