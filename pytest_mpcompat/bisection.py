@@ -252,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              f"between {args.old or 'the oldest'} and {args.new or 'the newest'}: {candidates}",
              err=True)  # fmt: skip
         return 2
-    workdir = REPO / ".nox" / "bisect"
+    workdir = REPO / ".nox" / "bisect-probes"  # (.nox/bisect is the session's own venv)
     workdir.mkdir(parents=True, exist_ok=True)
     result = Bisection(str(args.scenario), args.package, args.method, args.python, candidates)
     result.probes, result.first_changed, result.last_before = search(
