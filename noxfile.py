@@ -194,7 +194,8 @@ def _matrix_session(matrix: MatrixFile, env: EnvSet) -> Callable[[nox.Session], 
     def run(session: nox.Session) -> None:
         args = [f"--mp-label={k}={v}" for k, v in env.labels.items()]
         if env.venv:
-            code, err = _pip(session, "install", "-q", "-e", ".")
+            # xdist lets a set overlap cells that mostly wait (servers, timeouts): pytest_args -n.
+            code, err = _pip(session, "install", "-q", "-e", ".", "pytest-xdist")
             if code:
                 session.error(f"cannot install pytest-mpcompat: {_why_not(err)}")
             if env.install:
