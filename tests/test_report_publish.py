@@ -200,3 +200,28 @@ def test_a_pass_with_an_error_signature_is_degraded_in_every_summary(tmp_path: P
     from pytest_mpcompat.report.markdown import render_markdown
 
     assert "| kserve | 1 | 1 | 1 | 0 | 0 | 0 |" in render_markdown(merged)
+
+
+def test_the_gate_fails_on_every_worse_class_and_on_lost_cells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two = "scenarios/kserve_two_workers.py"
+    base = raw(tmp_path, "base", [
+        cell(two, m, "pass", "0.21.0") for m in ("fork", "spawn", "forkserver")
+    ] + [cell(two, "fork", "pass", "0.14.0")])  # fmt: skip
+    new = raw(tmp_path, "new", [
+        cell(two, "fork", "pass", "0.21.0", python="3.11.9"),  # a patch release: same cell
+        cell(two, "spawn", "pass", "0.21.0", signatures=["unclean-shutdown"]),
+        cell(two, "forkserver", "skip", "0.21.0", reason="needs linux"),
+    ])  # fmt: skip
+    assert main(["merge", str(base), "--out", str(tmp_path / "b")]) == 0
+    assert main(["merge", str(new), "--out", str(tmp_path / "n")]) == 0
+    capsys.readouterr()
+    code = main(["check", "--baseline", str(tmp_path / "b" / "matrix.json"),
+                 str(tmp_path / "n" / "matrix.json")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "method=spawn): pass -> degraded [unclean-shutdown]" in out
+    assert "method=forkserver): pass -> skip" in out
+    assert "kserve=0.14.0, method=fork): pass -> missing" in out
+    assert "3 cell(s) got worse" in out
