@@ -225,3 +225,22 @@ def test_the_gate_fails_on_every_worse_class_and_on_lost_cells(
     assert "method=forkserver): pass -> skip" in out
     assert "kserve=0.14.0, method=fork): pass -> missing" in out
     assert "3 cell(s) got worse" in out
+
+
+def test_versions_sort_as_versions(tmp_path: Path) -> None:
+    two = "scenarios/kserve_two_workers.py"
+    path = raw(tmp_path, "v", [
+        cell(two, "fork", "pass", "0.10.0", python="3.10.13"),
+        cell(two, "fork", "pass", "0.9.0", python="3.10.13"),
+        cell(two, "fork", "pass", "0.9.0", python="3.9.18"),
+    ])  # fmt: skip
+    merged = merge_files([path])
+    order = [(a["kserve"], a["python"]) for a in merged.axes]
+    assert order == [("0.9.0", "3.9.18"), ("0.9.0", "3.10.13"), ("0.10.0", "3.10.13")]
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    md = render_markdown(merged)
+    rows = [ln for ln in md.splitlines() if ln.startswith("| 3.")]
+    assert [r.split(" | ")[:2] for r in rows] == [
+        ["| 3.9.18", "0.9.0"], ["| 3.10.13", "0.9.0"], ["| 3.10.13", "0.10.0"]
+    ]  # fmt: skip

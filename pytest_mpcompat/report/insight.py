@@ -15,12 +15,14 @@ from ..signatures import BUILTIN_SIGNATURES, outcome
 
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
-__all__ = ["version_changes"]
+__all__ = ["version_changes", "version_key"]
 
 _NOT_VERSIONS = {"os", "python", "gpu", "method"}
 
 
-def _key(version: str) -> tuple[int, Any]:
+def version_key(version: str) -> tuple[int, Any]:
+    """Sort key that orders versions as versions (0.9.0 before 0.10.0, 3.9 before 3.10), and
+    anything else after them, as text."""
     try:
         return (0, Version(version))
     except InvalidVersion:
@@ -46,7 +48,7 @@ def version_changes(
             )
     found = []
     for (scenario, method, package, rest), by_version in sorted(groups.items()):
-        versions = sorted(by_version, key=_key)
+        versions = sorted(by_version, key=version_key)
         if len(versions) < 2:
             continue
         labels = ["/".join(sorted(by_version[v])) for v in versions]

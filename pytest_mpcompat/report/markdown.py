@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ..model import START_METHODS, CellResult
 from ..signatures import BUILTIN_SIGNATURES, Signature, exit_status, outcome
+from .insight import version_key
 from .merge import Matrix
 
 __all__ = ["render_markdown"]
@@ -115,7 +116,9 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             out += ["", f"### `{scenario}`", ""]
             out.append("| " + " | ".join(used + methods) + " |")
             out.append("|" + "---|" * (len(used) + len(methods)))
-            for key, by_method in sorted(rows.items()):
+            for key, by_method in sorted(
+                rows.items(), key=lambda kv: [version_key(v) for v in kv[0]]
+            ):
                 cols = [_md(k) for k in key]
                 cols += [
                     _label(by_method[m], catalog, notes) if m in by_method else "" for m in methods

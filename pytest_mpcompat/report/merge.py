@@ -13,7 +13,7 @@ from ..jsonreport import ReportError, read_report
 from ..model import SCHEMA_VERSION, START_METHODS, CellResult
 from ..redact import Redactor
 from ..signatures import BUILTIN_SIGNATURES, exit_status, outcome
-from .insight import version_changes
+from .insight import version_changes, version_key
 
 __all__ = ["Matrix", "MergeError", "axes_of", "merge_files"]
 
@@ -140,7 +140,11 @@ def merge_files(
             runs.append({k: source[k] for k in ("session", "machine", "started")})
     order = sorted(
         range(len(cells)),
-        key=lambda i: (cells[i].scenario, _method_rank(cells[i].method), list(axes[i].items())),
+        key=lambda i: (
+            cells[i].scenario,
+            _method_rank(cells[i].method),
+            [(k, version_key(v)) for k, v in axes[i].items()],
+        ),
     )
     have = {s["session"] for s in sources}
     missing = {r: _NO_RESULT for r in expected_runs if r not in have}
