@@ -148,6 +148,35 @@ def test_secrets_are_scrubbed_when_merging(tmp_path: Path, monkeypatch: pytest.M
     assert "sekrit-value-123" not in text and "ghp_abc" not in text
 
 
+def test_every_string_field_is_scrubbed_in_every_output(tmp_path: Path) -> None:
+    from pytest_mpcompat.model import ProcessStack
+
+    token = "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2"
+    hostile = cell(
+        f"scenarios/{token}.py", "fork", "crash", "1",
+        reason="AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG in the environment",
+        stdout_tail="connecting to postgres://app:hunter2pass@db.internal:5432/models",
+        stderr_tail="Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+        stacks=[ProcessStack(pid=1, ppid=0, cmdline=f"python x.py --token {token}", stack="",
+                             tool="faulthandler")],
+        leaked=["7 python -c 'DB_PASSWORD=topsecretvalue run'"],
+    )  # fmt: skip
+    hostile.env["labels"] = {"note": f"uses {token}"}
+    path = raw(tmp_path, "r", [hostile], gap=None)
+    out = tmp_path / "out"
+    assert main(["merge", str(path), "--out", str(out)]) == 0
+    for name in ("matrix.json", "COMPATIBILITY.md", "index.html"):
+        text = (out / name).read_text()
+        for secret in (token, "wJalrXUtnFEMIK7MDENG", "hunter2pass", "eyJhbGciOiJIUzI1NiJ9",
+                       "topsecretvalue"):  # fmt: skip
+            assert secret not in text, (name, secret)
+    data = json.loads((out / "matrix.json").read_text())
+    (c,) = data["cells"]
+    assert c["verdict"] == "crash"  # the model's values are left alone
+    assert "postgres://app:[redacted]@db.internal" in c["stdout_tail"]
+    assert "AWS_SECRET_ACCESS_KEY=[redacted]" in c["reason"]
+
+
 def test_merge_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]")

@@ -4,6 +4,7 @@ not bare verdicts: a pass whose output shows an error-level signature is ``degra
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = ["version_changes", "version_key"]
 _NOT_VERSIONS = {"os", "python", "gpu", "method"}
 
 
+@functools.lru_cache(maxsize=4096)
 def version_key(version: str) -> tuple[int, Any]:
     """Sort key that orders versions as versions (0.9.0 before 0.10.0, 3.9 before 3.10), and
     anything else after them, as text."""

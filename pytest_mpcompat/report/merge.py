@@ -11,7 +11,7 @@ from typing import Any
 
 from ..jsonreport import ReportError, read_report
 from ..model import SCHEMA_VERSION, START_METHODS, CellResult
-from ..redact import Redactor
+from ..redact import Redactor, scrub
 from ..signatures import BUILTIN_SIGNATURES, exit_status, outcome
 from .insight import version_changes, version_key
 
@@ -132,9 +132,10 @@ def merge_files(
             "host": describe_host(data),
             "environment_gap": data.get("environment_gap"),
         }
+        source = scrub(source, redact)
         sources.append(source)
         for cell in data["cells"]:
-            cell.stdout_tail, cell.stderr_tail = redact(cell.stdout_tail), redact(cell.stderr_tail)
+            scrub(cell, redact)  # every string: names, labels, reasons, stacks, output
             cells.append(cell)
             axes.append(axes_of(cell))
             runs.append({k: source[k] for k in ("session", "machine", "started")})
@@ -149,7 +150,7 @@ def merge_files(
     have = {s["session"] for s in sources}
     missing = {r: _NO_RESULT for r in expected_runs if r not in have}
     missing.update(
-        (s["session"], f"environment gap: {redact(s['environment_gap'])}")
+        (s["session"], f"environment gap: {s['environment_gap']}")
         for s in sources
         if s["environment_gap"]
     )
