@@ -273,3 +273,34 @@ def test_versions_sort_as_versions(tmp_path: Path) -> None:
     assert [r.split(" | ")[:2] for r in rows] == [
         ["| 3.9.18", "0.9.0"], ["| 3.10.13", "0.9.0"], ["| 3.10.13", "0.10.0"]
     ]  # fmt: skip
+
+
+def test_markdown_from_hostile_names_keeps_its_structure(tmp_path: Path) -> None:
+    import re
+
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    evil = "scenarios/a`b|c_` [x](javascript:alert(1)) <img src=x>.py"
+    bad = cell(evil, "fork", "crash", "1.0|`x`\n# heading", signatures=["odd`sig|x"])
+    merged = merge_files([raw(tmp_path, "r", [bad])])
+    md = render_markdown(merged)
+    # Outside code spans (where markup is shown as text) nothing is left to act on.
+    prose = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", md)
+    assert "<img" not in prose and "](javascript" not in prose and "\n# heading" not in md
+    table = [ln for ln in md.splitlines() if ln.startswith("| ") and "crash" in ln and "1.0" in ln]
+    assert len(table) == 1
+    # Cells are split only by unescaped pipes: one per column boundary.
+    cells = re.split(r"(?<!\\)\|", table[0].strip().strip("|"))
+    header = next(ln for ln in md.splitlines() if ln.startswith("| python"))
+    assert len(cells) == header.count("|") - 1
+
+
+def test_lengths_are_capped_at_merge(tmp_path: Path) -> None:
+    huge = "L" * 1_000_000
+    c = cell("s.py", "fork", "crash", "1", stdout_tail="x" * 100_000 + "the end", reason=huge)
+    c.env["labels"] = {"note": huge}
+    merged = merge_files([raw(tmp_path, "r", [c])])
+    (got,) = merged.cells
+    assert len(got.reason) < 2100 and len(got.env["labels"]["note"]) < 400
+    assert got.stdout_tail.endswith("the end") and len(got.stdout_tail) < 16_100
+    assert len(render_html(merged)) < 200_000

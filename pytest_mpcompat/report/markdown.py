@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 
@@ -16,8 +17,24 @@ _ICON = {"pass": "✅", "crash": "💥", "hang": "⏳", "skip": "⏭️", "error
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!{}])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    """Text from a raw file, safe inside a paragraph or a table cell: one line, and every
+    character that Markdown (or a table) would act on is escaped."""
+    return _SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", str(text)))
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span that no backtick in it can close early, fit for a
+    table cell (a ``|`` would end the cell even inside code)."""
+    text = _CONTROL.sub(" ", str(text)).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def family(scenario: str) -> str:
@@ -31,11 +48,11 @@ def _label(cell: CellResult, catalog: Mapping[str, Signature], notes: dict[str, 
     text = f"{icon} {verdict}"
     status = exit_status(cell)
     if status:
-        text += f" {status}"
+        text += f" {_md(status)}"
     if cell.ran_as:
-        text += f" (ran as {cell.ran_as})"
+        text += f" (ran as {_md(cell.ran_as)})"
     if cell.signatures:
-        text += " " + " ".join(f"`{s}`" for s in cell.signatures)
+        text += " " + " ".join(_code(s) for s in cell.signatures)
     if verdict == "skip" and cell.reason:
         text += f" [{notes.setdefault(cell.reason, len(notes) + 1)}]"
     return text
@@ -48,8 +65,9 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
     dates = sorted(s["started"][:10] for s in matrix.sources if s["started"])
     out.append(
         f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
-        f"({len(matrix.cells)} cells), run {dates[0] if dates else '?'} to "
-        f"{dates[-1] if dates else '?'} on {'; '.join(machines) or 'unknown machines'}."
+        f"({len(matrix.cells)} cells), run {_md(dates[0]) if dates else '?'} to "
+        f"{_md(dates[-1]) if dates else '?'} on "
+        f"{_md('; '.join(machines)) or 'unknown machines'}."
     )
     notes: dict[str, int] = {}  # skip reason -> footnote number
     if matrix.missing:
@@ -58,11 +76,11 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             f"**Runs with no result** ({len(matrix.missing)}): not results, and not skips:",
             "",
         ]
-        out += [f"- `{run}`: {_md(why)}" for run, why in matrix.missing.items()]
+        out += [f"- {_code(run)}: {_md(why)}" for run, why in matrix.missing.items()]
     incomplete = [s for s in matrix.sources if not s["complete"]]
     for src in incomplete:
         names = ", ".join(u["nodeid"] for u in src["unfinished"]) or "interrupted"
-        out.append(f"\n**Incomplete run** `{src['session']}`: {_md(names)}")
+        out.append(f"\n**Incomplete run** {_code(src['session'])}: {_md(names)}")
     out += [
         "",
         "## Summary",
@@ -81,7 +99,7 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         tally = [
             str(counts.get(v, 0)) for v in ("pass", "degraded", "crash", "hang", "skip", "error")
         ]
-        out.append(f"| {fam} | " + " | ".join(tally) + " |")
+        out.append(f"| {_md(fam)} | " + " | ".join(tally) + " |")
     merged: dict[tuple[str, str, str], list[str]] = {}  # the same change under several methods
     for item in matrix.to_dict()["insights"]:
         where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
@@ -90,11 +108,11 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         out += ["", "## Where the outcome changes with a version", ""]
         for (scenario, where, summary), methods in merged.items():
             context = ", ".join(methods) + (f"; {where}" if where else "")
-            out.append(f"- `{scenario}` ({context}): {summary}")
+            out.append(f"- {_code(scenario)} ({_md(context)}): {_md(summary)}")
     if matrix.bisections:
         out += ["", "## Bisections", ""]
         for b in matrix.bisections:
-            out.append(f"- `{_md(b['scenario'])}` ({_md(b['method'])}, Python "
+            out.append(f"- {_code(b['scenario'])} ({_md(b['method'])}, Python "
                        f"{_md(b['python'])}): {_md(b['summary'])}")  # fmt: skip
     axis_names = [n for n in matrix.axis_names() if n != "method"]
     for fam in sorted(by_family):
@@ -113,8 +131,8 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             for i in idx:
                 key = tuple(matrix.axes[i].get(n, "") for n in used)
                 rows.setdefault(key, {})[matrix.cells[i].method] = matrix.cells[i]
-            out += ["", f"### `{scenario}`", ""]
-            out.append("| " + " | ".join(used + methods) + " |")
+            out += ["", f"### {_code(scenario)}", ""]
+            out.append("| " + " | ".join(_md(n) for n in used + methods) + " |")
             out.append("|" + "---|" * (len(used) + len(methods)))
             for key, by_method in sorted(
                 rows.items(), key=lambda kv: [version_key(v) for v in kv[0]]
@@ -133,7 +151,7 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         for sid in seen:
             sig = catalog.get(sid)
             what, fix = (_md(sig.explanation), _md(sig.fix)) if sig else ("", "")
-            out.append(f"| `{sid}` | {what} | {fix} |")
+            out.append(f"| {_code(sid)} | {what} | {fix} |")
     out += [
         "",
         "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error, or a pass whose output shows",

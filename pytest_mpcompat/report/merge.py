@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 from collections.abc import Iterable, Sequence
@@ -97,6 +98,47 @@ class Matrix:
         }
 
 
+#: Longest text kept from a raw file, by kind: a name or label, a reason, an output tail or stack
+#: (its end is kept: that is where an error shows). A 1 MB label must not make a page 16 million
+#: pixels wide, nor a hostile file a 1 GB report.
+NAME_CHARS, REASON_CHARS, OUTPUT_CHARS = 300, 2000, 16_000
+
+
+def _clip(text: str, limit: int, keep_end: bool = False) -> str:
+    if len(text) <= limit:
+        return text
+    cut = f" [... {len(text) - limit} characters cut]"
+    return cut + text[-limit:] if keep_end else text[:limit] + cut
+
+
+def _cap(cell: CellResult) -> None:
+    cell.scenario = _clip(cell.scenario, NAME_CHARS)
+    cell.method = _clip(cell.method, NAME_CHARS)
+    cell.reason, cell.mismatch = (
+        _clip(cell.reason, REASON_CHARS),
+        _clip(cell.mismatch, REASON_CHARS),
+    )
+    cell.stdout_tail = _clip(cell.stdout_tail, OUTPUT_CHARS, keep_end=True)
+    cell.stderr_tail = _clip(cell.stderr_tail, OUTPUT_CHARS, keep_end=True)
+    cell.signatures = [_clip(s, NAME_CHARS) for s in cell.signatures[:100]]
+    cell.leaked = [_clip(line, REASON_CHARS) for line in cell.leaked[:100]]
+    cell.stacks = [
+        dataclasses.replace(s, cmdline=_clip(s.cmdline, REASON_CHARS),
+                            stack=_clip(s.stack, OUTPUT_CHARS, keep_end=True))
+        for s in cell.stacks[:100]
+    ]  # fmt: skip
+    env = cell.env or {}
+    for key in ("labels", "packages"):
+        if isinstance(env.get(key), dict):
+            env[key] = {
+                _clip(str(k), NAME_CHARS): _clip(str(v), NAME_CHARS) if v is not None else None
+                for k, v in list(env[key].items())[:50]
+            }
+    for key in ("os", "python", "gpu", "os_release", "machine"):
+        if isinstance(env.get(key), str):
+            env[key] = _clip(env[key], NAME_CHARS)
+
+
 def read_bisection(path: Path) -> dict[str, Any]:
     """A result of ``nox -s bisect``; anything else raises MergeError naming the file."""
     try:
@@ -136,6 +178,7 @@ def merge_files(
         sources.append(source)
         for cell in data["cells"]:
             scrub(cell, redact)  # every string: names, labels, reasons, stacks, output
+            _cap(cell)
             cells.append(cell)
             axes.append(axes_of(cell))
             runs.append({k: source[k] for k in ("session", "machine", "started")})
