@@ -304,3 +304,22 @@ def test_lengths_are_capped_at_merge(tmp_path: Path) -> None:
     assert len(got.reason) < 2100 and len(got.env["labels"]["note"]) < 400
     assert got.stdout_tail.endswith("the end") and len(got.stdout_tail) < 16_100
     assert len(render_html(merged)) < 200_000
+
+
+def test_one_configuration_run_twice_is_flaky_not_last_wins(tmp_path: Path) -> None:
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    two = "scenarios/kserve_two_workers.py"
+    paths = []
+    for name, machine, verdict in (("a", "runner-a", "hang"), ("b", "runner-b", "pass")):
+        path = raw(tmp_path, name, [cell(two, "fork", verdict, "0.13.1")])
+        data = json.loads(path.read_text())
+        data["machine"] = machine
+        path.write_text(json.dumps(data))
+        paths.append(path)
+    md = render_markdown(merge_files(paths))
+    assert "flaky: 1 hang (runner-a), 1 pass (runner-b)" in md
+    same = render_markdown(
+        merge_files([paths[1], raw(tmp_path, "c", [cell(two, "fork", "pass", "0.13.1")])])
+    )
+    assert "pass ×2" in same

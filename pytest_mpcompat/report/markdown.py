@@ -58,6 +58,24 @@ def _label(cell: CellResult, catalog: Mapping[str, Signature], notes: dict[str, 
     return text
 
 
+def _results(
+    matrix: Matrix, idx: list[int], catalog: Mapping[str, Signature], notes: dict[str, int]
+) -> str:
+    """One configuration's results: its cell, or every outcome with its count and machines."""
+    if len(idx) == 1:
+        return _label(matrix.cells[idx[0]], catalog, notes)
+    found: dict[str, list[int]] = {}
+    for i in idx:
+        found.setdefault(outcome(matrix.cells[i], catalog), []).append(i)
+    if len(found) == 1:
+        return f"{_label(matrix.cells[idx[0]], catalog, notes)} ×{len(idx)}"
+    parts = []
+    for name, where in found.items():
+        machines = sorted({str(matrix.runs[i].get("machine") or "?") for i in where})
+        parts.append(f"{len(where)} {name} ({_md(', '.join(machines))})")
+    return "🔀 flaky: " + ", ".join(parts)
+
+
 def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
     catalog = catalog or _CATALOG
     out = ["# Compatibility report", ""]
@@ -127,10 +145,12 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
                 and (n not in ("os", "gpu") or len({matrix.axes[i].get(n) for i in idx}) > 1)
             ]
             methods = [m for m in START_METHODS if any(matrix.cells[i].method == m for i in idx)]
-            rows: dict[tuple[str, ...], dict[str, CellResult]] = {}
+            # Every result of a configuration is kept: runs on two machines, or repeated runs,
+            # are one cell that says how often each outcome happened (never the last one only).
+            rows: dict[tuple[str, ...], dict[str, list[int]]] = {}
             for i in idx:
                 key = tuple(matrix.axes[i].get(n, "") for n in used)
-                rows.setdefault(key, {})[matrix.cells[i].method] = matrix.cells[i]
+                rows.setdefault(key, {}).setdefault(matrix.cells[i].method, []).append(i)
             out += ["", f"### {_code(scenario)}", ""]
             out.append("| " + " | ".join(_md(n) for n in used + methods) + " |")
             out.append("|" + "---|" * (len(used) + len(methods)))
@@ -139,7 +159,8 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             ):
                 cols = [_md(k) for k in key]
                 cols += [
-                    _label(by_method[m], catalog, notes) if m in by_method else "" for m in methods
+                    _results(matrix, by_method[m], catalog, notes) if m in by_method else ""
+                    for m in methods
                 ]
                 out.append("| " + " | ".join(cols) + " |")
     if notes:
