@@ -3,12 +3,13 @@ change what is shown, a crash cell opens its details, injected script from outpu
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from .test_report_publish import INJECTED, three_runs
+from .test_report_publish import INJECTED, cell, raw, three_runs
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -18,11 +19,17 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def page(tmp_path: Path):  # type: ignore[no-untyped-def]
+def page(tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     from pytest_mpcompat.report.cli import main
 
     three_runs(tmp_path)
+    extra = request.node.get_closest_marker("extra_run")
+    if extra is not None:  # the same configuration again, from another machine
+        path = raw(tmp_path, "again", extra.args[0])
+        data = json.loads(path.read_text())
+        data["machine"] = "runner-b"
+        path.write_text(json.dumps(data))
     assert main(["merge", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]) == 0
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -68,4 +75,18 @@ def test_injected_script_in_output_stays_text(page) -> None:  # type: ignore[no-
     assert INJECTED in pg.locator("#details").inner_text()
     assert pg.evaluate("window.PWNED") is None
     assert pg.locator("#details img").count() == 0
+    assert errors == []
+
+
+@pytest.mark.extra_run(
+    [cell("scenarios/kserve_start_method_conflict.py", "fork", "hang", "0.14.0")]
+)
+def test_a_configuration_run_twice_shows_both_results(page) -> None:  # type: ignore[no-untyped-def]
+    pg, errors = page
+    assert pg.locator("td.cell").count() == 6  # one cell per configuration, not one per run
+    flaky = pg.locator("td.cell", has_text="flaky")
+    assert flaky.count() == 1
+    assert "1 pass" in flaky.inner_text() and "1 hang (runner-b)" in flaky.inner_text()
+    flaky.click()  # the worse result is the one whose details open
+    assert "hang" in pg.locator("#details").inner_text()
     assert errors == []

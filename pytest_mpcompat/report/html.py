@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from html import escape
 
+from ..model import OUTCOMES
 from ..signatures import BUILTIN_SIGNATURES, Signature
 from .merge import Matrix
 
@@ -64,6 +65,7 @@ const DATA = JSON.parse(document.getElementById("data").textContent);
 const SIGS = DATA.signatures;
 const AXES = DATA.axes.filter(a => a !== "method");
 const METHODS = ["fork", "spawn", "forkserver"];
+const OUTCOMES = DATA.outcomes;  // better to worse (model.OUTCOMES)
 const filters = {};
 
 function el(tag, text, cls) {
@@ -122,15 +124,32 @@ function render() {
       for (const m of methods) r2.appendChild(el("th", m));
     }
     head.append(r1, r2);
-    const index = new Map(mine.map(c => [c.scenario + "|" + key(c) + "|" + c.method, c]));
+    // Every result of a configuration is kept (repeats, several machines): never last-wins.
+    const index = new Map();
+    for (const c of mine) {
+      const k = c.scenario + "|" + key(c) + "|" + c.method;
+      if (!index.has(k)) index.set(k, []);
+      index.get(k).push(c);
+    }
     for (const sc of scenarios) {
       const tr = el("tr");
       tr.appendChild(el("th", sc.split("/").pop()));
       for (const cfg of configs) for (const m of methods) {
-        const cell = index.get(sc + "|" + cfg + "|" + m);
-        if (!cell) { tr.appendChild(el("td", "")); continue; }
+        const group = index.get(sc + "|" + cfg + "|" + m);
+        if (!group) { tr.appendChild(el("td", "")); continue; }
+        // The worst result is the one whose details open; the text counts them all.
+        const cell = group.reduce((a, b) => OUTCOMES.indexOf(b.outcome) > OUTCOMES.indexOf(a.outcome) ? b : a);
         let text = cell.verdict + (cell.status ? " " + cell.status : "") + (cell.ran_as ? " (ran as " + cell.ran_as + ")" : "");
         if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
+        if (group.length > 1) {
+          const seen = new Map();
+          for (const g of group) {
+            if (!seen.has(g.outcome)) seen.set(g.outcome, []);
+            seen.get(g.outcome).push((g.run && g.run.machine) || "?");
+          }
+          text = seen.size === 1 ? text + " \u00d7" + group.length : "flaky: " + [...seen].map(
+            ([o, where]) => where.length + " " + o + " (" + [...new Set(where)].join(", ") + ")").join(", ");
+        }
         const td = el("td", text, "cell " + cellClass(cell));
         td.title = cell.reason || "";
         td.addEventListener("click", () => {
@@ -202,6 +221,7 @@ def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) 
         f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
         f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
     )
+    data["outcomes"] = list(OUTCOMES)
     data["signatures"] = {
         sid: {"explanation": s.explanation, "fix": s.fix, "severity": s.severity}
         for sid, s in catalog.items()
