@@ -323,3 +323,23 @@ def test_one_configuration_run_twice_is_flaky_not_last_wins(tmp_path: Path) -> N
         merge_files([paths[1], raw(tmp_path, "c", [cell(two, "fork", "pass", "0.13.1")])])
     )
     assert "pass ×2" in same
+
+
+def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    two = "scenarios/kserve_two_workers.py"
+    paths = [
+        raw(tmp_path, "a", [
+            cell(two, "fork", "pass", "0.21.0"),
+            cell(two, "spawn", "skip", "0.21.0", reason="not supported upstream: needs <3.13"),
+            cell("scenarios/cuda_x.py", "fork", "skip", "-", reason="needs cuda"),
+        ]),
+        raw(tmp_path, "b", [], gap="torch==2.13.0: download failed"),
+    ]  # fmt: skip
+    md = render_markdown(merge_files(paths, expected_runs=["a", "b", "c"]))
+    assert (
+        "**Coverage:** 1 cells measured; 2 not run: 1 because upstream does not support that "
+        "Python or platform, 1 for a scenario's own requirement (a GPU, an OS, a package); "
+        "2 runs with no result (1 environment gaps). Families with no measured cell: cuda."
+    ) in md

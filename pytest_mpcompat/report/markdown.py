@@ -76,6 +76,31 @@ def _results(
     return "🔀 flaky: " + ", ".join(parts)
 
 
+def _coverage(matrix: Matrix) -> str:
+    """One paragraph: what was measured, and what was not and why (upstream, this runner's
+    scenario requirements, or runs with no result at all)."""
+    skips = [c for c in matrix.cells if c.verdict.value == "skip"]
+    upstream = sum(1 for c in skips if c.reason.startswith("not supported upstream"))
+    # Raw results older than that split recorded both kinds as "not installable".
+    unsplit = sum(1 for c in skips if c.reason.startswith("not installable"))
+    gaps = sum(1 for why in matrix.missing.values() if why.startswith("environment gap"))
+    measured = len(matrix.cells) - len(skips)
+    text = (
+        f"**Coverage:** {measured} cells measured; {len(skips)} not run: {upstream} because "
+        f"upstream does not support that Python or platform, "
+        f"{len(skips) - upstream - unsplit} for a scenario's own requirement (a GPU, an OS, a "
+        f"package)"
+        + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
+           f"told apart in these older results)" if unsplit else "")
+        + f"; {len(matrix.missing)} runs with no result ({gaps} environment gaps)."
+    )  # fmt: skip
+    ran = {family(c.scenario) for c in matrix.cells if c.verdict.value != "skip"}
+    never = sorted({family(c.scenario) for c in matrix.cells} - ran)
+    if never:
+        text += f" Families with no measured cell: {_md(', '.join(never))}."
+    return text
+
+
 def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
     catalog = catalog or _CATALOG
     out = ["# Compatibility report", ""]
@@ -88,6 +113,7 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         f"{_md('; '.join(machines)) or 'unknown machines'}."
     )
     notes: dict[str, int] = {}  # skip reason -> footnote number
+    out += ["", _coverage(matrix)]
     if matrix.missing:
         out += [
             "",
