@@ -56,7 +56,9 @@ def test_prefork_server_under_each_method(pytester: pytest.Pytester) -> None:
         assert serving["stop_signals_sent"] == ["SIGTERM"]
         assert serving["stopped_by"] == "SIGTERM"
         assert serving["exit_after_stop"] == 0
-        assert serving["shutdown_s"] < 5
+        # Prompt on a quiet machine (about 0.1 s). Once, under a loaded CI run, one worker took
+        # the server's own 5 s join timeout to go: a slow stop, but not a stuck one.
+        assert serving["shutdown_s"] < 10
     assert cells["test_serve[fork]"]["signatures"] == []
 
 
