@@ -7,7 +7,6 @@ mpcompat-report check --baseline reports/matrix.json new/matrix.json
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +17,7 @@ from ..matrixfile import MatrixFileError, load_matrix
 from ..model import SCHEMA_VERSION
 from .html import render_html
 from .markdown import render_markdown
-from .merge import MergeError, merge_files
+from .merge import MergeError, merge_files, read_json
 from .regress import worse_cells
 
 __all__ = ["main"]
@@ -58,12 +57,7 @@ def _load_matrix(name: str) -> dict[str, Any]:
     path = Path(name)
     if path.is_dir():
         raise MergeError(f"{path}: is a folder; give the matrix.json that merge wrote in it")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MergeError(f"{path}: not valid JSON: {exc}") from None
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat matrix":
         hint = (
             " (a raw result: merge it first)" if isinstance(data, dict) and "cells" in data else ""

@@ -139,14 +139,19 @@ def _cap(cell: CellResult) -> None:
             env[key] = _clip(env[key], NAME_CHARS)
 
 
-def read_bisection(path: Path) -> dict[str, Any]:
-    """A result of ``nox -s bisect``; anything else raises MergeError naming the file."""
+def read_json(path: Path) -> Any:
+    """A JSON file's data; a file that cannot be read or parsed raises MergeError naming it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MergeError(f"{path}: not valid JSON: {exc}") from None
+
+
+def read_bisection(path: Path) -> dict[str, Any]:
+    """A result of ``nox -s bisect``; anything else raises MergeError naming the file."""
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat bisection":
         raise MergeError(f"{path}: not a bisection result (nox -s bisect writes them)")
     return data
