@@ -207,8 +207,8 @@ class _Cell(ServedProcess):
     def exited(self) -> int | None:
         return self.wait(0)
 
-    def pids(self) -> list[int]:
-        return descendants(self.supervisor.pid)
+    def pids(self, exact: bool = False) -> list[int]:
+        return descendants(self.supervisor.pid, exact)
 
     def starts(self) -> int:
         return sum(_count_lines(self.methods_log).values())
@@ -369,7 +369,7 @@ def _stop(
     record.shutdown_s = round(time.monotonic() - began, 3)
     record.exit_after_stop = status
     record.alive_after_shutdown = [
-        f"{pid} {cmdline(pid)}".strip() for pid in cell.pids() if is_alive(pid)
+        f"{pid} {cmdline(pid)}".strip() for pid in cell.pids(exact=True) if is_alive(pid)
     ]
     first = serve.stop_signals[0]
     if record.stop_signals_sent[1:]:
@@ -436,16 +436,21 @@ def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:
     return False
 
 
-def _stragglers(find: Callable[[], list[int]], grace: float) -> list[str]:
-    """Processes of the cell still alive once the grace period is over, then killed."""
+def _stragglers(find: Callable[[bool], list[int]], grace: float) -> list[str]:
+    """Processes of the cell still alive once the grace period is over, then killed.
+
+    ``find(exact)`` lists the cell's processes; "none left" is confirmed with an exact reading,
+    since the quick one can miss a live process while its siblings exit."""
     deadline = time.monotonic() + grace
     while True:
-        alive = [p for p in find() if is_alive(p)]
+        alive = [p for p in find(False) if is_alive(p)]
+        if not alive:
+            alive = [p for p in find(True) if is_alive(p)]
         if not alive:
             return []
         if time.monotonic() >= deadline:
             leaked = [f"{pid} {cmdline(pid)}".strip() for pid in alive]
-            kill_all(find)
+            kill_all(lambda: find(True))
             return leaked
         time.sleep(0.005)
 

@@ -91,8 +91,9 @@ class ServedProcess:
         """The main process's exit status once it has exited, else None."""
         raise NotImplementedError
 
-    def pids(self) -> list[int]:
-        """Every live-or-zombie process of the cell, the main process included."""
+    def pids(self, exact: bool = False) -> list[int]:
+        """Every live-or-zombie process of the cell, the main process included (``exact``: read
+        in a way that cannot miss one, at the cost of a pass over the process table)."""
         raise NotImplementedError
 
     def starts(self) -> int:
@@ -135,14 +136,14 @@ def explained_exit(status: int, signals_sent: Iterable[str]) -> bool:
     return False
 
 
-def _workers(served: ServedProcess) -> set[int]:
+def _workers(served: ServedProcess, exact: bool = False) -> set[int]:
     """Live processes of the server other than its main process and multiprocessing's helpers.
 
     The resource tracker and the forkserver are children of the main process; workers forked by
     the forkserver carry its command line too, so only direct children can be helpers.
     """
     found = set()
-    for pid in served.pids():
+    for pid in served.pids(exact):
         info = proc_info(pid)
         if pid == served.leader or info is None or not info.alive:
             continue
@@ -240,7 +241,7 @@ def drive(
                 record.failures.append(f"{req.method} {req.path}: HTTP {code}, body {body[:200]!r}")
             else:
                 record.requests_ok += 1
-    record.workers_seen = len(_workers(served))  # after the load, as users would count
+    record.workers_seen = len(_workers(served, exact=True))  # after the load, as ps would count
     record.outcome = (
         f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
         f"requests answered correctly"

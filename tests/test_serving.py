@@ -52,7 +52,7 @@ def test_prefork_server_under_each_method(pytester: pytest.Pytester) -> None:
         serving = cells[f"test_serve[{method}]"]["serving"]
         assert serving["ready"] is True
         assert (serving["requests_ok"], serving["requests_sent"]) == (6, 6)
-        assert serving["workers_seen"] == 2, method
+        assert serving["workers_seen"] == 2, (method, serving, cells[f"test_serve[{method}]"])
         assert serving["stop_signals_sent"] == ["SIGTERM"]
         assert serving["stopped_by"] == "SIGTERM"
         assert serving["exit_after_stop"] == 0
