@@ -164,11 +164,11 @@ def _install_set(session: nox.Session, env: EnvSet) -> list[str]:
         return [
             f"--mp-environment-gap=no lock files for {where} (made for: {', '.join(PLATFORMS)})"
         ]
-    lock = read_lock(lock_path(LOCKS, env.name, str(session.python), plat))
+    lock = read_lock(lock_path(LOCKS, env.lock_name, str(session.python), plat))
     if lock is None:
         return [
             f"--mp-environment-gap=no lock for Python {session.python} on {plat}: "
-            f"run `nox -s lock -- {env.name}`"
+            f"run `nox -s lock -- {env.lock_name}`"
         ]
     if lock.unsupported:
         return [f"--mp-unsupported={lock.unsupported}"]
@@ -308,15 +308,16 @@ def lock(session: nox.Session) -> None:
         for env in load_matrix(path).sets:
             if not env.venv or not env.install:
                 continue
-            known = sets.get(env.name)
+            known = sets.get(env.lock_name)
             recipe = (env.install, env.overrides, env.constraints)
             if known and (known.install, known.overrides, known.constraints) != recipe:
                 session.error(
-                    f"{path}: set {env.name!r} installs something else in another matrix, and "
-                    "both would share one lock: rename one of them"
+                    f"{path}: set {env.name!r} installs something else than another set with "
+                    f"the lock {env.lock_name!r}: rename one of them"
                 )
             python = tuple(dict.fromkeys((*(known.python if known else ()), *env.python)))
-            sets[env.name] = dataclasses.replace(env, python=python)
+            sets[env.lock_name] = dataclasses.replace(env, name=env.lock_name, lock="",
+                                                      python=python)  # fmt: skip
     unknown = [name for name in session.posargs if name not in sets]
     if unknown:
         session.error(f"no set named {unknown[0]!r}; sets: {', '.join(sorted(sets))}")

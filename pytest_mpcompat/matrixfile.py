@@ -9,6 +9,7 @@ the noxfile can import this module from the source tree.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ __all__ = ["EnvSet", "MatrixFile", "MatrixFileError", "load_matrix"]
 _TOP = {"description", "missing_interpreters", "set"}
 _SET = {
     "name", "python", "scenarios", "install", "constraints", "overrides", "uninstall", "labels",
-    "pytest_args", "venv", "description",
+    "pytest_args", "venv", "description", "like",
 }  # fmt: skip
+# What a set made ``like`` another takes from it, and so may not give itself.
+_INHERITED = ("install", "constraints", "overrides", "uninstall", "labels", "venv")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
@@ -49,6 +52,13 @@ class EnvSet:
     pytest_args: tuple[str, ...] = ()
     venv: bool = True  # False: run in the environment nox itself runs in; install nothing
     description: str = ""
+    # The set whose lock files this one installs from: itself, or the set named by ``like``
+    # (the same environment, run on other Pythons or other scenarios).
+    lock: str = ""
+
+    @property
+    def lock_name(self) -> str:
+        return self.lock or self.name
 
 
 @dataclass(frozen=True)
@@ -101,10 +111,40 @@ def load_matrix(path: Path) -> MatrixFile:
     start = 0
     for raw in data.get("set", []):
         start = _line(text, "[[set]]", start)
-        sets.append(_env_set(raw, fail, start, names))
+        like = raw.get("like")
+        if like is not None:
+            raw = _inherit(raw, like, sets, fail, start)
+        env = _env_set(raw, fail, start, names)
+        if like is not None:
+            base = next(s for s in sets if s.name == like)
+            env = dataclasses.replace(env, lock=base.lock_name)
+        sets.append(env)
     if not sets:
         raise fail("a matrix needs at least one [[set]]", "[[set]]")
     return MatrixFile(path.stem, path, str(data.get("description", "")), missing, tuple(sets))
+
+
+def _inherit(
+    raw: dict[str, Any], like: Any, sets: list[EnvSet], fail: Any, start: int
+) -> dict[str, Any]:
+    """The keys of a ``like = "other-set"`` set, completed from that earlier set."""
+    base = next((s for s in sets if s.name == like), None)
+    if base is None:
+        known = ", ".join(s.name for s in sets) or "none yet"
+        raise fail(f"like = {like!r}: no earlier [[set]] of that name (earlier: {known})",
+                   "like", start)  # fmt: skip
+    given = [k for k in _INHERITED if k in raw]
+    if given:
+        raise fail(f"set {raw.get('name')!r} is like {like!r} and takes its {given[0]!r} from "
+                   "it: remove the key, or make a set of its own", given[0], start)  # fmt: skip
+    done = {k: v for k, v in raw.items() if k != "like"}
+    done.update(
+        install=list(base.install), constraints=list(base.constraints),
+        overrides=list(base.overrides), uninstall=list(base.uninstall),
+        labels=dict(base.labels), venv=base.venv,
+    )  # fmt: skip
+    done.setdefault("pytest_args", list(base.pytest_args))
+    return done
 
 
 def _env_set(raw: dict[str, Any], fail: Any, start: int, names: set[str]) -> EnvSet:
@@ -134,8 +174,14 @@ def _env_set(raw: dict[str, Any], fail: Any, start: int, names: set[str]) -> Env
         raise fail("'labels' must be a table of strings", "labels", start)
     return EnvSet(
         name=name,
-        venv=venv,
+        python=lists["python"],
+        scenarios=lists["scenarios"],
+        install=lists["install"],
+        constraints=lists["constraints"],
+        overrides=lists["overrides"],
+        uninstall=lists["uninstall"],
         labels=dict(labels),
+        pytest_args=lists["pytest_args"],
+        venv=venv,
         description=str(raw.get("description", "")),
-        **lists,
     )

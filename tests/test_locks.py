@@ -64,7 +64,7 @@ def test_every_set_has_a_lock_for_each_python_and_platform(matrix: str) -> None:
             continue
         for python in env.python:
             for plat in PLATFORMS:
-                lock = read_lock(lock_path(LOCKS, env.name, python, plat))
+                lock = read_lock(lock_path(LOCKS, env.lock_name, python, plat))
                 if lock is None:
                     missing.append(f"{env.name} py{python} {plat}")
                 elif not lock.unsupported:

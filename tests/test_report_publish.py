@@ -186,8 +186,27 @@ def test_merge_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
 def test_matrix_files_of_the_project_load() -> None:
     root = Path(__file__).parent.parent / "matrices"
     full = load_matrix(root / "full.toml")
-    assert "full-kserve-0.12.1-3.12" in full.session_names()
+    assert "full-kserve-0.12.1-transitions-3.12" in full.session_names()
     assert load_matrix(root / "gpu.toml").session_names() == ["gpu-cuda"]
+
+
+def test_a_set_like_another_installs_the_same_from_the_same_lock(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        '[[set]]\nname = "k-1"\npython = ["3.12"]\nscenarios = ["k_*.py"]\n'
+        'install = ["k==1"]\noverrides = ["t==2"]\nlabels = { k = "1" }\npytest_args = ["-n", "2"]\n'
+        '[[set]]\nname = "k-1-older"\nlike = "k-1"\npython = ["3.10"]\nscenarios = ["k_a.py"]\n'
+        '[[set]]\nname = "k-1-oldest"\nlike = "k-1-older"\npython = ["3.9"]\nscenarios = ["k_b.py"]\n'
+    )
+    full, older, oldest = load_matrix(path).sets
+    assert (older.install, older.overrides, older.labels) == (("k==1",), ("t==2",), {"k": "1"})
+    assert (older.python, older.scenarios, older.pytest_args) == (
+        ("3.10",),
+        ("k_a.py",),
+        ("-n", "2"),
+    )
+    assert (full.lock_name, older.lock_name, oldest.lock_name) == ("k-1", "k-1", "k-1")
+    assert oldest.install == ("k==1",)
 
 
 @pytest.mark.parametrize(
@@ -205,6 +224,15 @@ def test_matrix_files_of_the_project_load() -> None:
         (
             'missing_interpreters = "ignore"\n[[set]]\nname = "a"\nscenarios = ["x.py"]\n',
             ":1: missing_interpreters must be",
+        ),
+        (
+            '[[set]]\nname = "a"\nscenarios = ["x.py"]\n[[set]]\nname = "b"\nlike = "c"\n',
+            ":6: like = 'c': no earlier [[set]] of that name",
+        ),
+        (
+            '[[set]]\nname = "a"\nscenarios = ["x.py"]\n'
+            '[[set]]\nname = "b"\nlike = "a"\nscenarios = ["y.py"]\ninstall = ["k==1"]\n',
+            ":8: set 'b' is like 'a' and takes its 'install' from it",
         ),
     ],
 )
