@@ -90,3 +90,70 @@ def test_a_configuration_run_twice_shows_both_results(page) -> None:  # type: ig
     flaky.click()  # the worse result is the one whose details open
     assert "hang" in pg.locator("#details").inner_text()
     assert errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_the_first_screen_holds_the_answers(page, tmp_path: Path, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+    pg, errors = page
+    pg.set_viewport_size({"width": width, "height": height})
+    pg.screenshot(path=str(tmp_path / f"first-screen-{width}x{height}.png"))
+    heading = pg.locator("#answers h3").first
+    box = heading.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= height
+    assert heading.inner_text() == (
+        "kserve_* scenarios, by kserve release: crash 0.13.1; clean 0.14.0; hang 0.21.0"
+    )
+    first_line = pg.locator("#answers li").first
+    line_box = first_line.bounding_box()
+    assert line_box is not None and line_box["y"] < height
+    assert "start_method_conflict under fork, spawn [start-method-already-set]" in (
+        first_line.inner_text()
+    )
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # no sideways scrolling to read it
+    assert errors == []
+
+
+@pytest.mark.extra_run([cell("scenarios/kserve_two_workers.py", "fork", "pass", "0.21.0")])
+def test_outcome_and_scenario_filters_live_in_the_url(page) -> None:  # type: ignore[no-untyped-def]
+    pg, errors = page
+    assert pg.locator("td.cell").count() == 7
+    pg.select_option("#filter-outcome", "crash")
+    assert pg.locator("td.cell").count() == 2
+    assert "outcome=crash" in pg.url
+    pg.goto(pg.url)  # a shared link opens the same view
+    assert pg.locator("#filter-outcome").input_value() == "crash"
+    assert pg.locator("td.cell").count() == 2
+    pg.select_option("#filter-outcome", "")
+    pg.select_option("#filter-scenario", "kserve_two_workers.py")
+    assert pg.url.endswith("?scenario=kserve_two_workers.py")
+    assert pg.locator("td.cell").count() == 1
+    assert pg.locator("tbody th").all_inner_texts() == ["kserve_two_workers · fork"]
+    assert errors == []
+
+
+def test_cells_open_from_the_keyboard(page) -> None:  # type: ignore[no-untyped-def]
+    pg, errors = page
+    pg.locator("td.cell").first.focus()
+    pg.keyboard.press("ArrowDown")  # fork row to spawn row, same column
+    pg.keyboard.press("ArrowRight")
+    pg.keyboard.press("Enter")
+    details = pg.locator("#details")
+    assert details.is_visible()
+    assert "— spawn: pass" in details.inner_text()  # kserve 0.14.0 under spawn
+    pg.keyboard.press("Escape")
+    assert not details.is_visible()
+    assert pg.evaluate("document.activeElement.classList.contains('cell')")
+    assert errors == []
+
+
+def test_the_answers_read_without_javascript(page) -> None:  # type: ignore[no-untyped-def]
+    pg, _ = page
+    context = pg.context.browser.new_context(java_script_enabled=False)
+    try:
+        still = context.new_page()
+        still.goto(pg.url)
+        text = still.locator("#answers").inner_text()
+        assert "kserve 0.14.0 (Python 3.11): clean under fork, spawn (1 scenario)." in text
+        assert "6 cells measured" in still.locator("#coverage").inner_text()
+    finally:
+        context.close()

@@ -256,7 +256,38 @@ def test_a_pass_with_an_error_signature_is_degraded_in_every_summary(tmp_path: P
     assert insight["summary"] == "kserve: crash at 0.13.1, degraded at 0.14.0, pass from 0.21.0"
     from pytest_mpcompat.report.markdown import render_markdown
 
-    assert "| kserve | 1 | 1 | 1 | 0 | 0 | 0 |" in render_markdown(merged)
+    text = render_markdown(merged)
+    assert "| kserve | 1 | 1 | 1 | 0 | 0 | 0 |" in text
+    # The answers read outcomes too: 0.14.0 is degraded, not clean, and its fixes are given.
+    assert (
+        "- ⚠️ kserve 0.14.0 (Python 3.11), 1 scenario under spawn: degraded: two\\_workers "
+        "under spawn \\[unclean-shutdown, workers-missing\\]." in text
+    )
+    assert "- ✅ kserve 0.21.0 (Python 3.11): clean under spawn (1 scenario)." in text
+    assert "  - `workers-missing`: Check how the server starts its workers" in text
+
+
+def test_the_answers_come_first_and_say_what_each_release_line_does(tmp_path: Path) -> None:
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    text = render_markdown(merge_files(three_runs(tmp_path)))
+    answers = text[text.index("## Answers") : text.index("## Summary")]
+    assert text.index("**Coverage:**") < text.index("## Answers") < text.index("## Summary")
+    assert (
+        "**kserve\\_\\* scenarios, by kserve release: crash 0.13.1; clean 0.14.0; hang 0.21.0**"
+        in answers
+    )
+    assert (
+        "- 💥 kserve 0.13.1 (Python 3.11), 1 scenario under fork, spawn: crash: "
+        "start\\_method\\_conflict under fork, spawn \\[start-method-already-set\\]." in answers
+    )
+    assert "- ✅ kserve 0.14.0 (Python 3.11): clean under fork, spawn (1 scenario)." in answers
+    assert "- ⏳ kserve 0.21.0 (Python 3.11), 1 scenario under fork, spawn: hang: " in answers
+    # The fix: from the signature's catalog entry, and for a hang with no signature from the
+    # Fix: paragraph of the scenario's docstring.
+    assert "  - `start-method-already-set`: Check multiprocessing.get\\_start\\_method" in answers
+    assert "  - `start_method_conflict`: " in answers
+    assert "- Tested: 6 cells measured." in answers
 
 
 def test_the_gate_fails_on_every_worse_class_and_on_lost_cells(

@@ -9,11 +9,13 @@ scenario (HTML, a ``<script>``) is shown as text and never parsed as markup.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from html import escape
 
 from ..model import OUTCOMES
 from ..signatures import BUILTIN_SIGNATURES, Signature
+from .answers import answers, coverage, describe, icon, scenario_doc
 from .merge import Matrix
 
 __all__ = ["render_html"]
@@ -25,39 +27,63 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pytest-mpcompat compatibility matrix</title>
 <style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1rem 2rem; color: #1a1a1a; }
-h1 { font-size: 1.4rem; margin-bottom: .2rem; }
-#meta { color: #555; margin-bottom: 1rem; }
-#filters { display: flex; flex-wrap: wrap; gap: .6rem 1.2rem; margin-bottom: 1rem; }
-#filters label { display: flex; flex-direction: column; font-size: 12px; color: #444; }
-table { border-collapse: collapse; margin-bottom: .5rem; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1rem 1.5rem; color: #1a1a1a; }
+h1 { font-size: 1.4rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.1rem; margin: 1.2rem 0 .3rem; }
-p.fixed { color: #555; font-size: 12px; margin: 0 0 .4rem; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; font-weight: 600; font-size: 12px; }
+#meta, p.fixed, #coverage { color: #444; font-size: 13px; margin: 0 0 .5rem; }
+#answers { max-width: 70rem; }
+#answers h3 { font-size: 14px; margin: .6rem 0 .2rem; }
+#answers ul { margin: 0 0 .3rem; padding-left: 1.2rem; }
+#answers li { margin: .1rem 0; }
+#answers .what, #answers .tested { color: #444; font-size: 13px; }
+.mark { display: inline-block; min-width: 4.6em; font-weight: 600; font-size: 12px; padding: 0 4px;
+        margin-right: 4px; border-radius: 3px; text-align: center; }
+#filters { display: flex; flex-wrap: wrap; gap: .4rem 1rem; margin: .8rem 0 .4rem; }
+#filters label { display: flex; flex-direction: column; font-size: 12px; color: #444; }
+.scroll { overflow: auto; max-height: 80vh; max-width: 100%; border: 1px solid #ccc;
+          margin-bottom: .5rem; }
+table { border-collapse: separate; border-spacing: 0; }
+th, td { border-right: 1px solid #ddd; border-bottom: 1px solid #ddd; padding: 3px 6px;
+         text-align: left; vertical-align: top; }
+thead th { position: sticky; top: 0; z-index: 2; background: #f3f3f3; font-size: 12px; }
+tbody th { position: sticky; left: 0; z-index: 1; background: #fafafa; font-weight: 500;
+           white-space: nowrap; font-size: 12px; }
+thead th.corner { left: 0; z-index: 3; }
 td.cell { cursor: pointer; white-space: nowrap; font-size: 12px; }
-td.pass { background: #d8f5d8; } td.warn { background: #fff0b3; }
-td.crash { background: #f8c9c9; } td.hang { background: #e3cff5; }
-td.skip { background: #eee; color: #666; } td.error { background: #f5a3a3; }
-td.selected { outline: 3px solid #2457d6; }
-#details { margin-top: 1rem; padding: .8rem; border: 1px solid #bbb; background: #fafafa; }
+.pass { background: #d8f5d8; } .warn, .degraded { background: #fff0b3; }
+.crash { background: #f8c9c9; } .hang { background: #e3cff5; }
+.skip { background: #eee; color: #555; } .error { background: #f5a3a3; } .clean { background: #d8f5d8; }
+td.cell:focus, td.selected { outline: 3px solid #2457d6; outline-offset: -3px; }
+#details { position: fixed; top: 0; right: 0; width: min(46rem, 48vw); height: 100vh;
+           overflow: auto; box-sizing: border-box; padding: .8rem 1rem; background: #fafafa;
+           border-left: 2px solid #888; box-shadow: -4px 0 12px rgba(0,0,0,.15); z-index: 10; }
 #details[hidden] { display: none; }
-pre { background: #fff; border: 1px solid #ddd; padding: .5rem; max-height: 24rem; overflow: auto;
-      white-space: pre-wrap; word-break: break-all; }
+#details button.close { float: right; }
+pre { background: #fff; border: 1px solid #ddd; padding: .5rem; max-height: 22rem; overflow: auto;
+      white-space: pre-wrap; word-break: break-all; font-size: 12px; }
+mark { background: #ffe066; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 4px; border: 1px solid #ccc; }
+@media (max-width: 700px) {
+  body { margin: .5rem; }
+  #details { width: 100vw; }
+  .scroll { max-height: 70vh; }
+}
 </style>
 </head>
 <body>
 <h1>Multiprocessing compatibility matrix</h1>
-<div id="meta"></div>
-<div class="legend"><span class="pass-l" style="background:#d8f5d8">pass</span><span
- style="background:#fff0b3">pass, but its output shows a failure</span><span
- style="background:#f8c9c9">crash</span><span style="background:#e3cff5">hang</span><span
- style="background:#eee">skip</span><span style="background:#f5a3a3">error</span></div>
-__BISECTIONS__<div id="filters"></div>
+<section id="answers"><h2>Answers</h2>__ANSWERS__</section>
+<p id="coverage"><strong>Coverage:</strong> __COVERAGE__</p>
+<div id="meta">__META__</div>
+__BISECTIONS__<h2>Every cell</h2>
+<noscript><p>The grid below needs JavaScript; the answers above and COMPATIBILITY.md do not.</p></noscript>
+<div class="legend"><span class="pass">pass</span><span class="warn">pass, but its output shows
+ a failure</span><span class="crash">crash</span><span class="hang">hang</span><span
+ class="skip">skip</span><span class="error">error</span></div>
+<div id="filters"></div>
 <div id="count"></div>
 <div id="grids"></div>
-<section id="details" hidden></section>
+<aside id="details" hidden tabindex="-1"></aside>
 <script type="application/json" id="data">__DATA__</script>
 <script>
 "use strict";
@@ -66,7 +92,19 @@ const SIGS = DATA.signatures;
 const AXES = DATA.axes.filter(a => a !== "method");
 const METHODS = ["fork", "spawn", "forkserver"];
 const OUTCOMES = DATA.outcomes;  // better to worse (model.OUTCOMES)
+// Filters: every axis, the outcome and the scenario; their state lives in the URL's query.
+const KEYS = [...DATA.axes, "outcome", "scenario"];
 const filters = {};
+const params = new URLSearchParams(location.search);
+for (const k of KEYS) if (params.get(k)) filters[k] = params.get(k);
+let showSkips = params.get("notrun") === "1";
+
+function saveState() {
+  const q = new URLSearchParams(filters);
+  if (showSkips) q.set("notrun", "1");
+  const text = q.toString();
+  history.replaceState(null, "", text ? "?" + text : location.pathname);
+}
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -74,29 +112,76 @@ function el(tag, text, cls) {
   if (cls) node.className = cls;
   return node;
 }
-function configKey(cell) { return AXES.map(a => a + "=" + (cell.axes[a] || "")).join(" "); }
 function cellClass(cell) { return cell.outcome === "degraded" ? "warn" : cell.verdict; }
-function visible(cell) {
-  return DATA.axes.every(a => !filters[a] || filters[a] === (cell.axes[a] || ""));
+function value(cell, key) {
+  if (key === "outcome") return cell.outcome;
+  if (key === "scenario") return cell.scenario.split("/").pop();
+  if (key === "method") return cell.method;
+  return cell.axes[key] || "";
+}
+function visible(cell) { return KEYS.every(k => !filters[k] || filters[k] === value(cell, k)); }
+function versionKey(v) {
+  const parts = String(v).split(/[^0-9]+/).filter(Boolean).map(Number);
+  return parts.length ? parts : [Infinity];
+}
+function byVersion(a, b) {
+  const x = versionKey(a), y = versionKey(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] === undefined ? -1 : x[i]) - (y[i] === undefined ? -1 : y[i]);
+    if (d) return d;
+  }
+  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
 function buildFilters() {
   const box = document.getElementById("filters");
-  for (const axis of DATA.axes) {
-    const values = [...new Set(DATA.cells.map(c => c.axes[axis] || ""))].sort();
-    const label = el("label", axis);
+  for (const key of KEYS) {
+    const values = [...new Set(DATA.cells.map(c => value(c, key)))];
+    values.sort(key === "outcome" ? (a, b) => OUTCOMES.indexOf(a) - OUTCOMES.indexOf(b) : byVersion);
+    if (values.length < 2 && !filters[key]) continue;  // only what varies
+    const label = el("label", key);
     const select = el("select");
-    select.id = "filter-" + axis;
+    select.id = "filter-" + key;
     select.appendChild(el("option", "all"));
     select.options[0].value = "";
     for (const v of values) { const o = el("option", v); o.value = v; select.appendChild(o); }
-    select.addEventListener("change", () => { filters[axis] = select.value; render(); });
+    select.value = filters[key] || "";
+    select.addEventListener("change", () => {
+      if (select.value) filters[key] = select.value; else delete filters[key];
+      saveState();
+      render();
+    });
     label.appendChild(select);
     box.appendChild(label);
   }
+  const label = el("label", "show not run");
+  const check = el("input");
+  check.type = "checkbox";
+  check.id = "filter-notrun";
+  check.checked = showSkips;
+  check.addEventListener("change", () => { showSkips = check.checked; saveState(); render(); });
+  label.appendChild(check);
+  box.appendChild(label);
 }
 
 function family(scenario) { return scenario.split("/").pop().split("_")[0]; }
+
+function cellText(group) {
+  // The worst result is the one whose details open; the text counts them all.
+  const cell = group.reduce((a, b) => OUTCOMES.indexOf(b.outcome) > OUTCOMES.indexOf(a.outcome) ? b : a);
+  let text = cell.verdict + (cell.status ? " " + cell.status : "") + (cell.ran_as ? " (ran as " + cell.ran_as + ")" : "");
+  if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
+  if (group.length > 1) {
+    const seen = new Map();
+    for (const g of group) {
+      if (!seen.has(g.outcome)) seen.set(g.outcome, []);
+      seen.get(g.outcome).push((g.run && g.run.machine) || "?");
+    }
+    text = seen.size === 1 ? text + " \u00d7" + group.length : "flaky: " + [...seen].map(
+      ([o, where]) => where.length + " " + o + " (" + [...new Set(where)].join(", ") + ")").join(", ");
+  }
+  return [cell, text];
+}
 
 function render() {
   const cells = DATA.cells.filter(visible);
@@ -104,82 +189,139 @@ function render() {
   root.replaceChildren();
   const families = [...new Set(cells.map(c => family(c.scenario)))].sort();
   for (const fam of families) {
-    const mine = cells.filter(c => family(c.scenario) === fam);
-    // Column labels use only the axes that vary within this family; the rest go above it.
+    let mine = cells.filter(c => family(c.scenario) === fam);
+    // A configuration where nothing was measured (all skips) is hidden unless asked for: its
+    // reasons are in the answers and the coverage line.
+    const full = c => AXES.map(a => c.axes[a]).join("|");
+    let hidden = 0;
+    if (!showSkips) {
+      const measured = new Set(mine.filter(c => c.verdict !== "skip").map(full));
+      hidden = new Set(mine.filter(c => !measured.has(full(c))).map(full)).size;
+      mine = mine.filter(c => measured.has(full(c)));
+    }
+    if (!mine.length) continue;
+    // Columns are the configurations (versions first), labelled by the axes that vary within
+    // this family; the axes that do not vary are said once above the table.
     const axes = AXES.filter(a => mine.some(c => c.axes[a] !== undefined));
     const varying = axes.filter(a => new Set(mine.map(c => c.axes[a])).size > 1);
-    const fixed = axes.filter(a => !varying.includes(a)).map(a => a + "=" + mine[0].axes[a]);
-    const key = c => varying.map(a => a + "=" + (c.axes[a] === undefined ? "-" : c.axes[a])).join(" ");
-    const configs = [...new Set(mine.map(key))].sort();
+    // The family's own package leads (kserve for kserve_*), then Python, then the rest.
+    const rank = a => a.startsWith(fam) ? 0 : a === "python" ? 1 : 2;
+    varying.sort((a, b) => rank(a) - rank(b));
+    const fixed = axes.filter(a => !varying.includes(a)).map(a => a + " " + mine[0].axes[a]);
+    const key = c => varying.map(a => c.axes[a] === undefined ? "-" : c.axes[a]).join(" | ");
+    const configs = [...new Map(mine.map(c => [key(c), varying.map(a => c.axes[a])])).entries()];
+    configs.sort((x, y) => {
+      for (let i = 0; i < varying.length; i++) {
+        const d = byVersion(x[1][i] === undefined ? "" : x[1][i], y[1][i] === undefined ? "" : y[1][i]);
+        if (d) return d;
+      }
+      return 0;
+    });
+    // Column labels: the leading axes only, unless two columns would then read the same.
+    const lead = varying.filter(a => rank(a) < 2);
+    const label = values => varying.map((a, i) => [a, values[i]])
+      .filter(([a], i) => lead.includes(a) || !uniqueBy(lead)).map(([, v]) => v === undefined ? "-" : v).join(" | ");
+    function uniqueBy(names) {
+      const seen = new Set(configs.map(([, v]) => names.map(a => v[varying.indexOf(a)]).join("|")));
+      return names.length > 0 && seen.size === configs.length;
+    }
+    const heads = uniqueBy(lead) ? lead : varying;
     const scenarios = [...new Set(mine.map(c => c.scenario))];
-    const methods = METHODS.filter(m => mine.some(c => c.method === m));
     root.appendChild(el("h2", fam));
-    if (fixed.length) root.appendChild(el("p", "all cells: " + fixed.join(", "), "fixed"));
+    if (fixed.length) root.appendChild(el("p", "every cell: " + fixed.join(", "), "fixed"));
+    if (hidden) root.appendChild(el("p", hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)", "fixed"));
+    const scroll = el("div", null, "scroll");
     const table = el("table", null, "grid");
     const head = el("thead"), body = el("tbody");
-    const r1 = el("tr"), r2 = el("tr");
-    const corner = el("th", "scenario"); corner.rowSpan = 2; r1.appendChild(corner);
-    for (const cfg of configs) {
-      const th = el("th", cfg || "(one configuration)"); th.colSpan = methods.length; r1.appendChild(th);
-      for (const m of methods) r2.appendChild(el("th", m));
+    const r1 = el("tr");
+    r1.appendChild(el("th", "scenario \u00b7 method  \u2192  " + (heads.join(" | ") || "configuration"), "corner"));
+    for (const [cfg, values] of configs) {
+      const th = el("th", label(values) || "(one configuration)");
+      th.title = cfg;
+      r1.appendChild(th);
     }
-    head.append(r1, r2);
+    head.append(r1);
     // Every result of a configuration is kept (repeats, several machines): never last-wins.
     const index = new Map();
     for (const c of mine) {
-      const k = c.scenario + "|" + key(c) + "|" + c.method;
+      const k = c.scenario + "|" + c.method + "|" + key(c);
       if (!index.has(k)) index.set(k, []);
       index.get(k).push(c);
     }
     for (const sc of scenarios) {
-      const tr = el("tr");
-      tr.appendChild(el("th", sc.split("/").pop()));
-      for (const cfg of configs) for (const m of methods) {
-        const group = index.get(sc + "|" + cfg + "|" + m);
-        if (!group) { tr.appendChild(el("td", "")); continue; }
-        // The worst result is the one whose details open; the text counts them all.
-        const cell = group.reduce((a, b) => OUTCOMES.indexOf(b.outcome) > OUTCOMES.indexOf(a.outcome) ? b : a);
-        let text = cell.verdict + (cell.status ? " " + cell.status : "") + (cell.ran_as ? " (ran as " + cell.ran_as + ")" : "");
-        if (cell.signatures.length) text += " [" + cell.signatures.join(", ") + "]";
-        if (group.length > 1) {
-          const seen = new Map();
-          for (const g of group) {
-            if (!seen.has(g.outcome)) seen.set(g.outcome, []);
-            seen.get(g.outcome).push((g.run && g.run.machine) || "?");
-          }
-          text = seen.size === 1 ? text + " \u00d7" + group.length : "flaky: " + [...seen].map(
-            ([o, where]) => where.length + " " + o + " (" + [...new Set(where)].join(", ") + ")").join(", ");
+      for (const m of METHODS) {
+        if (!mine.some(c => c.scenario === sc && c.method === m)) continue;
+        const tr = el("tr");
+        tr.appendChild(el("th", sc.split("/").pop().replace(/\\.py$/, "") + " \u00b7 " + m));
+        for (const [cfg] of configs) {
+          const group = index.get(sc + "|" + m + "|" + cfg);
+          if (!group) { tr.appendChild(el("td", "")); continue; }
+          const [cell, text] = cellText(group);
+          const td = el("td", text, "cell " + cellClass(cell));
+          td.tabIndex = 0;
+          td.title = cell.reason || "";
+          const open = () => {
+            document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
+            td.classList.add("selected");
+            showDetails(cell, td);
+          };
+          td.addEventListener("click", open);
+          td.addEventListener("keydown", ev => {
+            if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); }
+            else move(td, ev);
+          });
+          tr.appendChild(td);
         }
-        const td = el("td", text, "cell " + cellClass(cell));
-        td.title = cell.reason || "";
-        td.addEventListener("click", () => {
-          document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
-          td.classList.add("selected");
-          showDetails(cell);
-        });
-        tr.appendChild(td);
+        body.appendChild(tr);
       }
-      body.appendChild(tr);
     }
     table.append(head, body);
-    root.appendChild(table);
+    scroll.appendChild(table);
+    root.appendChild(scroll);
   }
   document.getElementById("count").textContent = cells.length + " of " + DATA.cells.length + " cells shown";
 }
 
-function section(parent, title, text) {
-  if (!text) return;
-  parent.appendChild(el("h3", title));
-  parent.appendChild(el("pre", text));
+function move(td, ev) {
+  const steps = {ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0]};
+  const step = steps[ev.key];
+  if (!step) return;
+  ev.preventDefault();
+  const row = td.parentElement, rows = [...row.parentElement.children];
+  const r = rows.indexOf(row) + step[0], c = [...row.children].indexOf(td) + step[1];
+  const next = rows[r] && rows[r].children[c];
+  if (next && next.tagName === "TD" && next.tabIndex === 0) next.focus();
 }
 
-function showDetails(cell) {
+function section(parent, title, text, highlight) {
+  if (!text) return;
+  parent.appendChild(el("h3", title));
+  const pre = el("pre");
+  const at = highlight ? text.lastIndexOf(highlight) : -1;
+  if (at >= 0) {  // the line that matched a signature, marked
+    pre.append(text.slice(0, at), el("mark", highlight), text.slice(at + highlight.length));
+  } else {
+    pre.textContent = text;
+  }
+  parent.appendChild(pre);
+  pre.scrollTop = pre.scrollHeight;  // output: its end is where the error shows
+  if (at >= 0) pre.querySelector("mark").scrollIntoView({block: "center"});
+}
+
+function showDetails(cell, from) {
   const box = document.getElementById("details");
   box.replaceChildren();
   box.hidden = false;
-  box.appendChild(el("h2", cell.scenario + " — " + cell.method + ": " + cell.verdict));
+  const close = el("button", "close \u2715", "close");
+  close.addEventListener("click", () => { box.hidden = true; if (from) from.focus(); });
+  box.addEventListener("keydown", ev => { if (ev.key === "Escape") close.click(); });
+  box.appendChild(close);
+  box.appendChild(el("h2", cell.scenario + " \u2014 " + cell.method + ": " + cell.verdict));
+  const doc = DATA.docs[cell.scenario];
+  if (doc && doc[0]) box.appendChild(el("p", doc[0]));
   const facts = el("ul");
   const add = (k, v) => { if (v !== null && v !== undefined && v !== "") facts.appendChild(el("li", k + ": " + v)); };
+  add("outcome", cell.outcome);
   add("configuration", Object.entries(cell.axes).map(([k, v]) => k + "=" + v).join(", "));
   add("exit code", cell.exit_code); add("signal", cell.signal);
   add("duration", cell.duration_s + " s"); add("reason", cell.reason); add("mismatch", cell.mismatch);
@@ -196,15 +338,16 @@ function showDetails(cell) {
     p.appendChild(document.createTextNode(sig ? sig.explanation + " Fix: " + sig.fix : "(no description)"));
     box.appendChild(p);
   }
+  if (doc && doc[1]) { const p = el("p"); p.appendChild(el("strong", "Fix (scenario): ")); p.append(doc[1]); box.appendChild(p); }
+  const matched = Object.values(cell.matches || {})[0] || "";
   if (cell.serving) section(box, "serving", JSON.stringify(cell.serving, null, 1));
   for (const leak of cell.leaked || []) section(box, "leaked process", leak);
-  section(box, "stdout (end)", cell.stdout_tail);
-  section(box, "stderr (end)", cell.stderr_tail);
+  section(box, "stderr (end)", cell.stderr_tail, matched);
+  section(box, "stdout (end)", cell.stdout_tail, matched);
   for (const st of cell.stacks || []) section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
-  box.scrollIntoView({block: "start"});
+  box.focus();
 }
 
-document.getElementById("meta").textContent = DATA.meta;
 buildFilters();
 render();
 </script>
@@ -213,18 +356,40 @@ render();
 """
 
 
+def _answers(matrix: Matrix, catalog: Mapping[str, Signature]) -> str:
+    """The answers block as static HTML: readable without JavaScript, first on the page."""
+    out = []
+    for answer in answers(matrix, catalog):
+        heading, sentences, tested = describe(answer)
+        out.append(f"<h3>{escape(heading)}</h3><ul>")
+        for line, sentence in zip(answer.lines, sentences, strict=True):
+            mark = icon(line)
+            out.append(f'<li><span class="mark {mark}">{mark}</span>{escape(sentence)}</li>')
+        if answer.fixes:
+            fixes = "".join(
+                f"<li><code>{escape(w)}</code>: {escape(f)}</li>" for w, f in answer.fixes
+            )
+            out.append(f'<li class="what">What to do:<ul>{fixes}</ul></li>')
+        out.append(f'<li class="tested">Tested: {escape(tested)}.</li></ul>')
+    return "\n".join(out)
+
+
 def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
     catalog = catalog or {s.id: s for s in BUILTIN_SIGNATURES}
     data = matrix.to_dict()
     machines = sorted({s["host"] for s in matrix.sources})
-    data["meta"] = (
+    meta = (
         f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
         f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
     )
-    data["outcomes"] = list(OUTCOMES)
-    data["signatures"] = {
-        sid: {"explanation": s.explanation, "fix": s.fix, "severity": s.severity}
-        for sid, s in catalog.items()
+    data = {
+        **data,
+        "outcomes": list(OUTCOMES),
+        "signatures": {
+            sid: {"explanation": s.explanation, "fix": s.fix, "severity": s.severity}
+            for sid, s in catalog.items()
+        },
+        "docs": {sc: scenario_doc(sc) for sc in dict.fromkeys(c.scenario for c in matrix.cells)},
     }
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
@@ -235,5 +400,12 @@ def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) 
         for b in matrix.bisections
     )
     section = f'<section id="bisections"><h2>Bisections</h2><ul>{bisections}</ul></section>\n'
-    page = _PAGE.replace("__BISECTIONS__", section if bisections else "")
-    return page.replace("__DATA__", text)
+    parts = {
+        "META": escape(meta),
+        "COVERAGE": escape(coverage(matrix)),
+        "ANSWERS": _answers(matrix, catalog),
+        "BISECTIONS": section if bisections else "",
+        "DATA": text,
+    }
+    # One pass: a placeholder's name inside the data (a hostile scenario name) stays text.
+    return re.sub(r"__([A-Z]+)__", lambda m: parts.get(m.group(1), m.group(0)), _PAGE)

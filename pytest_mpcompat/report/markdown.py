@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from ..model import START_METHODS, CellResult
 from ..signatures import BUILTIN_SIGNATURES, Signature, exit_status, outcome
+from .answers import answers, coverage, describe, family, icon
 from .insight import version_key
 from .merge import Matrix
 
@@ -35,11 +36,6 @@ def _code(text: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def family(scenario: str) -> str:
-    """Scenario family: the file name's first word (kserve, vllm, stdlib, cuda, ...)."""
-    return scenario.rsplit("/", 1)[-1].split("_", 1)[0]
 
 
 def _label(cell: CellResult, catalog: Mapping[str, Signature], notes: dict[str, int]) -> str:
@@ -76,29 +72,24 @@ def _results(
     return "🔀 flaky: " + ", ".join(parts)
 
 
-def _coverage(matrix: Matrix) -> str:
-    """One paragraph: what was measured, and what was not and why (upstream, this runner's
-    scenario requirements, or runs with no result at all)."""
-    skips = [c for c in matrix.cells if c.verdict.value == "skip"]
-    upstream = sum(1 for c in skips if c.reason.startswith("not supported upstream"))
-    # Raw results older than that split recorded both kinds as "not installable".
-    unsplit = sum(1 for c in skips if c.reason.startswith("not installable"))
-    gaps = sum(1 for why in matrix.missing.values() if why.startswith("environment gap"))
-    measured = len(matrix.cells) - len(skips)
-    text = (
-        f"**Coverage:** {measured} cells measured; {len(skips)} not run: {upstream} because "
-        f"upstream does not support that Python or platform, "
-        f"{len(skips) - upstream - unsplit} for a scenario's own requirement (a GPU, an OS, a "
-        f"package)"
-        + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
-           f"told apart in these older results)" if unsplit else "")
-        + f"; {len(matrix.missing)} runs with no result ({gaps} environment gaps)."
-    )  # fmt: skip
-    ran = {family(c.scenario) for c in matrix.cells if c.verdict.value != "skip"}
-    never = sorted({family(c.scenario) for c in matrix.cells} - ran)
-    if never:
-        text += f" Families with no measured cell: {_md(', '.join(never))}."
-    return text
+_ANSWER_ICON = {"clean": "✅", "crash": "💥", "hang": "⏳", "error": "⚠️", "degraded": "⚠️"}
+
+
+def _answers(matrix: Matrix, catalog: Mapping[str, Signature]) -> list[str]:
+    """The answers block: per family, each release line in words, what to do, what was not run."""
+    out = ["## Answers", ""]
+    for answer in answers(matrix, catalog):
+        heading, sentences, not_run = describe(answer)
+        out.append(f"**{_md(heading)}**")
+        out.append("")
+        for line, sentence in zip(answer.lines, sentences, strict=True):
+            out.append(f"- {_ANSWER_ICON[icon(line)]} {_md(sentence)}")
+        if answer.fixes:
+            out.append("- What to do:")
+            out += [f"  - {_code(what)}: {_md(fix)}" for what, fix in answer.fixes]
+        out.append(f"- Tested: {_md(not_run)}.")
+        out.append("")
+    return out
 
 
 def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
@@ -113,7 +104,8 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
         f"{_md('; '.join(machines)) or 'unknown machines'}."
     )
     notes: dict[str, int] = {}  # skip reason -> footnote number
-    out += ["", _coverage(matrix)]
+    out += ["", f"**Coverage:** {_md(coverage(matrix))}", ""]
+    out += _answers(matrix, catalog)
     if matrix.missing:
         out += [
             "",
