@@ -200,6 +200,17 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "a worker join, a library's exit hook).",
     ),
     Signature(
+        "dependency-import-error",
+        r'File "[^"\n]*(?:site|dist)-packages[/\\][^"\n]+", line \d+, in <module>\n'
+        r"(?:.*\n){0,3}?(?:ModuleNotFoundError|ImportError): .*",
+        "An installed package failed to import (a module it needs is missing, or a dependency "
+        "is newer than it supports): the program stopped before starting any process, so the "
+        "cell measures the installation, not the start method.",
+        "Install what is missing, or bound the dependency to a release the package supports "
+        "(for example cloudevents<2 for KServe 0.10, setuptools<82 for Ray releases that "
+        "import pkg_resources).",
+    ),
+    Signature(
         "syntax-error",
         r'File "[^"\n]+", line \d+\n(?:.*\n){0,3}?(?:SyntaxError|IndentationError|TabError): .*',
         "The script could not be compiled; nothing in it ran.",

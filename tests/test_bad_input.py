@@ -85,6 +85,25 @@ def test_a_syntax_error_reads_as_python_prints_it(pytester: pytest.Pytester) -> 
     )
 
 
+def test_an_installed_package_that_cannot_import_is_named(pytester: pytest.Pytester) -> None:
+    # A package whose dependency moved on (KServe 0.10 with cloudevents 2): the cell crashes
+    # before any process starts, and says it was the installation.
+    package = pytester.path / "env" / "lib" / "site-packages" / "servelib"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from cloudevents_gone.http import CloudEvent\n")
+    pytester.makefile(
+        ".py",
+        serve="import sys\nsys.path.insert(0, 'env/lib/site-packages')\nimport servelib\n",
+    )
+    pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "spawn", "--mp-report", "r.json"
+    )
+    (cell,) = json.loads((pytester.path / "r.json").read_text())["cells"]
+    assert (cell["verdict"], cell["exit_code"]) == ("crash", 1)
+    assert cell["signatures"] == ["dependency-import-error"]
+    assert "No module named 'cloudevents_gone'" in cell["matches"]["dependency-import-error"]
+
+
 def test_fail_on_gates_cells_without_expectations(pytester: pytest.Pytester) -> None:
     pytester.makefile(".py", crashes="raise SystemExit(3)\n", fine="print('ok')\n")
     pytester.makefile(
