@@ -51,10 +51,10 @@ def page(tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-unt
 def test_page_loads_filters_and_details(page) -> None:  # type: ignore[no-untyped-def]
     pg, errors = page
     assert pg.locator("td.cell").count() == 6
-    assert pg.locator("#count").inner_text() == "6 of 6 cells shown"
+    assert pg.locator("#count").inner_text() == "6 of 6 cells match"
     pg.select_option("#filter-kserve", "0.13.1")
     assert pg.locator("td.cell").count() == 2
-    assert pg.locator("#count").inner_text() == "2 of 6 cells shown"
+    assert pg.locator("#count").inner_text() == "2 of 6 cells match"
     pg.select_option("#filter-kserve", "")
     pg.select_option("#filter-method", "spawn")
     assert pg.locator("td.cell").count() == 3
@@ -157,3 +157,34 @@ def test_the_answers_read_without_javascript(page) -> None:  # type: ignore[no-u
         assert "6 cells measured" in still.locator("#coverage").inner_text()
     finally:
         context.close()
+
+
+def _hostile() -> list:  # type: ignore[type-arg]
+    token = "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2"
+    bad = cell(
+        f"scenarios/kserve_{token}<img src=x onerror=window.PWNED=1>.py", "fork", "crash", "0.13.1",
+        reason="AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG " + "r" * 100_000,
+        stdout_tail="</script><script>window.PWNED=1</script> postgres://app:hunter2pass@db:5432/x",
+        stderr_tail="Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+    )  # fmt: skip
+    bad.env["labels"] = {"note": "x" * 1_000_000 + token}
+    return [bad]
+
+
+@pytest.mark.extra_run(_hostile())
+def test_a_hostile_raw_file_in_the_browser(page) -> None:  # type: ignore[no-untyped-def]
+    pg, errors = page
+    pg.set_viewport_size({"width": 1400, "height": 900})
+    row = pg.locator("tbody tr", has_text="onerror=window.PWNED")  # the name, shown as text
+    assert row.count() == 1
+    row.locator("td.cell").first.click()
+    panel = pg.locator("#details").inner_text()
+    assert "postgres://app:[redacted]@db" in panel and "Bearer [redacted]" in panel
+    everything = pg.locator("body").inner_text()
+    for secret in ("a1B2c3D4e5F6g7H8i9J0k1L2", "wJalrXUtnFEMIK7MDENG", "hunter2pass", "eyJhbGci"):
+        assert secret not in everything
+    assert pg.evaluate("window.PWNED") is None
+    assert pg.locator("img").count() == 0
+    # Capped at merge: a 1 MB label and a 100 kB reason do not make a page miles wide.
+    assert pg.evaluate("document.documentElement.scrollWidth") < 20_000
+    assert errors == []

@@ -11,7 +11,7 @@ from pytest_mpcompat.jsonreport import build_report, write_atomic
 from pytest_mpcompat.matrixfile import MatrixFileError, load_matrix
 from pytest_mpcompat.model import CellResult, Verdict
 from pytest_mpcompat.report.cli import main
-from pytest_mpcompat.report.html import render_html
+from pytest_mpcompat.report.html import details_files, render_html
 from pytest_mpcompat.report.merge import merge_files
 
 INJECTED = '</script><script>window.PWNED = 1</script><img src=x onerror="window.PWNED=2">'
@@ -120,10 +120,15 @@ def test_cli_renders_all_three_files_and_the_regression_gate(
 
 
 def test_html_is_self_contained_and_escapes_output(tmp_path: Path) -> None:
-    page = render_html(merge_files(three_runs(tmp_path)))
+    merged = merge_files(three_runs(tmp_path))
+    page = render_html(merged)
     assert "http://" not in page and "https://" not in page, "no network needed to view it"
     assert INJECTED not in page
     assert "</script><script>window.PWNED" not in page
+    # The output lives in the details files, a script that hands JSON (a string literal here)
+    # to the page: the injected markup is inside a JSON string, never markup.
+    details = "".join(text for _, text in details_files(merged))
+    assert json.dumps(INJECTED, ensure_ascii=False) in details
     data = page.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data
     assert "innerHTML" not in page
@@ -165,7 +170,7 @@ def test_every_string_field_is_scrubbed_in_every_output(tmp_path: Path) -> None:
     path = raw(tmp_path, "r", [hostile], gap=None)
     out = tmp_path / "out"
     assert main(["merge", str(path), "--out", str(out)]) == 0
-    for name in ("matrix.json", "COMPATIBILITY.md", "index.html"):
+    for name in ("matrix.json", "COMPATIBILITY.md", "index.html", "details/0000.js"):
         text = (out / name).read_text()
         for secret in (token, "wJalrXUtnFEMIK7MDENG", "hunter2pass", "eyJhbGciOiJIUzI1NiJ9",
                        "topsecretvalue"):  # fmt: skip
@@ -173,8 +178,12 @@ def test_every_string_field_is_scrubbed_in_every_output(tmp_path: Path) -> None:
     data = json.loads((out / "matrix.json").read_text())
     (c,) = data["cells"]
     assert c["verdict"] == "crash"  # the model's values are left alone
-    assert "postgres://app:[redacted]@db.internal" in c["stdout_tail"]
     assert "AWS_SECRET_ACCESS_KEY=[redacted]" in c["reason"]
+    details = (out / "details" / "0000.js").read_text()
+    assert details.startswith("mpcompatDetails(0, [") and details.endswith("]);\n")
+    (full,) = json.loads(details[len("mpcompatDetails(0, ") : -len(");\n")])
+    assert "postgres://app:[redacted]@db.internal" in full["stdout_tail"]
+    assert "Bearer [redacted]" in full["stderr_tail"]
 
 
 def test_merge_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
@@ -402,3 +411,21 @@ def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
         "Python or platform, 1 for a scenario's own requirement (a GPU, an OS, a package); "
         "2 runs with no result (1 environment gaps). Families with no measured cell: cuda."
     ) in md
+
+
+def test_the_markdown_stops_its_tables_at_its_budget_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_mpcompat.report import markdown
+
+    cells = [cell(f"scenarios/kserve_s{i:02d}.py", "fork", "pass", "0.21.0") for i in range(40)]
+    merged = merge_files([raw(tmp_path, "many", cells)])
+    whole = markdown.render_markdown(merged)
+    assert whole.count("### ") == 40 and "more scenario tables" not in whole
+    monkeypatch.setattr(markdown, "TABLES_BUDGET", len(whole.encode()) // 2)
+    cut = markdown.render_markdown(merged)
+    shown = cut.count("### ")
+    assert 0 < shown < 40
+    assert f"**{40 - shown} more scenario tables** are not in this file" in cut
+    assert "## Signatures" not in whole or "## Signatures" in cut  # what follows is kept
+    assert len(cut.encode()) < len(whole.encode())

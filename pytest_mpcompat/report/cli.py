@@ -15,7 +15,7 @@ from typing import Any
 from ..jsonreport import write_atomic
 from ..matrixfile import MatrixFileError, load_matrix
 from ..model import SCHEMA_VERSION
-from .html import render_html
+from .html import write_html
 from .markdown import render_markdown
 from .merge import MergeError, merge_files, read_json
 from .regress import worse_cells
@@ -47,7 +47,7 @@ def _merge(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "matrix.json", merged.to_dict(), durable=False)
     (out / "COMPATIBILITY.md").write_text(render_markdown(merged), encoding="utf-8")
-    (out / "index.html").write_text(render_html(merged), encoding="utf-8")
+    write_html(merged, out)
     print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
     return 0
 

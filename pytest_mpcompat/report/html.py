@@ -1,24 +1,27 @@
-"""index.html: one self-contained page (no network) with a coloured grid, filters by every axis
-and the details of each cell.
+"""index.html: one page (no network) with the answers as static HTML, then a coloured grid with
+filters and the details of each cell in a side panel.
 
-The data travels as JSON inside a ``<script type="application/json">`` element with every ``<``
-escaped, and the page's script inserts every string with ``textContent``: output captured from a
-scenario (HTML, a ``<script>``) is shown as text and never parsed as markup.
+The grid's data travels as JSON inside a ``<script type="application/json">`` element with every
+``<`` escaped; each cell's details (output, stacks) are in ``details/NNNN.js`` beside the page,
+loaded when a cell is opened. The page's script inserts every string with ``textContent``:
+output captured from a scenario (HTML, a ``<script>``) is shown as text, never parsed as markup.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from html import escape
+from pathlib import Path
+from typing import Any
 
 from ..model import OUTCOMES
 from ..signatures import BUILTIN_SIGNATURES, Signature
 from .answers import answers, coverage, describe, icon, scenario_doc
-from .merge import Matrix
+from .merge import DETAILS_CHUNK, DETAILS_FILES, Matrix
 
-__all__ = ["render_html"]
+__all__ = ["details_files", "render_html", "write_html"]
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -88,6 +91,14 @@ __BISECTIONS__<h2>Every cell</h2>
 <script>
 "use strict";
 const DATA = JSON.parse(document.getElementById("data").textContent);
+// Cells travel compact (indices into the scenario, configuration and run tables); each is
+// given its readable names once, sharing the tables' objects.
+for (const c of DATA.cells) {
+  c.scenario = DATA.scenarios[c.s]; c.axes = DATA.configs[c.c]; c.run = DATA.sources[c.r] || {};
+  c.method = c.m; c.verdict = c.v; c.outcome = c.o; c.signatures = c.sg || [];
+  c.status = c.st || null; c.ran_as = c.as || null; c.reason = c.why || "";
+}
+DATA.cells.forEach((c, i) => { c.i = i; });
 const SIGS = DATA.signatures;
 const AXES = DATA.axes.filter(a => a !== "method");
 const METHODS = ["fork", "spawn", "forkserver"];
@@ -183,13 +194,24 @@ function cellText(group) {
   return [cell, text];
 }
 
+// The grid draws at most this many rows at first (more on request): 100,000 cells must not
+// freeze the page. The count says how many match and how many rows are drawn.
+const ROWS_STEP = 400;
+let rowBudget = ROWS_STEP;
+
 function render() {
   const cells = DATA.cells.filter(visible);
   const root = document.getElementById("grids");
   root.replaceChildren();
-  const families = [...new Set(cells.map(c => family(c.scenario)))].sort();
-  for (const fam of families) {
-    let mine = cells.filter(c => family(c.scenario) === fam);
+  const byFamily = new Map();
+  for (const c of cells) {
+    const fam = family(c.scenario);
+    if (!byFamily.has(fam)) byFamily.set(fam, []);
+    byFamily.get(fam).push(c);
+  }
+  let drawn = 0, rowsTotal = 0;
+  for (const fam of [...byFamily.keys()].sort()) {
+    let mine = byFamily.get(fam);
     // A configuration where nothing was measured (all skips) is hidden unless asked for: its
     // reasons are in the answers and the coverage line.
     const full = c => AXES.map(a => c.axes[a]).join("|");
@@ -199,7 +221,12 @@ function render() {
       hidden = new Set(mine.filter(c => !measured.has(full(c))).map(full)).size;
       mine = mine.filter(c => measured.has(full(c)));
     }
-    if (!mine.length) continue;
+    const scenarios = [...new Set(mine.map(c => c.scenario))];
+    const present = new Set(mine.map(c => c.scenario + "|" + c.method));
+    const rows = [];
+    for (const sc of scenarios) for (const m of METHODS) if (present.has(sc + "|" + m)) rows.push([sc, m]);
+    rowsTotal += rows.length;
+    if (!rows.length || drawn >= rowBudget) continue;
     // Columns are the configurations (versions first), labelled by the axes that vary within
     // this family; the axes that do not vary are said once above the table.
     const axes = AXES.filter(a => mine.some(c => c.axes[a] !== undefined));
@@ -219,14 +246,11 @@ function render() {
     });
     // Column labels: the leading axes only, unless two columns would then read the same.
     const lead = varying.filter(a => rank(a) < 2);
-    const label = values => varying.map((a, i) => [a, values[i]])
-      .filter(([a], i) => lead.includes(a) || !uniqueBy(lead)).map(([, v]) => v === undefined ? "-" : v).join(" | ");
-    function uniqueBy(names) {
-      const seen = new Set(configs.map(([, v]) => names.map(a => v[varying.indexOf(a)]).join("|")));
-      return names.length > 0 && seen.size === configs.length;
-    }
-    const heads = uniqueBy(lead) ? lead : varying;
-    const scenarios = [...new Set(mine.map(c => c.scenario))];
+    const distinct = names => names.length > 0 && new Set(configs.map(([, v]) =>
+      names.map(a => v[varying.indexOf(a)]).join("|"))).size === configs.length;
+    const heads = distinct(lead) ? lead : varying;
+    const label = values => heads.map(a => values[varying.indexOf(a)])
+      .map(v => v === undefined ? "-" : v).join(" | ");
     root.appendChild(el("h2", fam));
     if (fixed.length) root.appendChild(el("p", "every cell: " + fixed.join(", "), "fixed"));
     if (hidden) root.appendChild(el("p", hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)", "fixed"));
@@ -248,38 +272,45 @@ function render() {
       if (!index.has(k)) index.set(k, []);
       index.get(k).push(c);
     }
-    for (const sc of scenarios) {
-      for (const m of METHODS) {
-        if (!mine.some(c => c.scenario === sc && c.method === m)) continue;
-        const tr = el("tr");
-        tr.appendChild(el("th", sc.split("/").pop().replace(/\\.py$/, "") + " \u00b7 " + m));
-        for (const [cfg] of configs) {
-          const group = index.get(sc + "|" + m + "|" + cfg);
-          if (!group) { tr.appendChild(el("td", "")); continue; }
-          const [cell, text] = cellText(group);
-          const td = el("td", text, "cell " + cellClass(cell));
-          td.tabIndex = 0;
-          td.title = cell.reason || "";
-          const open = () => {
-            document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
-            td.classList.add("selected");
-            showDetails(cell, td);
-          };
-          td.addEventListener("click", open);
-          td.addEventListener("keydown", ev => {
-            if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); }
-            else move(td, ev);
-          });
-          tr.appendChild(td);
-        }
-        body.appendChild(tr);
+    for (const [sc, m] of rows) {
+      if (drawn >= rowBudget) break;
+      drawn += 1;
+      const tr = el("tr");
+      tr.appendChild(el("th", sc.split("/").pop().replace(/\\.py$/, "") + " \u00b7 " + m));
+      for (const [cfg] of configs) {
+        const group = index.get(sc + "|" + m + "|" + cfg);
+        if (!group) { tr.appendChild(el("td", "")); continue; }
+        const [cell, text] = cellText(group);
+        const td = el("td", text, "cell " + cellClass(cell));
+        td.tabIndex = 0;
+        td.title = cell.reason || "";
+        const open = () => {
+          document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
+          td.classList.add("selected");
+          showDetails(cell, td);
+        };
+        td.addEventListener("click", open);
+        td.addEventListener("keydown", ev => {
+          if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); }
+          else move(td, ev);
+        });
+        tr.appendChild(td);
       }
+      body.appendChild(tr);
     }
     table.append(head, body);
     scroll.appendChild(table);
     root.appendChild(scroll);
   }
-  document.getElementById("count").textContent = cells.length + " of " + DATA.cells.length + " cells shown";
+  let count = cells.length + " of " + DATA.cells.length + " cells match";
+  if (drawn < rowsTotal) {
+    count += "; " + drawn + " of " + rowsTotal + " rows drawn";
+    const more = el("button", "draw " + Math.min(ROWS_STEP, rowsTotal - drawn) + " more rows");
+    more.id = "more-rows";
+    more.addEventListener("click", () => { rowBudget += ROWS_STEP; render(); });
+    root.appendChild(more);
+  }
+  document.getElementById("count").textContent = count;
 }
 
 function move(td, ev) {
@@ -308,13 +339,43 @@ function section(parent, title, text, highlight) {
   if (at >= 0) pre.querySelector("mark").scrollIntoView({block: "center"});
 }
 
+// A cell's details (output, stacks, serving record) are loaded on demand from the details
+// files beside the page, DATA.chunk cells to a file: plain script tags, so that a page opened
+// from disk (file://) can load them too.
+const chunks = new Map();  // number -> cells, or the callbacks waiting for it
+window.mpcompatDetails = (n, cells) => {
+  const waiting = chunks.get(n);
+  chunks.set(n, cells);
+  if (Array.isArray(waiting && waiting.callbacks)) waiting.callbacks.forEach(f => f());
+};
+function withDetails(i, then) {
+  const n = Math.floor(i / DATA.chunk);
+  const got = chunks.get(n);
+  if (Array.isArray(got)) return then(got[i % DATA.chunk]);
+  if (got) { got.callbacks.push(() => then(chunks.get(n)[i % DATA.chunk])); return; }
+  chunks.set(n, {callbacks: [() => then(chunks.get(n)[i % DATA.chunk])]});
+  const script = document.createElement("script");
+  script.src = DATA.files.replace("{chunk:04d}", String(n).padStart(4, "0"));
+  script.onerror = () => { chunks.delete(n); then(null); };
+  document.head.appendChild(script);
+}
+
+const box = document.getElementById("details");
+box.addEventListener("keydown", ev => { if (ev.key === "Escape") box.querySelector("button.close").click(); });
+
 function showDetails(cell, from) {
-  const box = document.getElementById("details");
+  withDetails(cell.i, full => {
+    if (full) return showFull(full, from);
+    box.replaceChildren(el("p", "The details of this cell are in " + DATA.files + ", which is missing beside this page."));
+    box.hidden = false;
+  });
+}
+
+function showFull(cell, from) {
   box.replaceChildren();
   box.hidden = false;
   const close = el("button", "close \u2715", "close");
   close.addEventListener("click", () => { box.hidden = true; if (from) from.focus(); });
-  box.addEventListener("keydown", ev => { if (ev.key === "Escape") close.click(); });
   box.appendChild(close);
   box.appendChild(el("h2", cell.scenario + " \u2014 " + cell.method + ": " + cell.verdict));
   const doc = DATA.docs[cell.scenario];
@@ -374,26 +435,58 @@ def _answers(matrix: Matrix, catalog: Mapping[str, Signature]) -> str:
     return "\n".join(out)
 
 
-def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
-    catalog = catalog or {s.id: s for s in BUILTIN_SIGNATURES}
-    data = matrix.to_dict()
-    machines = sorted({s["host"] for s in matrix.sources})
-    meta = (
-        f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
-        f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
-    )
-    data = {
-        **data,
+def _page_data(matrix: Matrix, catalog: Mapping[str, Signature]) -> dict[str, Any]:
+    """What the page's script reads: cells as indices into tables of scenarios, configurations
+    and runs (100,000 cells stay a few MB), with the fields the grid draws."""
+    index = matrix.to_dict()
+    scenarios: dict[str, int] = {}
+    configs: dict[tuple[tuple[str, str], ...], int] = {}
+    cells = []
+    for summary in index["cells"]:
+        config = tuple(summary["axes"].items())
+        compact = {
+            "s": scenarios.setdefault(summary["scenario"], len(scenarios)),
+            "c": configs.setdefault(config, len(configs)),
+            "r": summary["source"],
+            "m": summary["method"],
+            "v": summary["verdict"],
+            "o": summary["outcome"],
+        }
+        short = {"sg": summary["signatures"], "st": summary.get("status"),
+                 "as": summary.get("ran_as"), "why": summary.get("reason")}  # fmt: skip
+        compact.update((k, v) for k, v in short.items() if v)
+        cells.append(compact)
+    return {
+        "axes": index["axes"],
         "outcomes": list(OUTCOMES),
         "signatures": {
             sid: {"explanation": s.explanation, "fix": s.fix, "severity": s.severity}
             for sid, s in catalog.items()
         },
-        "docs": {sc: scenario_doc(sc) for sc in dict.fromkeys(c.scenario for c in matrix.cells)},
+        "docs": {sc: scenario_doc(sc) for sc in scenarios},
+        "scenarios": list(scenarios),
+        "configs": [dict(c) for c in configs],
+        "sources": [{k: s[k] for k in ("session", "machine", "started")} for s in matrix.sources],
+        "chunk": DETAILS_CHUNK,
+        "files": DETAILS_FILES,
+        "cells": cells,
     }
+
+
+def _script_json(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
-    text = text.replace("<", "\\u003c")
+    return text.replace("<", "\\u003c")
+
+
+def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) -> str:
+    """index.html itself; the cells' details are ``details_files``, written beside it."""
+    catalog = catalog or {s.id: s for s in BUILTIN_SIGNATURES}
+    machines = sorted({s["host"] for s in matrix.sources})
+    meta = (
+        f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
+        f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
+    )
     bisections = "".join(
         f"<li><code>{escape(b['scenario'])}</code> ({escape(b['method'])}, Python "
         f"{escape(b['python'])}): {escape(b['summary'])}</li>"
@@ -405,7 +498,33 @@ def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) 
         "COVERAGE": escape(coverage(matrix)),
         "ANSWERS": _answers(matrix, catalog),
         "BISECTIONS": section if bisections else "",
-        "DATA": text,
+        "DATA": _script_json(_page_data(matrix, catalog)),
     }
     # One pass: a placeholder's name inside the data (a hostile scenario name) stays text.
     return re.sub(r"__([A-Z]+)__", lambda m: parts.get(m.group(1), m.group(0)), _PAGE)
+
+
+def details_files(matrix: Matrix) -> Iterator[tuple[str, str]]:
+    """(relative path, text) of each details file: ``DETAILS_CHUNK`` cells in full, as a script
+    the page loads when one of them is opened (``mpcompatDetails(n, [cells])``)."""
+    for n, start in enumerate(range(0, len(matrix.cells), DETAILS_CHUNK)):
+        stop = min(start + DETAILS_CHUNK, len(matrix.cells))
+        cells = [matrix.details(i) for i in range(start, stop)]
+        # JSON is a JavaScript expression (U+2028 and U+2029 included, since ES2019).
+        text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"))
+        yield DETAILS_FILES.format(chunk=n), f"mpcompatDetails({n}, {text});\n"
+
+
+def write_html(matrix: Matrix, out: Path, catalog: Mapping[str, Signature] | None = None) -> None:
+    """index.html and its details files under ``out``; details files of an earlier, larger
+    report are removed."""
+    folder = out / Path(DETAILS_FILES).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    written = set()
+    for name, text in details_files(matrix):
+        (out / name).write_text(text, encoding="utf-8")
+        written.add(out / name)
+    for stale in folder.glob("*.js"):
+        if stale not in written:
+            stale.unlink()
+    (out / "index.html").write_text(render_html(matrix, catalog), encoding="utf-8")

@@ -14,6 +14,10 @@ from .merge import Matrix
 
 __all__ = ["render_markdown"]
 
+#: Bytes of Markdown after which the per-scenario tables stop (the rest of the file, the
+#: signatures and the skip reasons, stays well under the 1 MiB of a GitHub job summary).
+TABLES_BUDGET = 800_000
+
 _ICON = {"pass": "✅", "crash": "💥", "hang": "⏳", "skip": "⏭️", "error": "⚠️"}
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
@@ -151,9 +155,18 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             out.append(f"- {_code(b['scenario'])} ({_md(b['method'])}, Python "
                        f"{_md(b['python'])}): {_md(b['summary'])}")  # fmt: skip
     axis_names = [n for n in matrix.axis_names() if n != "method"]
+    size = sum(len(line.encode()) + 1 for line in out)
+    left_out = 0
     for fam in sorted(by_family):
+        if size > TABLES_BUDGET:
+            left_out += sum(1 for s in by_scenario if family(s) == fam)
+            continue
         out += ["", f"## {fam}"]
         for scenario in (s for s in by_scenario if family(s) == fam):
+            if size > TABLES_BUDGET:  # a job summary takes 1 MiB: the rest is on the page
+                left_out += 1
+                continue
+            before = len(out)
             idx = by_scenario[scenario]
             # Columns: every package and Python; OS and GPU only where they vary.
             used = [
@@ -181,6 +194,13 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
                     for m in methods
                 ]
                 out.append("| " + " | ".join(cols) + " |")
+            size += sum(len(line.encode()) + 1 for line in out[before:])
+    if left_out:
+        out += [
+            "",
+            f"**{left_out} more scenario tables** are not in this file, which stays under 1 MiB "
+            "(what a GitHub job summary takes): every cell is in `index.html`.",
+        ]
     if notes:
         out += ["", "## Why cells were skipped", ""]
         out += [f"{n}. {_md(reason)}" for reason, n in notes.items()]

@@ -16,7 +16,7 @@ from ..redact import Redactor, scrub
 from ..signatures import BUILTIN_SIGNATURES, exit_status, outcome
 from .insight import version_changes, version_key
 
-__all__ = ["Matrix", "MergeError", "axes_of", "merge_files"]
+__all__ = ["DETAILS_CHUNK", "DETAILS_FILES", "Matrix", "MergeError", "axes_of", "merge_files"]
 
 
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
@@ -70,12 +70,16 @@ class Matrix:
         return [n for n in order if n in names] + rest + ["method"]
 
     def to_dict(self) -> dict[str, Any]:
-        """The matrix as JSON data; computed once (renderers and the writer share it)."""
+        """The matrix as JSON data (matrix.json), computed once: every cell's configuration and
+        outcome. Each cell in full (output, stacks, serving record) is ``details(i)``, written
+        in chunks of ``DETAILS_CHUNK`` beside it, so that neither file grows with the output of
+        100,000 cells."""
         if self._as_dict is None:
             self._as_dict = self._build_dict()
         return self._as_dict
 
     def _build_dict(self) -> dict[str, Any]:
+        source = {s["session"]: i for i, s in enumerate(self.sources)}
         return {
             "schema": SCHEMA_VERSION,
             "kind": "pytest-mpcompat matrix",
@@ -85,17 +89,53 @@ class Matrix:
             "axes": self.axis_names(),
             "insights": version_changes(self.cells, self.axes),
             "bisections": self.bisections,
+            "details": {"chunk": DETAILS_CHUNK, "files": DETAILS_FILES},
             "cells": [
-                {
-                    **cell.to_dict(),
-                    "outcome": outcome(cell, _CATALOG),
-                    "status": exit_status(cell),
-                    "axes": axes,
-                    "run": run,
-                }
+                _summary(cell, axes, source.get(run["session"], -1))
                 for cell, axes, run in zip(self.cells, self.axes, self.runs, strict=True)
             ],
         }
+
+    def details(self, i: int) -> dict[str, Any]:
+        """Cell ``i`` in full, as the page's side panel shows it."""
+        cell = self.cells[i]
+        return {
+            **cell.to_dict(),
+            "outcome": outcome(cell, _CATALOG),
+            "status": exit_status(cell),
+            "axes": self.axes[i],
+            "run": self.runs[i],
+        }
+
+
+#: Cells per details file, and where those files are, relative to matrix.json.
+DETAILS_CHUNK = 500
+DETAILS_FILES = "details/{chunk:04d}.js"
+#: A reason in matrix.json and on the page (the whole of it is in the cell's details).
+SUMMARY_REASON_CHARS = 300
+
+
+def _summary(cell: CellResult, axes: dict[str, str], source: int) -> dict[str, Any]:
+    """A cell in matrix.json: what a gate or a grid needs; empty fields are left out."""
+    data: dict[str, Any] = {
+        "scenario": cell.scenario,
+        "method": cell.method,
+        "verdict": cell.verdict.value,
+        "outcome": outcome(cell, _CATALOG),
+        "signatures": list(cell.signatures),
+        "axes": axes,
+        "source": source,
+    }
+    optional = {
+        "status": exit_status(cell),
+        "ran_as": cell.ran_as,
+        "reason": _clip(cell.reason, SUMMARY_REASON_CHARS),
+        "exit_code": cell.exit_code,
+        "signal": cell.signal,
+        "duration_s": cell.duration_s,
+    }
+    data.update((k, v) for k, v in optional.items() if v not in (None, ""))
+    return data
 
 
 #: Longest text kept from a raw file, by kind: a name or label, a reason, an output tail or stack
