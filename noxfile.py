@@ -380,7 +380,8 @@ def report_ci(session: nox.Session) -> None:
 
 @nox.session(python="3.11", venv_backend=VENV_BACKEND)
 def bench(session: nox.Session) -> None:
-    """Harness benchmarks (overhead, xdist speed-up, hang handling, 100k-cell report)."""
+    """Benchmarks: harness overhead, xdist speed-up, hang handling, the 100k-cell report (merge,
+    sizes, and first render and filter change in Chromium beside the earlier renderer)."""
     session.install(
         "-e",
         ".[test]",
@@ -388,6 +389,12 @@ def bench(session: nox.Session) -> None:
     )
     session.run("python", "benchmarks/bench_harness.py", "--json", "benchmarks/results.json",
                 *session.posargs)  # fmt: skip
+    # The report at 100,000 cells in Chromium, beside the renderer it replaced.
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        session.run("python", "benchmarks/bench_report.py", "--json",
+                    "benchmarks/report_scale.json")  # fmt: skip
+    else:
+        session.warn("bench_report.py skipped: it needs Chromium (apt-get install chromium)")
 
 
 @nox.session(venv_backend=VENV_BACKEND)

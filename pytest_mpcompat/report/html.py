@@ -19,6 +19,7 @@ from typing import Any
 from ..model import OUTCOMES
 from ..signatures import BUILTIN_SIGNATURES, Signature
 from .answers import answers, coverage, describe, icon, scenario_doc
+from .insight import changes_by_scenario
 from .merge import DETAILS_CHUNK, DETAILS_FILES, Matrix
 
 __all__ = ["details_files", "render_html", "write_html"]
@@ -76,6 +77,7 @@ mark { background: #ffe066; }
 <body>
 <h1>Multiprocessing compatibility matrix</h1>
 <section id="answers"><h2>Answers</h2>__ANSWERS__</section>
+__CHANGES__
 <p id="coverage"><strong>Coverage:</strong> __COVERAGE__</p>
 <div id="meta">__META__</div>
 __BISECTIONS__<h2>Every cell</h2>
@@ -493,7 +495,19 @@ def render_html(matrix: Matrix, catalog: Mapping[str, Signature] | None = None) 
         for b in matrix.bisections
     )
     section = f'<section id="bisections"><h2>Bisections</h2><ul>{bisections}</ul></section>\n'
+    merged = changes_by_scenario(matrix.to_dict()["insights"])
+    changes = "".join(
+        f"<li><code>{escape(sc)}</code> ({escape(', '.join(ms) + (f'; {where}' if where else ''))})"
+        f": {escape(summary)}</li>"
+        for (sc, where, summary), ms in merged.items()
+    )
     parts = {
+        "CHANGES": (
+            f'<details id="changes"><summary>Where the outcome changes with a version '
+            f"({len(merged)})</summary><ul>{changes}</ul></details>"
+            if merged
+            else ""
+        ),
         "META": escape(meta),
         "COVERAGE": escape(coverage(matrix)),
         "ANSWERS": _answers(matrix, catalog),

@@ -16,7 +16,7 @@ from ..signatures import BUILTIN_SIGNATURES, outcome
 
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
-__all__ = ["version_changes", "version_key"]
+__all__ = ["changes_by_scenario", "version_changes", "version_key"]
 
 _NOT_VERSIONS = {"os", "python", "gpu", "method"}
 
@@ -81,3 +81,15 @@ def version_changes(
             }
         )
     return found
+
+
+def changes_by_scenario(
+    insights: Sequence[dict[str, Any]],
+) -> dict[tuple[str, str, str], list[str]]:
+    """(scenario, "python X, os Y", summary) -> the methods it holds for: one change seen under
+    several start methods is said once."""
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for item in insights:
+        where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
+        merged.setdefault((item["scenario"], where, item["summary"]), []).append(item["method"])
+    return merged

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from ..model import START_METHODS, CellResult
 from ..signatures import BUILTIN_SIGNATURES, Signature, exit_status, outcome
 from .answers import answers, coverage, describe, family, icon
-from .insight import version_key
+from .insight import changes_by_scenario, version_key
 from .merge import Matrix
 
 __all__ = ["render_markdown"]
@@ -140,10 +140,7 @@ def render_markdown(matrix: Matrix, catalog: Mapping[str, Signature] | None = No
             str(counts.get(v, 0)) for v in ("pass", "degraded", "crash", "hang", "skip", "error")
         ]
         out.append(f"| {_md(fam)} | " + " | ".join(tally) + " |")
-    merged: dict[tuple[str, str, str], list[str]] = {}  # the same change under several methods
-    for item in matrix.to_dict()["insights"]:
-        where = ", ".join(f"{k} {v}" for k, v in item["where"].items() if k in ("python", "os"))
-        merged.setdefault((item["scenario"], where, item["summary"]), []).append(item["method"])
+    merged = changes_by_scenario(matrix.to_dict()["insights"])
     if merged:
         out += ["", "## Where the outcome changes with a version", ""]
         for (scenario, where, summary), methods in merged.items():
