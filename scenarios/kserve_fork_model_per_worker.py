@@ -22,9 +22,14 @@ workers themselves and leave them running when the main process gets SIGTERM
 # signatures = ["leaked-processes"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["kserve>=0.14,<0.15"]
+# when = ["kserve>=0.14,<0.14.1"]
 # verdict = "pass"
 # signatures = ["workers-missing", "unclean-shutdown"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve>=0.14.1,<0.15"]
+# verdict = "pass"
+# signatures = ["workers-missing"]
 #
 # [[tool.mpcompat.expect]]
 # verdict = "pass"

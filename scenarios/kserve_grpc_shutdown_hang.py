@@ -28,12 +28,17 @@ SIGTERM; 0.21.0 exits 0 within 1.3 s. Releases 0.15-0.20 are not measured yet (n
 # signatures = ["shutdown-timeout"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["kserve>=0.14,<0.15"]
+# when = ["kserve>=0.14,<0.14.1"]
 # verdict = "pass"
 # signatures = ["workers-missing", "unclean-shutdown"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["kserve>=0.21"]
+# when = ["kserve>=0.14.1,<0.15"]
+# verdict = "pass"
+# signatures = ["workers-missing"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve>=0.15"]
 # verdict = "pass"
 #
 # [tool.mpcompat.serve]

@@ -28,9 +28,14 @@ workers themselves and leave them running when the main process gets SIGTERM
 # signatures = ["start-method-already-set"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["kserve>=0.14,<0.15"]
+# when = ["kserve>=0.14,<0.14.1"]
 # verdict = "pass"
 # signatures = ["workers-missing", "unclean-shutdown"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve>=0.14.1,<0.15"]
+# verdict = "pass"
+# signatures = ["workers-missing"]
 #
 # [[tool.mpcompat.expect]]
 # verdict = "pass"

@@ -27,12 +27,17 @@ here showed on 0.14.0; 0.21.0 stops cleanly. Releases 0.15-0.20 are not measured
 # signatures = ["leaked-processes"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["kserve>=0.14,<0.15"]
+# when = ["kserve>=0.14,<0.14.1"]
 # verdict = "pass"
 # signatures = ["workers-missing", "unclean-shutdown"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["kserve>=0.21"]
+# when = ["kserve>=0.14.1,<0.15"]
+# verdict = "pass"
+# signatures = ["workers-missing"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["kserve>=0.15"]
 # verdict = "pass"
 #
 # [tool.mpcompat.serve]
