@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _POLL_S = 0.05
+WORKER_GRACE_S = 5.0  # how long a short worker count is watched before workers-missing
 _PROBE_S = 0.5  # a socket that accepts but nobody serves makes each probe wait this long
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 _PORT_RX = re.compile(r"\{port(\d*)\}")
@@ -153,6 +154,18 @@ def _workers(served: ServedProcess, exact: bool = False) -> set[int]:
     return found
 
 
+def _workers_after_load(served: ServedProcess, asked: int, deadline: float) -> int:
+    """Workers alive after the load, counted as ps would. While the count is short it is read
+    again for up to ``WORKER_GRACE_S``: a worker still starting on a loaded machine is late, not
+    missing; one that died or was never started stays missing."""
+    end = min(deadline, time.monotonic() + WORKER_GRACE_S)
+    seen = len(_workers(served, exact=True))
+    while seen < asked and time.monotonic() < end and served.exited() is None:
+        time.sleep(_POLL_S)
+        seen = max(seen, len(_workers(served, exact=True)))
+    return seen
+
+
 def _request(port: int, req: RequestSpec, timeout: float) -> tuple[int, str]:
     import http.client  # here: the plugin loads in every pytest run, servers are rare
 
@@ -241,7 +254,7 @@ def drive(
                 record.failures.append(f"{req.method} {req.path}: HTTP {code}, body {body[:200]!r}")
             else:
                 record.requests_ok += 1
-    record.workers_seen = len(_workers(served, exact=True))  # after the load, as ps would count
+    record.workers_seen = _workers_after_load(served, spec.workers, deadline)
     record.outcome = (
         f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
         f"requests answered correctly"

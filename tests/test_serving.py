@@ -214,3 +214,45 @@ def test_a_server_on_two_ports(pytester: pytest.Pytester) -> None:
     serving = cells["test_two"]["serving"]
     assert len(set(serving["ports"])) == 2
     assert serving["requests_ok"] == 2
+
+
+def test_a_worker_that_starts_late_is_not_missing(pytester: pytest.Pytester) -> None:
+    # The second worker starts 2 s after the first, when the requests are long answered: a
+    # loaded machine starts workers late, and late is not missing.
+    shutil.copy(SCENARIOS / "_prefork.py", pytester.path)
+    pytester.makefile(
+        ".py",
+        late=(
+            "import multiprocessing, signal, socket, time\n"
+            "from _prefork import parse_args, worker_main\n"
+            "def predict(xs):\n    return 0.0\n"
+            "if __name__ == '__main__':\n"
+            "    args = parse_args()\n"
+            "    sock = socket.socket()\n"
+            "    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "    sock.bind(('127.0.0.1', args.port))\n"
+            "    sock.listen(64)\n"
+            "    stop = []\n"
+            "    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))\n"
+            "    procs = []\n"
+            "    for rank, delay in enumerate((0, 2)):\n"
+            "        time.sleep(delay)\n"
+            "        procs.append(multiprocessing.Process(target=worker_main, args=(sock, predict, rank), daemon=True))\n"
+            "        procs[-1].start()\n"
+            "    while not stop:\n"
+            "        time.sleep(0.05)\n"
+            "    for p in procs:\n"
+            "        p.terminate()\n"
+            "        p.join(5)\n"
+        ),
+    )
+    cells = run_tests(
+        pytester,
+        "def test_late(mp_server):\n"
+        "    cell = mp_server('late.py', method='fork', workers=2, args=['--port', '{port}'],\n"
+        "                     ready='/health', requests=[{'path': '/health', 'count': 2}])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n",
+    )
+    serving = cells["test_late"]["serving"]
+    assert (serving["requests_ok"], serving["workers_seen"]) == (2, 2)
+    assert cells["test_late"]["signatures"] == []
