@@ -8,10 +8,14 @@ KServe forces fork itself, so the platform default does not matter.
 Fixes: `kserve_fork_one_omp_thread.py` (one OpenMP thread) and `kserve_fork_model_per_worker.py`
 (load and warm up in each worker); spawned workers also work where the server allows them.
 Source: kserve/kserve "requests time out with workers >= 2" (KFServing 0.12.1, CPU).
-Measured (CPU torch 2.13.0, Python 3.11, every start method): KServe 0.12/0.13 fork their
-workers themselves and leave them running when the main process gets SIGTERM
-(`leaked-processes`); KServe 0.14.0 and 0.14.1 accept workers=2 but serve from one process
-(`workers-missing`); KServe 0.21.0 runs two spawned uvicorn workers and stops cleanly.
+Measured (CPU, torch 2.13.0 unless said, every start method; 0.10.2 and 0.11.2 with
+cloudevents<2 and setuptools<82, which they need to import): KServe 0.10.2-0.13.1 hang: they
+fork their workers themselves ("ran as fork") and every predict times out; torch 2.9.1, 2.11.0
+and 2.13.0 all do it (the OpenMP pool is torch's, whatever the release). KServe 0.14.0 serves
+from one process when asked for two and exits 1 on SIGTERM (`workers-missing`, `unclean-
+shutdown`); 0.14.1 serves from one process and stops cleanly (`workers-missing`); 0.15.2 to
+0.21.0 serve from two spawned workers and stop cleanly. The same on every Python each release
+supports (3.10-3.13; see the report).
 """
 
 # /// script

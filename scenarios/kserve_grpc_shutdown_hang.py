@@ -8,10 +8,14 @@ pod stays Terminating until the grace period runs out and the kubelet sends SIGK
 that follows SIGTERM with SIGINT sees a clean exit: the interrupt breaks the join.
 Fix: upgrade KServe (0.14 no longer forks workers this way), or run one worker per replica; a
 server of your own must terminate and join its workers on SIGTERM.
-Measured (CPU torch 2.13.0, Python 3.11): 0.13.1 serves 4/4 requests, then is still running 15 s
-after SIGTERM under every default (it forks its workers itself: "ran as fork"); its stacks show
-the main process in the exit handler's join. 0.14.0 serves from one process and exits 1 on
-SIGTERM; 0.21.0 exits 0 within 1.3 s. Releases 0.15-0.20 are not measured yet (no rule).
+Measured (CPU, torch 2.13.0 unless said, every start method; 0.10.2 and 0.11.2 with
+cloudevents<2 and setuptools<82, which they need to import): KServe 0.10.2-0.13.1 serve every
+request, then are still running after SIGTERM (`shutdown-timeout`, "ran as fork"); the stacks
+show the main process joining its workers in the exit handler. KServe 0.14.0 serves from one
+process when asked for two and exits 1 on SIGTERM (`workers-missing`, `unclean-shutdown`);
+0.14.1 serves from one process and stops cleanly (`workers-missing`); 0.15.2 to 0.21.0 serve
+from two spawned workers and stop cleanly. The same on every Python each release supports
+(3.10-3.13; see the report).
 """
 
 # /// script

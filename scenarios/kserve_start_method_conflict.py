@@ -9,10 +9,13 @@ Fix on the user side for KServe < 0.14: `kserve_start_method_handed_back.py`; th
 for a server is in `stdlib_start_method_checked.py`.
 Source: kserve/kserve issue "ModelServer(workers=2) raises RuntimeError: context has already
 been set"; fixed in 0.14.0.
-Measured (CPU torch 2.13.0, Python 3.11, every start method): KServe 0.12/0.13 fork their
-workers themselves and leave them running when the main process gets SIGTERM
-(`leaked-processes`); KServe 0.14.0 and 0.14.1 accept workers=2 but serve from one process
-(`workers-missing`); KServe 0.21.0 runs two spawned uvicorn workers and stops cleanly.
+Measured (CPU, torch 2.13.0 unless said, every start method; 0.10.2 and 0.11.2 with
+cloudevents<2 and setuptools<82, which they need to import): KServe 0.10.2-0.13.1 crash at
+start-up with "context has already been set" under every start method. KServe 0.14.0 serves from
+one process when asked for two and exits 1 on SIGTERM (`workers-missing`, `unclean-shutdown`);
+0.14.1 serves from one process and stops cleanly (`workers-missing`); 0.15.2 to 0.21.0 serve
+from two spawned workers and stop cleanly. The same on every Python each release supports
+(3.10-3.13; see the report).
 """
 
 # /// script

@@ -4,10 +4,14 @@ Same predictor as `kserve_start_method_conflict.py` (spawn for its own helper po
 own processes are done it resets the global choice with `set_start_method(None, force=True)`,
 so KServe 0.12/0.13 can set fork for its workers. On KServe >= 0.14 nothing needs handing back.
 The right pattern for a server itself is in `stdlib_start_method_checked.py`.
-Measured (CPU torch 2.13.0, Python 3.11, every start method): KServe 0.12/0.13 fork their
-workers themselves and leave them running when the main process gets SIGTERM
-(`leaked-processes`); KServe 0.14.0 and 0.14.1 accept workers=2 but serve from one process
-(`workers-missing`); KServe 0.21.0 runs two spawned uvicorn workers and stops cleanly.
+Measured (CPU, torch 2.13.0 unless said, every start method; 0.10.2 and 0.11.2 with
+cloudevents<2 and setuptools<82, which they need to import): KServe 0.10.2-0.13.1 serve every
+request (the script hands the start method back, "ran as spawn+fork"), then leave their forked
+workers running on SIGTERM (`leaked-processes`). KServe 0.14.0 serves from one process when
+asked for two and exits 1 on SIGTERM (`workers-missing`, `unclean-shutdown`); 0.14.1 serves from
+one process and stops cleanly (`workers-missing`); 0.15.2 to 0.21.0 serve from two spawned
+workers and stop cleanly. The same on every Python each release supports (3.10-3.13; see the
+report).
 """
 
 # /// script

@@ -4,13 +4,17 @@ it stops.
 Pattern: the plain multi-worker deployment of a torch predictor (gRPC off). What each release
 does with it differs, and none of it fails at start-up, so only a real run shows it: KServe
 < 0.14 forks two uvicorn workers itself whatever the platform's start method, then dies on
-SIGTERM leaving them running; 0.14.x accepts workers=2 but serves from one process, and exits 1
-on SIGTERM (a TypeError in uvicorn's signal capture); newer releases run two spawned uvicorn
-workers and exit cleanly.
+SIGTERM leaving them running; 0.14.x accepts workers=2 but serves from one process (0.14.0
+also exits 1 on SIGTERM: a TypeError in uvicorn's signal capture); newer releases run two
+spawned uvicorn workers and exit cleanly.
 Fix: upgrade to a release measured clean here, or run one worker per replica and scale replicas.
-Measured (CPU torch 2.13.0, Python 3.11): 0.13.1 dies by SIGTERM and leaves both forked workers
-(`leaked-processes`, ran as fork); the 0.14.x rule is the behaviour every other KServe scenario
-here showed on 0.14.0; 0.21.0 stops cleanly. Releases 0.15-0.20 are not measured yet (no rule).
+Measured (CPU, torch 2.13.0 unless said, every start method; 0.10.2 and 0.11.2 with
+cloudevents<2 and setuptools<82, which they need to import): KServe 0.10.2-0.13.1 serve from two
+forked workers, then die by SIGTERM and leave both running (`leaked-processes`, "ran as fork").
+KServe 0.14.0 serves from one process when asked for two and exits 1 on SIGTERM
+(`workers-missing`, `unclean-shutdown`); 0.14.1 serves from one process and stops cleanly
+(`workers-missing`); 0.15.2 to 0.21.0 serve from two spawned workers and stop cleanly. The same
+on every Python each release supports (3.10-3.13; see the report).
 """
 
 # /// script
