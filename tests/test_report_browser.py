@@ -62,7 +62,7 @@ def test_page_loads_filters_and_details(page) -> None:  # type: ignore[no-untype
     crash = pg.locator("td.cell.crash").first
     crash.click()
     details = pg.locator("#details")
-    assert details.is_visible()
+    details.wait_for(state="visible")  # its output comes from a details file, loaded now
     text = details.inner_text()
     assert "crash" in text and "start-method-already-set" in text and "get_context" in text
     assert errors == []
@@ -72,6 +72,7 @@ def test_injected_script_in_output_stays_text(page) -> None:  # type: ignore[no-
     pg, errors = page
     pg.select_option("#filter-kserve", "0.21.0")
     pg.locator("td.cell.pass").first.click()
+    pg.locator("#details h2").wait_for()
     assert INJECTED in pg.locator("#details").inner_text()
     assert pg.evaluate("window.PWNED") is None
     assert pg.locator("#details img").count() == 0
@@ -88,6 +89,7 @@ def test_a_configuration_run_twice_shows_both_results(page) -> None:  # type: ig
     assert flaky.count() == 1
     assert "1 pass" in flaky.inner_text() and "1 hang (runner-b)" in flaky.inner_text()
     flaky.click()  # the worse result is the one whose details open
+    pg.locator("#details h2").wait_for()
     assert "hang" in pg.locator("#details").inner_text()
     assert errors == []
 
@@ -138,7 +140,7 @@ def test_cells_open_from_the_keyboard(page) -> None:  # type: ignore[no-untyped-
     pg.keyboard.press("ArrowRight")
     pg.keyboard.press("Enter")
     details = pg.locator("#details")
-    assert details.is_visible()
+    details.locator("h2").wait_for()
     assert "— spawn: pass" in details.inner_text()  # kserve 0.14.0 under spawn
     pg.keyboard.press("Escape")
     assert not details.is_visible()
@@ -178,6 +180,7 @@ def test_a_hostile_raw_file_in_the_browser(page) -> None:  # type: ignore[no-unt
     row = pg.locator("tbody tr", has_text="onerror=window.PWNED")  # the name, shown as text
     assert row.count() == 1
     row.locator("td.cell").first.click()
+    pg.locator("#details h2").wait_for()
     panel = pg.locator("#details").inner_text()
     assert "postgres://app:[redacted]@db" in panel and "Bearer [redacted]" in panel
     everything = pg.locator("body").inner_text()

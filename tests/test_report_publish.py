@@ -429,3 +429,31 @@ def test_the_markdown_stops_its_tables_at_its_budget_and_says_so(
     assert f"**{40 - shown} more scenario tables** are not in this file" in cut
     assert "## Signatures" not in whole or "## Signatures" in cut  # what follows is kept
     assert len(cut.encode()) < len(whole.encode())
+
+
+def test_answers_follow_what_each_set_varies_on_purpose(tmp_path: Path) -> None:
+    """Labels say what a set varies: KServe releases in one answer, torch releases (KServe held
+    at 0.13.1) in another, with the KServe set's own 0.13.1 cells beside them."""
+    from pytest_mpcompat.report.markdown import render_markdown
+
+    warm = "scenarios/kserve_fork_after_torch_warmup.py"
+
+    def labelled(kserve: str, torch: str, verdict: str, vary_torch: bool = False) -> CellResult:
+        c = cell(warm, "fork", verdict, kserve)
+        c.env["packages"]["torch"] = torch  # installed with it, not varied on purpose...
+        c.env["labels"] = {"kserve": kserve, **({"torch": torch} if vary_torch else {})}
+        return c  # ... unless the set says so with a label
+
+    merged = merge_files([
+        raw(tmp_path, "full-kserve-0.13.1-3.11", [labelled("0.13.1", "2.13.0", "hang")]),
+        raw(tmp_path, "full-kserve-0.21.0-3.11", [labelled("0.21.0", "2.13.0", "pass")]),
+        raw(tmp_path, "full-torch-2.9.1-kserve-0.13.1-3.11",
+            [labelled("0.13.1", "2.9.1", "hang", vary_torch=True)]),
+    ])  # fmt: skip
+    text = render_markdown(merged)
+    assert "**kserve\\_\\* scenarios, by kserve release: hang 0.13.1; clean 0.21.0**" in text
+    assert (
+        "**kserve\\_\\* scenarios, by torch release (with kserve 0.13.1): hang 2.9.1–2.13.0**"
+        in text
+    )
+    assert text.index("by kserve release") < text.index("by torch release")

