@@ -100,9 +100,12 @@ for (const c of DATA.cells) {
   c.method = c.m; c.verdict = c.v; c.outcome = c.o; c.signatures = c.sg || [];
   c.status = c.st || null; c.ran_as = c.as || null; c.reason = c.why || "";
 }
-DATA.cells.forEach((c, i) => { c.i = i; });
+DATA.cells.forEach((c, i) => { c.i = i; c.fam = family(c.scenario); });
 const SIGS = DATA.signatures;
 const AXES = DATA.axes.filter(a => a !== "method");
+for (const cfg of DATA.configs) {  // the configuration less its start method, as a key
+  Object.defineProperty(cfg, "__full", {value: AXES.map(a => cfg[a]).join("|")});
+}
 const METHODS = ["fork", "spawn", "forkserver"];
 const OUTCOMES = DATA.outcomes;  // better to worse (model.OUTCOMES)
 // Filters: every axis, the outcome and the scenario; their state lives in the URL's query.
@@ -132,7 +135,10 @@ function value(cell, key) {
   if (key === "method") return cell.method;
   return cell.axes[key] || "";
 }
-function visible(cell) { return KEYS.every(k => !filters[k] || filters[k] === value(cell, k)); }
+function visible(cell) {
+  for (const k in filters) if (filters[k] !== value(cell, k)) return false;
+  return true;
+}
 function versionKey(v) {
   const parts = String(v).split(/[^0-9]+/).filter(Boolean).map(Number);
   return parts.length ? parts : [Infinity];
@@ -198,7 +204,7 @@ function cellText(group) {
 
 // The grid draws at most this many rows at first (more on request): 100,000 cells must not
 // freeze the page. The count says how many match and how many rows are drawn.
-const ROWS_STEP = 400;
+const ROWS_STEP = 250;
 let rowBudget = ROWS_STEP;
 
 function render() {
@@ -207,7 +213,7 @@ function render() {
   root.replaceChildren();
   const byFamily = new Map();
   for (const c of cells) {
-    const fam = family(c.scenario);
+    const fam = c.fam;
     if (!byFamily.has(fam)) byFamily.set(fam, []);
     byFamily.get(fam).push(c);
   }
@@ -216,7 +222,7 @@ function render() {
     let mine = byFamily.get(fam);
     // A configuration where nothing was measured (all skips) is hidden unless asked for: its
     // reasons are in the answers and the coverage line.
-    const full = c => AXES.map(a => c.axes[a]).join("|");
+    const full = c => c.axes.__full;  // the configuration less its start method, computed once
     let hidden = 0;
     if (!showSkips) {
       const measured = new Set(mine.filter(c => c.verdict !== "skip").map(full));
@@ -237,7 +243,16 @@ function render() {
     const rank = a => a.startsWith(fam) ? 0 : a === "python" ? 1 : 2;
     varying.sort((a, b) => rank(a) - rank(b));
     const fixed = axes.filter(a => !varying.includes(a)).map(a => a + " " + mine[0].axes[a]);
-    const key = c => varying.map(a => c.axes[a] === undefined ? "-" : c.axes[a]).join(" | ");
+    // A column's key, once per configuration (there are far fewer of them than cells).
+    const keys = new Map();
+    const key = c => {
+      let k = keys.get(c.c);
+      if (k === undefined) {
+        k = varying.map(a => c.axes[a] === undefined ? "-" : c.axes[a]).join(" | ");
+        keys.set(c.c, k);
+      }
+      return k;
+    };
     const configs = [...new Map(mine.map(c => [key(c), varying.map(a => c.axes[a])])).entries()];
     configs.sort((x, y) => {
       for (let i = 0; i < varying.length; i++) {
