@@ -402,13 +402,16 @@ def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
             cell(two, "fork", "pass", "0.21.0"),
             cell(two, "spawn", "skip", "0.21.0", reason="not supported upstream: needs <3.13"),
             cell("scenarios/cuda_x.py", "fork", "skip", "-", reason="needs cuda"),
+            cell("scenarios/cuda_y.py", "fork", "skip", "-",
+                 reason="needs kserve>=0.12.1 (not installed)"),
         ]),
         raw(tmp_path, "b", [], gap="torch==2.13.0: download failed"),
     ]  # fmt: skip
     md = render_markdown(merge_files(paths, expected_runs=["a", "b", "c"]))
     assert (
-        "**Coverage:** 1 cells measured; 2 not run: 1 because upstream does not support that "
-        "Python or platform, 1 for a scenario's own requirement (a GPU, an OS, a package); "
+        "**Coverage:** 1 cells measured; 3 not run: 1 because upstream does not support that "
+        "Python or platform, 1 because the runner's environment lacked a package the scenario "
+        "needs (an environment gap), 1 for a scenario's other requirements (a GPU, an OS); "
         "2 runs with no result (1 environment gaps). Families with no measured cell: cuda."
     ) in md
 

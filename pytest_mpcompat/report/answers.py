@@ -27,6 +27,7 @@ __all__ = ["Answer", "Line", "answers", "coverage", "describe", "family", "icon"
 
 _NOT_PACKAGES = {"os", "python", "gpu", "method", "runner"}
 _PROBLEMS = ("crash", "hang", "error", "degraded")  # the order a line lists them in
+_NOT_INSTALLED = re.compile(r"needs .* \(not installed\)$")  # requirements.py's skip reason
 
 
 def family(scenario: str) -> str:
@@ -313,12 +314,16 @@ def coverage(matrix: Matrix) -> str:
     upstream = sum(1 for c in skips if c.reason.startswith("not supported upstream"))
     # Raw results older than that split recorded both kinds as "not installable".
     unsplit = sum(1 for c in skips if c.reason.startswith("not installable"))
+    # A package the scenario needs that the runner's environment lacked: the runner's gap.
+    lacking = sum(1 for c in skips if _NOT_INSTALLED.match(c.reason))
     gaps = sum(1 for why in matrix.missing.values() if why.startswith("environment gap"))
     measured = len(matrix.cells) - len(skips)
+    own = len(skips) - upstream - unsplit - lacking
     text = (
         f"{measured} cells measured; {len(skips)} not run: {upstream} because upstream does not "
-        f"support that Python or platform, {len(skips) - upstream - unsplit} for a scenario's "
-        "own requirement (a GPU, an OS, a package)"
+        f"support that Python or platform, {lacking} because the runner's environment lacked a "
+        f"package the scenario needs (an environment gap), {own} for a scenario's other "
+        "requirements (a GPU, an OS)"
         + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
            "told apart in these older results)" if unsplit else "")
         + f"; {len(matrix.missing)} runs with no result ({gaps} environment gaps)."
