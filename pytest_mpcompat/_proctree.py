@@ -82,20 +82,10 @@ def _children(pid: int) -> list[int]:
         try:
             with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
                 kids.extend(int(p) for p in fh.read().split())
-        except FileNotFoundError:
-            return _children_by_scan(pid)
+        except FileNotFoundError:  # a kernel without CONFIG_PROC_CHILDREN
+            return [info.pid for info in _table().values() if info.ppid == pid]
         except OSError:
             continue
-    return kids
-
-
-def _children_by_scan(pid: int) -> list[int]:
-    kids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            info = proc_info(int(name))
-            if info is not None and info.ppid == pid:
-                kids.append(info.pid)
     return kids
 
 

@@ -111,32 +111,35 @@ def load_matrix(path: Path) -> MatrixFile:
     start = 0
     for raw in data.get("set", []):
         start = _line(text, "[[set]]", start)
-        like = raw.get("like")
-        if like is not None:
-            raw = _inherit(raw, like, sets, fail, start)
-        env = _env_set(raw, fail, start, names)
-        if like is not None:
-            base = next(s for s in sets if s.name == like)
-            env = dataclasses.replace(env, lock=base.lock_name)
-        sets.append(env)
+        base = _like(raw, sets, fail, start)
+        env = _env_set(raw if base is None else _inherit(raw, base, fail, start), fail, start,
+                       names)  # fmt: skip
+        sets.append(env if base is None else dataclasses.replace(env, lock=base.lock_name))
     if not sets:
         raise fail("a matrix needs at least one [[set]]", "[[set]]")
     return MatrixFile(path.stem, path, str(data.get("description", "")), missing, tuple(sets))
 
 
-def _inherit(
-    raw: dict[str, Any], like: Any, sets: list[EnvSet], fail: Any, start: int
-) -> dict[str, Any]:
-    """The keys of a ``like = "other-set"`` set, completed from that earlier set."""
+def _like(raw: dict[str, Any], sets: list[EnvSet], fail: Any, start: int) -> EnvSet | None:
+    """The earlier set that ``like = "other-set"`` names, or None without ``like``."""
+    like = raw.get("like")
+    if like is None:
+        return None
     base = next((s for s in sets if s.name == like), None)
     if base is None:
         known = ", ".join(s.name for s in sets) or "none yet"
         raise fail(f"like = {like!r}: no earlier [[set]] of that name (earlier: {known})",
                    "like", start)  # fmt: skip
+    return base
+
+
+def _inherit(raw: dict[str, Any], base: EnvSet, fail: Any, start: int) -> dict[str, Any]:
+    """The keys of a set made like ``base``, completed from it."""
     given = [k for k in _INHERITED if k in raw]
     if given:
-        raise fail(f"set {raw.get('name')!r} is like {like!r} and takes its {given[0]!r} from "
-                   "it: remove the key, or make a set of its own", given[0], start)  # fmt: skip
+        name, key = raw.get("name"), given[0]
+        raise fail(f"set {name!r} is like {base.name!r} and takes its {key!r} from it: remove "
+                   "the key, or make a set of its own", key, start)  # fmt: skip
     done = {k: v for k, v in raw.items() if k != "like"}
     done.update(
         install=list(base.install), constraints=list(base.constraints),

@@ -76,7 +76,7 @@ def _results(
     return "🔀 flaky: " + ", ".join(parts)
 
 
-_ANSWER_ICON = {"clean": "✅", "crash": "💥", "hang": "⏳", "error": "⚠️", "degraded": "⚠️"}
+_ANSWER_ICON = {**_ICON, "clean": _ICON["pass"], "degraded": _ICON["error"]}
 
 
 def _answers(matrix: Matrix, catalog: Mapping[str, Signature]) -> list[str]:
