@@ -209,6 +209,39 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "here), or a CPU build of vllm installed under the name vllm.",
     ),
     Signature(
+        "gpu-required-at-import",
+        r"ImportError: libcuda\.so\.1: cannot open shared object file"
+        r"|RuntimeError: 0 active drivers \(\[\]\)\. There should only be one\.",
+        "A package loaded a GPU-only part while being imported (a CUDA kernel library linked to "
+        "the NVIDIA driver's libcuda.so.1, or triton looking for a GPU driver): on a machine "
+        "without a GPU the program stops before it starts any process, so the cell says "
+        "nothing about the start method.",
+        "Run the cell on a GPU machine (the cuda_* scenarios, `nox -t gpu`), or use a release "
+        "or build of the package that imports without a GPU.",
+    ),
+    Signature(
+        "sglang-cpu-kernels-missing",
+        r"from vllm\._custom_ops import \w+\n(?:.*\n){0,3}?ModuleNotFoundError: No module "
+        r"named 'vllm'",
+        "SGLang's scheduler started, then could not build the model on a CPU: without its CPU "
+        "engine (SGLANG_USE_CPU_ENGINE=1, which needs a CPU build of sgl-kernel) it takes "
+        "kernels such as rotary embeddings from vLLM's custom ops, which are not installed.",
+        "Run SGLang on a GPU, or install sgl-kernel built for CPU and set "
+        "SGLANG_USE_CPU_ENGINE=1 (SGLang's CPU install guide); the package index has no CPU "
+        "build of sgl-kernel.",
+    ),
+    Signature(
+        "xinference-cluster-start-timeout",
+        r"RuntimeError: Cluster is not available after multiple attempts",
+        "Xinference's local deployment gave up on its supervisor/worker process: the child did "
+        "not answer its health check within XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD x "
+        "XINFERENCE_HEALTH_CHECK_INTERVAL (5 x 5 s by default). A spawned or forkserver child "
+        "imports Xinference again before it answers, which a slow or busy machine does not "
+        "finish in time; a forked child inherits the imports.",
+        "Raise XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD (or the interval) on small machines; "
+        "with 40 attempts the same cell comes up under forkserver on 2 cores.",
+    ),
+    Signature(
         "dependency-import-error",
         r'File "[^"\n]*(?:site|dist)-packages[/\\][^"\n]+", line \d+, in <module>\n'
         r"(?:.*\n){0,3}?(?:ModuleNotFoundError|ImportError): .*",

@@ -2,10 +2,14 @@
 few sentences) for the vllm_* scenarios: nothing is downloaded from a model hub.
 
 The checkpoint is built once into a cache folder (MPCOMPAT_MODEL_CACHE, default
-~/.cache/pytest-mpcompat) under a file lock, so concurrent cells share it.
+~/.cache/pytest-mpcompat) under a file lock, so concurrent cells share it. Its files name only
+classes every transformers release since 4.x knows (`PreTrainedTokenizerFast`,
+`LlamaForCausalLM`), so an engine pinned to an older transformers (Xinference 1.x, SGLang 0.4)
+loads the same checkpoint as the newest.
 """
 
 import fcntl
+import json
 import os
 from pathlib import Path
 
@@ -19,7 +23,7 @@ SENTENCES = [
 
 def tiny_llama_dir():
     root = Path(os.environ.get("MPCOMPAT_MODEL_CACHE", Path.home() / ".cache" / "pytest-mpcompat"))
-    target = root / "tiny-llama-h64-d32"
+    target = root / "tiny-llama-h64-d32-v2"
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".tiny-llama.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -48,6 +52,12 @@ def _build(target):
         tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
     )
     fast.save_pretrained(target)
+    # transformers 5 records its own backend class name, which earlier releases cannot import.
+    config_file = target / "tokenizer_config.json"
+    tok_config = json.loads(config_file.read_text())
+    tok_config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    tok_config.pop("backend", None)
+    config_file.write_text(json.dumps(tok_config, indent=2))
     config = LlamaConfig(
         vocab_size=tok.get_vocab_size(),
         hidden_size=64,

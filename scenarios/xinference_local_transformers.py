@@ -1,0 +1,46 @@
+"""Xinference local deployment serving a model through the transformers engine, under each start
+method: start, launch, answer, stop, leave nothing behind.
+
+Pattern: what `xinference-local` does, in the user's own program: supervisor and worker on
+127.0.0.1, a model registered and launched through the RESTful client, completions requested
+over HTTP, then the stop signal an orchestrator sends (SIGTERM). Xinference starts its local
+cluster with the platform's default start method (the model's process pool with its own), so
+fork (Linux up to 3.13), spawn (macOS, Windows) and forkserver (Linux from 3.14) each run here.
+Measured (CPU, transformers engine, torch 2.13.0; see the report): filled in from the runs.
+Fix: stop the whole process group (what `kill -- -PGID` or a container runtime does), not the
+API process alone.
+Model: a tiny Llama built locally (_tiny_llama.py), registered as a custom model.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["xinference", "transformers", "torch", "tokenizers"]
+#
+# [tool.mpcompat]
+# timeout = 300
+# args = ["--port", "{port}"]
+#
+# [[tool.mpcompat.expect]]
+# verdict = "pass"
+#
+# [tool.mpcompat.serve]
+# workers = 1
+# ready = "/v1/models/mpcompat-tiny-llama"
+# ready_timeout = 240
+# request_timeout = 60
+# stop_timeout = 20
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/completions"
+# json = { model = "mpcompat-tiny-llama", prompt = "hello world", max_tokens = 8 }
+# contains = '"text_completion"'
+# count = 3
+# ///
+import argparse
+
+from _xinference_local import serve
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    serve(parser.parse_args().port)

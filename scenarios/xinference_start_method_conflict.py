@@ -1,0 +1,55 @@
+"""Xinference local deployment started by a program that chose its start method first:
+"context has already been set".
+
+Broken pattern: the user's program calls `multiprocessing.set_start_method("spawn")` (as CUDA
+code is told to) and then starts Xinference's local deployment in-process. From 1.9.0,
+`xinference.deploy.local.main` calls `multiprocessing.set_start_method("spawn")` without
+`force=True` (1.8.1 and older set nothing there), so the program dies at start-up with
+"RuntimeError: context has already been set", whatever the start method chosen, even "spawn".
+Measured (CPU; see the report and reports/bisect/): filled in from the runs.
+Fix: let Xinference choose (do not set a start method before starting it), or set it with
+`force=True` after; in a server of your own, check `get_start_method(allow_none=True)` first
+(`stdlib_start_method_checked.py`).
+Source: xinference/deploy/local.py and deploy/worker.py since 1.9.0; the same mistake as
+KServe's `ModelServer(workers=2)` before 0.14.
+"""
+
+# /// script
+# requires-python = ">=3.10"
+# dependencies = ["xinference", "transformers", "torch", "tokenizers"]
+#
+# [tool.mpcompat]
+# timeout = 300
+# args = ["--port", "{port}"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["xinference>=1.9"]
+# verdict = "crash"
+# signatures = ["start-method-already-set"]
+#
+# [[tool.mpcompat.expect]]
+# verdict = "pass"
+#
+# [tool.mpcompat.serve]
+# workers = 1
+# ready = "/v1/models/mpcompat-tiny-llama"
+# ready_timeout = 240
+# request_timeout = 60
+# stop_timeout = 20
+#
+# [[tool.mpcompat.serve.requests]]
+# path = "/v1/completions"
+# json = { model = "mpcompat-tiny-llama", prompt = "hello world", max_tokens = 8 }
+# contains = '"text_completion"'
+# count = 2
+# ///
+import argparse
+import multiprocessing
+
+from _xinference_local import serve
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("spawn")  # the application's own choice, made first
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    serve(parser.parse_args().port)
