@@ -41,6 +41,7 @@ from pytest_mpcompat.locks import (  # noqa: E402
     PLATFORMS,
     current_platform,
     lock_path,
+    platform_target,
     read_lock,
     render_lock,
     without_local_wheels,
@@ -252,8 +253,9 @@ def _excluded_by_requires_python(env: EnvSet, python: str) -> str:
     declares one that excludes ``python`` is not supported upstream, whatever uv resolves."""
     for requirement in env.install:
         name, sep, version = requirement.partition("==")
+        name = name.split("[", 1)[0].strip()  # "sglang[srt]": the index knows "sglang"
         if sep and not any(c in version for c in "<>=!~*,; "):
-            why = python_excluded(_index_files(name.strip()), name.strip(), version.strip(), python)
+            why = python_excluded(_index_files(name), name, version.strip(), python)
             if why:
                 return why
     return ""
@@ -269,7 +271,7 @@ def _lock_one(uv: str, env: EnvSet, python: str, plat: str) -> str | None:
         requirements = Path(tmp, "requirements.in")
         requirements.write_text("\n".join(env.install) + "\n")
         command = [uv, "pip", "compile", str(requirements), "--python-version", python,
-                   "--python-platform", PLATFORMS[plat], "--no-header", "--no-annotate", "--quiet",
+                   "--python-platform", platform_target(plat, env.manylinux), "--no-header", "--no-annotate", "--quiet",
                    *(f"--constraint={CONSTRAINTS / c}" for c in env.constraints)]  # fmt: skip
         if env.overrides:
             Path(tmp, "overrides.txt").write_text("\n".join(env.overrides) + "\n")
@@ -290,7 +292,8 @@ def _write_lock(
 ) -> None:
     path = lock_path(LOCKS, env.name, python, plat)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_lock(env.name, python, plat, env.install, env.overrides, resolved, unsupported)
+    text = render_lock(env.name, python, plat, env.install, env.overrides, resolved, unsupported,
+                       platform_target(plat, env.manylinux))  # fmt: skip
     partial = path.with_suffix(".tmp")
     partial.write_text(text)
     partial.replace(path)

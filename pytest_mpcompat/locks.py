@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "PLATFORMS", "Lock", "current_platform", "lock_path", "read_lock", "render_lock",
-    "without_local_wheels",
+    "PLATFORMS", "Lock", "current_platform", "lock_path", "platform_target", "read_lock",
+    "render_lock", "without_local_wheels",
 ]  # fmt: skip
 
 #: Short name -> uv's ``--python-platform`` target.
@@ -35,6 +35,14 @@ PLATFORMS = {
     "windows": "x86_64-pc-windows-msvc",
 }
 MACOS_TARGET = "14.0"
+
+
+def platform_target(plat: str, manylinux: str = "") -> str:
+    """uv's ``--python-platform`` for ``plat``; ``manylinux`` ("2_34") raises the glibc that a
+    Linux lock targets, for a set whose wheels need a newer one than the default."""
+    if plat == "linux" and manylinux:
+        return f"x86_64-manylinux_{manylinux}"
+    return PLATFORMS[plat]
 _UNSUPPORTED = "# unsupported: "
 
 
@@ -92,11 +100,12 @@ def render_lock(
     overrides: tuple[str, ...],
     resolved: str | None,
     unsupported: str | None,
+    target: str = "",
 ) -> str:
     """The text of a lock file: a header saying what was resolved and how to redo it, then
     either the pins or the reason there are none."""
     lines = [
-        f"# {set_name} on Python {python}, {plat} ({PLATFORMS[plat]})",
+        f"# {set_name} on Python {python}, {plat} ({target or PLATFORMS[plat]})",
         f"# requirements: {' '.join(requirements)}",
     ]
     if overrides:

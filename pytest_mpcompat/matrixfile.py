@@ -26,10 +26,11 @@ __all__ = ["EnvSet", "MatrixFile", "MatrixFileError", "load_matrix"]
 _TOP = {"description", "missing_interpreters", "set"}
 _SET = {
     "name", "python", "scenarios", "install", "constraints", "overrides", "uninstall", "labels",
-    "pytest_args", "venv", "description", "like",
+    "pytest_args", "venv", "description", "like", "manylinux",
 }  # fmt: skip
 # What a set made ``like`` another takes from it, and so may not give itself.
-_INHERITED = ("install", "constraints", "overrides", "uninstall", "labels", "venv")
+_INHERITED = ("install", "constraints", "overrides", "uninstall", "labels", "venv", "manylinux")
+_MANYLINUX = re.compile(r"^2_\d+$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
@@ -52,6 +53,9 @@ class EnvSet:
     pytest_args: tuple[str, ...] = ()
     venv: bool = True  # False: run in the environment nox itself runs in; install nothing
     description: str = ""
+    # The glibc its Linux lock targets, as a manylinux tag ("2_34"), where its wheels need a
+    # newer one than the default target (locks.PLATFORMS); empty: the default.
+    manylinux: str = ""
     # The set whose lock files this one installs from: itself, or the set named by ``like``
     # (the same environment, run on other Pythons or other scenarios).
     lock: str = ""
@@ -144,7 +148,7 @@ def _inherit(raw: dict[str, Any], base: EnvSet, fail: Any, start: int) -> dict[s
     done.update(
         install=list(base.install), constraints=list(base.constraints),
         overrides=list(base.overrides), uninstall=list(base.uninstall),
-        labels=dict(base.labels), venv=base.venv,
+        labels=dict(base.labels), venv=base.venv, manylinux=base.manylinux,
     )  # fmt: skip
     done.setdefault("pytest_args", list(base.pytest_args))
     return done
@@ -175,6 +179,10 @@ def _env_set(raw: dict[str, Any], fail: Any, start: int, names: set[str]) -> Env
     labels = raw.get("labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise fail("'labels' must be a table of strings", "labels", start)
+    manylinux = raw.get("manylinux", "")
+    if not isinstance(manylinux, str) or (manylinux and not _MANYLINUX.match(manylinux)):
+        raise fail(f"'manylinux' in set {name!r} must be a glibc tag such as \"2_34\", not "
+                   f"{manylinux!r}", "manylinux", start)  # fmt: skip
     return EnvSet(
         name=name,
         python=lists["python"],
@@ -187,4 +195,5 @@ def _env_set(raw: dict[str, Any], fail: Any, start: int, names: set[str]) -> Env
         pytest_args=lists["pytest_args"],
         venv=venv,
         description=str(raw.get("description", "")),
+        manylinux=manylinux,
     )

@@ -31,7 +31,15 @@ from ._proctree import cmdline, descendants, is_alive, kill_all, send
 from ._stacks import collect_stacks, find_pyspy
 from .model import DEFAULT_EXIT_GRACE_S, CellResult, ServingRecord, Verdict
 from .redact import Redactor
-from .serving import ServedProcess, ServeSpec, drive, explained_exit, free_ports, ports_needed
+from .serving import (
+    CRASH_LOOP,
+    ServedProcess,
+    ServeSpec,
+    drive,
+    explained_exit,
+    free_ports,
+    ports_needed,
+)
 from .signatures import (
     LEAKED_PROCESSES,
     PROCESS_LIMIT,
@@ -393,7 +401,7 @@ def _serving_signatures(serving: ServingRecord | None) -> list[str]:
     if serving is None:
         return []
     found = []
-    if serving.worker_restarts and not serving.ready:
+    if not serving.ready and CRASH_LOOP in serving.outcome:
         found.append(WORKERS_RESTARTING)
     asked = serving.workers_requested
     if serving.ready and asked > 1 and serving.workers_seen < asked:

@@ -32,6 +32,7 @@ from ._proctree import cmdline, proc_info
 from .model import ServingRecord
 
 __all__ = [
+    "CRASH_LOOP",
     "DEFAULT_STOP_SIGNALS",
     "RequestSpec",
     "ServeSpec",
@@ -46,6 +47,9 @@ _POLL_S = 0.05
 WORKER_GRACE_S = 5.0  # how long a short worker count is watched before workers-missing
 _PROBE_S = 0.5  # a socket that accepts but nobody serves makes each probe wait this long
 _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+#: In the outcome of a server that never got ready because its workers kept being replaced; a
+#: server whose main process exits by itself (and takes its workers with it) is not that.
+CRASH_LOOP = "workers keep dying"
 _PORT_RX = re.compile(r"\{port(\d*)\}")
 DEFAULT_STOP_SIGNALS = ("SIGTERM",)
 
@@ -214,7 +218,7 @@ def drive(
         waited = time.monotonic() - started
         if record.worker_restarts >= spec.crash_loop:
             record.outcome = (
-                f"not ready after {waited:.1f} s: workers keep dying "
+                f"not ready after {waited:.1f} s: {CRASH_LOOP} "
                 f"({record.worker_restarts} replaced, {record.worker_restarts / waited:.0f}/s)"
             )
             return record, "crash"
@@ -227,7 +231,7 @@ def drive(
         if time.monotonic() >= ready_by:
             if record.worker_restarts:
                 record.outcome = (
-                    f"not ready after {waited:.0f} s: workers keep dying "
+                    f"not ready after {waited:.0f} s: {CRASH_LOOP} "
                     f"({record.worker_restarts} replaced)"
                 )
                 return record, "crash"

@@ -20,6 +20,16 @@ on a GPU.
 # timeout = 300
 #
 # [[tool.mpcompat.expect]]
+# when = ["sglang<0.4.6"]
+# verdict = "crash"
+# signatures = ["dependency-import-error"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["sglang<0.5.23"]
+# verdict = "crash"
+# signatures = ["gpu-required-at-import"]
+#
+# [[tool.mpcompat.expect]]
 # verdict = "crash"
 # signatures = ["sglang-cpu-kernels-missing"]
 # ///

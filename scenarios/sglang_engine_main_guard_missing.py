@@ -31,7 +31,17 @@ Model: a tiny Llama built locally (_tiny_llama.py).
 # timeout = 300
 #
 # [[tool.mpcompat.expect]]
+# when = ["sglang<0.4.6"]
 # verdict = "crash"
+# signatures = ["dependency-import-error"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["sglang<0.5.23"]
+# verdict = "crash"
+# signatures = ["gpu-required-at-import"]
+#
+# [[tool.mpcompat.expect]]
+# verdict = "hang"
 # signatures = ["spawn-main-guard-missing"]
 # ///
 import sglang as sgl

@@ -21,6 +21,7 @@ KServe's `ModelServer(workers=2)` before 0.14.
 # [tool.mpcompat]
 # timeout = 300
 # args = ["--port", "{port}"]
+# env = { XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD = "40" }
 #
 # [[tool.mpcompat.expect]]
 # when = ["xinference>=1.9"]
