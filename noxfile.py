@@ -271,7 +271,8 @@ def _lock_one(uv: str, env: EnvSet, python: str, plat: str) -> str | None:
         requirements = Path(tmp, "requirements.in")
         requirements.write_text("\n".join(env.install) + "\n")
         command = [uv, "pip", "compile", str(requirements), "--python-version", python,
-                   "--python-platform", platform_target(plat, env.manylinux), "--no-header", "--no-annotate", "--quiet",
+                   "--python-platform", platform_target(plat, env.manylinux), "--no-header",
+                   "--no-annotate", "--quiet",
                    *(f"--constraint={CONSTRAINTS / c}" for c in env.constraints)]  # fmt: skip
         if env.overrides:
             Path(tmp, "overrides.txt").write_text("\n".join(env.overrides) + "\n")

@@ -43,6 +43,8 @@ def platform_target(plat: str, manylinux: str = "") -> str:
     if plat == "linux" and manylinux:
         return f"x86_64-manylinux_{manylinux}"
     return PLATFORMS[plat]
+
+
 _UNSUPPORTED = "# unsupported: "
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from pytest_mpcompat.locks import (
     PLATFORMS,
@@ -69,6 +70,6 @@ def test_every_set_has_a_lock_for_each_python_and_platform(matrix: str) -> None:
                     missing.append(f"{env.name} py{python} {plat}")
                 elif not lock.unsupported:
                     names = {pin.split("==")[0].lower() for pin in lock.pins}
-                    wanted = {req.split("==")[0].lower() for req in env.install}
+                    wanted = {Requirement(req).name.lower() for req in env.install}
                     assert wanted <= names, f"{lock.path} does not pin {wanted - names}"
     assert not missing, f"run `nox -s lock`: no lock for {', '.join(missing)}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_mpcompat.jsonreport import build_report, write_atomic
+from pytest_mpcompat.locks import PLATFORMS, platform_target
 from pytest_mpcompat.matrixfile import MatrixFileError, load_matrix
 from pytest_mpcompat.model import CellResult, Verdict
 from pytest_mpcompat.report.cli import main
@@ -196,7 +197,9 @@ def test_matrix_files_of_the_project_load() -> None:
     root = Path(__file__).parent.parent / "matrices"
     full = load_matrix(root / "full.toml")
     assert "full-kserve-0.12.1-transitions-3.12" in full.session_names()
-    assert load_matrix(root / "gpu.toml").session_names() == ["gpu-cuda"]
+    gpu = load_matrix(root / "gpu.toml").session_names()
+    assert gpu[0] == "gpu-cuda"
+    assert "gpu-sglang-0.5.23-cuda-3.12" in gpu
 
 
 def test_a_set_like_another_installs_the_same_from_the_same_lock(tmp_path: Path) -> None:
@@ -216,6 +219,20 @@ def test_a_set_like_another_installs_the_same_from_the_same_lock(tmp_path: Path)
     )
     assert (full.lock_name, older.lock_name, oldest.lock_name) == ("k-1", "k-1", "k-1")
     assert oldest.install == ("k==1",)
+
+
+def test_a_set_can_lock_for_a_newer_glibc(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        '[[set]]\nname = "s"\npython = ["3.12"]\nscenarios = ["s_*.py"]\nmanylinux = "2_34"\n'
+        '[[set]]\nname = "s-more"\nlike = "s"\nscenarios = ["s_b.py"]\n'
+        '[[set]]\nname = "k"\nscenarios = ["k_*.py"]\n'
+    )
+    s, more, k = load_matrix(path).sets
+    assert (s.manylinux, more.manylinux, k.manylinux) == ("2_34", "2_34", "")
+    assert platform_target("linux", s.manylinux) == "x86_64-manylinux_2_34"
+    assert platform_target("linux", k.manylinux) == PLATFORMS["linux"]
+    assert platform_target("macos", s.manylinux) == PLATFORMS["macos"]  # Linux only
 
 
 @pytest.mark.parametrize(
@@ -242,6 +259,10 @@ def test_a_set_like_another_installs_the_same_from_the_same_lock(tmp_path: Path)
             '[[set]]\nname = "a"\nscenarios = ["x.py"]\n'
             '[[set]]\nname = "b"\nlike = "a"\nscenarios = ["y.py"]\ninstall = ["k==1"]\n',
             ":8: set 'b' is like 'a' and takes its 'install' from it",
+        ),
+        (
+            '[[set]]\nname = "a"\nscenarios = ["x.py"]\nmanylinux = "glibc 2.34"\n',
+            ":4: 'manylinux' in set 'a' must be a glibc tag such as \"2_34\"",
         ),
     ],
 )

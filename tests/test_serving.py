@@ -118,6 +118,36 @@ def test_crash_loop_is_decided_from_the_restart_rate(pytester: pytest.Pytester) 
     assert slow["stacks"], "a server that is not ready in time is a hang: its stacks are kept"
 
 
+def test_a_server_that_exits_before_ready_is_no_crash_loop(pytester: pytest.Pytester) -> None:
+    # Its one worker dies with it: a plain crash, not workers being replaced.
+    pytester.makefile(
+        ".py",
+        gives_up=(
+            "import multiprocessing, sys, time\n"
+            "def idle():\n"
+            "    time.sleep(60)\n"
+            "if __name__ == '__main__':\n"
+            "    worker = multiprocessing.Process(target=idle)\n"
+            "    worker.start()\n"
+            "    time.sleep(1)\n"
+            "    worker.kill()\n"
+            "    worker.join()\n"
+            "    time.sleep(2)  # long enough for the driver to see the worker gone\n"
+            "    sys.exit('the cluster is not available')\n"
+        ),
+    )
+    cells = run_tests(
+        pytester,
+        "def test_gives_up(mp_server):\n"
+        "    cell = mp_server('gives_up.py', method='spawn', workers=1, ready_timeout=30)\n"
+        "    assert cell.verdict.value == 'crash', cell.reason\n",
+    )
+    cell = cells["test_gives_up"]
+    assert cell["serving"]["worker_restarts"] >= 1
+    assert "workers-restarting" not in cell["signatures"]
+    assert "exited with code 1 before it was ready" in cell["reason"]
+
+
 def test_requests_timing_out_are_a_hang_with_stacks(pytester: pytest.Pytester) -> None:
     copy_scenarios(pytester, "stdlib_server_fork_model_lock")
     cells = run_tests(
