@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import nox
+from packaging.requirements import Requirement
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytest_mpcompat.index import IndexFile, python_excluded  # noqa: E402
@@ -251,11 +252,10 @@ def _index_files(package: str) -> list[IndexFile]:
 def _excluded_by_requires_python(env: EnvSet, python: str) -> str:
     """uv's resolver ignores the upper bound of a Requires-Python; a set whose pinned package
     declares one that excludes ``python`` is not supported upstream, whatever uv resolves."""
-    for requirement in env.install:
-        name, sep, version = requirement.partition("==")
-        name = name.split("[", 1)[0].strip()  # "sglang[srt]": the index knows "sglang"
-        if sep and not any(c in version for c in "<>=!~*,; "):
-            why = python_excluded(_index_files(name), name, version.strip(), python)
+    for requirement in map(Requirement, env.install):
+        pins = [s.version for s in requirement.specifier if s.operator == "=="]
+        if len(pins) == 1 and len(requirement.specifier) == 1 and "*" not in pins[0]:
+            why = python_excluded(_index_files(requirement.name), requirement.name, pins[0], python)
             if why:
                 return why
     return ""

@@ -9,6 +9,7 @@ terminal. The harness waits for `/v1/models/<MODEL>` and sends completions. XINF
 is a fresh folder per run, so no registration is left behind.
 """
 
+import argparse
 import json
 import os
 import tempfile
@@ -62,6 +63,13 @@ def _launch(port, engine):
         quantization="none",
     )
     print("launched", MODEL, flush=True)
+
+
+def parse_port():
+    """The API port the harness gives the scenario (`--port {port}`)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    return parser.parse_args().port
 
 
 def serve(port, engine="transformers"):

@@ -41,14 +41,10 @@ Model: a tiny Llama built locally (_tiny_llama.py), registered as a custom model
 # contains = '"text_completion"'
 # count = 2
 # ///
-import argparse
-
 import torch
-from _xinference_local import serve
+from _xinference_local import parse_port, serve
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_args().port
+    port = parse_port()
     torch.zeros(1, device="cuda")  # the application's own GPU warm-up: CUDA is initialised
     serve(port, engine="vLLM")

@@ -10,7 +10,7 @@ Fix: `kserve_start_method_handed_back.py`, or KServe >= 0.14.
 Source: measured with KServe 0.13.1 and CPU torch 2.13.0; CPython multiprocessing/spawn.py.
 Measured (CPU, torch 2.13.0 unless said, every start method; 0.10.2 and 0.11.2 with
 cloudevents<2 and setuptools<82, which they need to import): KServe 0.10.2-0.13.1 crash at
-start-up (`start-method-already-set`), and their workers keep dying (`workers-restarting`).
+start-up (`start-method-already-set`); their spawn helper dies with the server.
 KServe 0.14.0 serves from one process when asked for two and exits 1 on SIGTERM
 (`workers-missing`, `unclean-shutdown`); 0.14.1 serves from one process and stops cleanly
 (`workers-missing`); 0.15.2 to 0.21.0 serve from two spawned workers and stop cleanly. The same
