@@ -2,6 +2,7 @@
 package index's releases, each probed in an environment of its own.
 
 Run as ``nox -s bisect -- SCENARIO PACKAGE [--method M] [--python X] [--old V] [--new V]``.
+PACKAGE may name extras (``xinference[transformers]``): each probe installs them with the release.
 The releases between ``--old`` and ``--new`` (default: the oldest and newest final releases
 whose Requires-Python admits the Python) are listed from the index. Both ends are probed; if
 their results differ, the search narrows on the first release whose result is no longer the
@@ -72,11 +73,19 @@ class Bisection:
     probes: list[Probe] = field(default_factory=list)
     first_changed: str | None = None
     last_before: str | None = None
+    # What every probe installed besides the plugin (the release as PACKAGE==<release>), and
+    # the --override and --constraint pins it ran under, so a reader can rebuild any probe.
+    install: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         ends = {p.version: p for p in self.probes}
         old = ends.get(self.releases[0])
         span = f"bisected over {len(self.releases)} releases with {len(self.probes)} probes"
+        pins = [*self.overrides, *(Path(c).name for c in self.constraints)]
+        if pins:
+            span += f", pinned: {', '.join(pins)}"
         if self.first_changed is None or old is None:
             result = old.result if old else "?"
             return (
@@ -166,9 +175,10 @@ class Prober:
 
     def __call__(self, version: str) -> Probe:
         a = self.args
-        venv = self.workdir / f"{canonicalize_name(a.package)}-{version}-py{a.python}"
+        name = Requirement(a.package).name
+        venv = self.workdir / f"{canonicalize_name(name)}-{version}-py{a.python}"
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        _say(f"bisect: probing {a.package}=={version} on Python {a.python}")
+        _say(f"bisect: probing {name}=={version} on Python {a.python}")
         if not python.exists():
             made = self._run([self.uv, "venv", "-q", "-p", a.python, str(venv)])
             if made.returncode:
@@ -179,18 +189,19 @@ class Prober:
             if a.override:
                 Path(tmp, "overrides.txt").write_text("\n".join(a.override) + "\n")
                 install.append(f"--override={Path(tmp, 'overrides.txt')}")
+            install += [f"--constraint={c}" for c in a.constraint]
             done = self._run(install)
             if done.returncode:
                 return Probe(version, "not installable", reason=_last_line(done.stderr))
             report = Path(tmp, "cell.json")
             self._run([str(python), "-m", "pytest", "--mp-matrix", a.scenario, "--mp-methods",
                        a.method, "--mp-report", str(report), "-p", "no:cacheprovider", "-q",
-                       f"--mp-label={a.package}={version}"], cwd=REPO)  # fmt: skip
+                       f"--mp-label={name}={version}"], cwd=REPO)  # fmt: skip
             try:
                 (cell,) = json.loads(report.read_text())["cells"]
             except (OSError, ValueError) as exc:
                 return Probe(version, "error", reason=f"no cell was recorded: {exc}")
-        _say(f"bisect: {a.package}=={version}: {cell['verdict']} {cell['signatures']}")
+        _say(f"bisect: {name}=={version}: {cell['verdict']} {cell['signatures']}")
         return Probe(
             version,
             cell["verdict"],
@@ -228,6 +239,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--new", help="newest release to consider (default: the newest)")
     parser.add_argument("--override", action="append", default=[], metavar="REQ",
                         help="replace what the packages ask for, e.g. torch==2.13.0")  # fmt: skip
+    parser.add_argument("--constraint", action="append", default=[], metavar="FILE",
+                        help="a constraints file for every probe, e.g. "
+                        "matrices/constraints/xinference-1.2.txt")  # fmt: skip
     parser.add_argument("--out", help="result file (default: reports/bisect/<name>.json)")
     parser.add_argument("--index", default=DEFAULT_INDEX)
     return parser.parse_args(argv)
@@ -236,13 +250,27 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     scenario = load_scenario(Path(args.scenario))  # a bad header stops here, with path:line
-    name = canonicalize_name(args.package)
+    try:
+        package = Requirement(args.package)
+    except ValueError as exc:
+        _say(f"bisect: PACKAGE {args.package!r} is not a package name (with optional "
+             f"[extras]): {exc}", err=True)  # fmt: skip
+        return 2
+    if package.specifier or package.marker or package.url:
+        _say(f"bisect: PACKAGE {args.package!r} names releases itself; give only the name "
+             "(and [extras]), and the span with --old and --new", err=True)  # fmt: skip
+        return 2
+    for path in args.constraint:
+        if not Path(path).is_file():
+            _say(f"bisect: --constraint {path}: no such file", err=True)
+            return 2
+    name = canonicalize_name(package.name)
     extra = [d for d in scenario.dependencies if canonicalize_name(Requirement(d).name) != name]
     if args.method is None:
         args.method = "forkserver" if Version(args.python) >= Version("3.14") else "fork"
         if sys.platform in ("darwin", "win32"):
             args.method = "spawn"
-    candidates = releases(args.package, args.python, args.index)
+    candidates = releases(package.name, args.python, args.index)
     lo = Version(args.old) if args.old else None
     hi = Version(args.new) if args.new else None
     candidates = [v for v in candidates if (lo is None or Version(v) >= lo)
@@ -254,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     workdir = REPO / ".nox" / "bisect-probes"  # (.nox/bisect is the session's own venv)
     workdir.mkdir(parents=True, exist_ok=True)
-    result = Bisection(str(args.scenario), args.package, args.method, args.python, candidates)
+    result = Bisection(str(args.scenario), package.name, args.method, args.python, candidates,
+                       install=[f"{args.package}==<release>", *extra], overrides=args.override,
+                       constraints=args.constraint)  # fmt: skip
     result.probes, result.first_changed, result.last_before = search(
         candidates, Prober(args, extra, workdir)
     )

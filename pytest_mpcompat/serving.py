@@ -229,13 +229,18 @@ def drive(
         except OSError:  # refused, reset, or a half-started server's garbage
             pass
         if time.monotonic() >= ready_by:
-            if record.worker_restarts:
+            # A slow crash loop: a worker died, and so did one started after it. One process
+            # gone is no loop: servers start short-lived helpers (a probe, a pool's launcher).
+            if record.worker_restarts >= 2:
                 record.outcome = (
                     f"not ready after {waited:.0f} s: {CRASH_LOOP} "
                     f"({record.worker_restarts} replaced)"
                 )
                 return record, "crash"
-            record.outcome = f"not ready after {waited:.0f} s (workers stayed up: slow or stuck)"
+            stayed = "workers stayed up" if not record.worker_restarts else (
+                "one process exited, the rest stayed up"
+            )  # fmt: skip
+            record.outcome = f"not ready after {waited:.0f} s ({stayed}: slow or stuck)"
             return record, "hang"
         time.sleep(_POLL_S)
     record.ready, record.ready_s = True, round(time.monotonic() - started, 3)

@@ -4,12 +4,15 @@ those probes would have, to check that it lands on the first change in every sha
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.bisection import Bisection, Probe, search
+from pytest_mpcompat.bisection import Bisection, Probe, Prober, search
+from pytest_mpcompat.bisection import main as bisection_main
 from pytest_mpcompat.index import IndexFile, python_excluded
 from pytest_mpcompat.index import version_of as _version_of
 from pytest_mpcompat.jsonreport import write_atomic
@@ -103,3 +106,53 @@ def test_requires_python_upper_bounds_are_facts() -> None:
     )
     assert python_excluded(found, "kserve", "0.21.0", "3.13") == ""
     assert python_excluded(found, "kserve", "9.9", "3.13") == ""  # unknown here: uv decides
+
+
+def test_a_bad_package_or_constraint_is_named_before_any_probe(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = "scenarios/xinference_start_method_conflict.py"
+    assert bisection_main([scenario, "xinference>=1.9"]) == 2
+    assert "names releases itself" in capsys.readouterr().err
+    assert bisection_main([scenario, "xinference[transformers"]) == 2
+    assert "is not a package name" in capsys.readouterr().err
+    assert bisection_main([scenario, "xinference", "--constraint", "no/such.txt"]) == 2
+    assert "--constraint no/such.txt: no such file" in capsys.readouterr().err
+
+
+def test_a_probe_installs_the_extras_and_pins_it_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command a probe runs (uv and pytest themselves are not started here)."""
+    seen: list[list[str]] = []
+
+    def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        seen.append(command)
+        if "--mp-report" in command:
+            report = Path(command[command.index("--mp-report") + 1])
+            cell = {"verdict": "crash", "signatures": ["start-method-already-set"]}
+            report.write_text(json.dumps({"cells": [cell]}))
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(Prober, "_run", staticmethod(run))
+    constraints = tmp_path / "era.txt"
+    constraints.write_text("fastapi<0.116\n")
+    args = argparse.Namespace(package="xinference[transformers]", python="3.11", method="spawn",
+                              scenario="scenarios/xinference_start_method_conflict.py",
+                              override=["torch==2.13.0"], constraint=[str(constraints)])  # fmt: skip
+    probe = Prober(args, ["transformers"], tmp_path)("1.9.0")
+    assert probe.result == "crash [start-method-already-set]"
+    venv, install, cell = seen
+    assert venv[-1] == str(tmp_path / "xinference-1.9.0-py3.11")
+    assert "xinference[transformers]==1.9.0" in install and "transformers" in install
+    assert f"--constraint={constraints}" in install
+    assert any(a.startswith("--override=") for a in install)
+    assert "--mp-label=xinference=1.9.0" in cell and cell[cell.index("--mp-methods") + 1] == "spawn"
+
+
+def test_the_pins_a_bisection_ran_under_are_in_its_summary() -> None:
+    b = Bisection("s.py", "xinference", "spawn", "3.11", ["1.8.1", "1.9.0"],
+                  overrides=["torch==2.13.0"], constraints=["matrices/constraints/x.txt"])  # fmt: skip
+    b.probes = [Probe("1.8.1", "pass"), Probe("1.9.0", "crash")]
+    b.first_changed, b.last_before = "1.9.0", "1.8.1"
+    assert b.summary().endswith("with 2 probes, pinned: torch==2.13.0, x.txt)")

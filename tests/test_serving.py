@@ -286,3 +286,30 @@ def test_a_worker_that_starts_late_is_not_missing(pytester: pytest.Pytester) -> 
     serving = cells["test_late"]["serving"]
     assert (serving["requests_ok"], serving["workers_seen"]) == (2, 2)
     assert cells["test_late"]["signatures"] == []
+
+
+def test_one_process_gone_before_a_timeout_is_no_crash_loop(pytester: pytest.Pytester) -> None:
+    # A server that starts a short-lived helper, then never answers: stuck, not crash-looping.
+    pytester.makefile(
+        ".py",
+        stuck=(
+            "import multiprocessing, time\n"
+            "def probe():\n"
+            "    time.sleep(1)\n"
+            "if __name__ == '__main__':\n"
+            "    helper = multiprocessing.Process(target=probe)\n"
+            "    helper.start()\n"
+            "    helper.join()\n"
+            "    time.sleep(600)\n"
+        ),
+    )
+    cells = run_tests(
+        pytester,
+        "def test_stuck(mp_server):\n"
+        "    cell = mp_server('stuck.py', method='spawn', workers=1, ready_timeout=6)\n"
+        "    assert cell.verdict.value == 'hang', cell.reason\n",
+    )
+    cell = cells["test_stuck"]
+    assert cell["serving"]["worker_restarts"] == 1
+    assert "workers-restarting" not in cell["signatures"]
+    assert "one process exited, the rest stayed up: slow or stuck" in cell["reason"]
