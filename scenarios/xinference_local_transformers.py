@@ -11,11 +11,13 @@ XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD): a spawned or forkserver cluster impo
 again before it answers, which took longer than the default 25 s on this 2-core machine under
 load ("RuntimeError: Cluster is not available after multiple attempts",
 `xinference-cluster-start-timeout`), so the default would measure the machine's speed.
-Measured by hand on 1.2.2 (CPU, Python 3.11, torch 2.13.0, outside a matrix run): under fork it
-served (ready in 90 s, 3/3 completions) and, after SIGTERM, left its cluster, forkserver and
-model process running (`leaked-processes`). No matrix run is published yet.
-Fix: stop the whole process group (what `kill -- -PGID` or a container runtime does), not the
-API process alone.
+Measured (CPU, the published matrix): 1.2.2 (Python 3.11, torch 2.13.0) serves under all three
+methods (ready in about 30 s, 3/3 completions) and, after SIGTERM, leaves its cluster process,
+the cluster's forkserver and resource tracker and the model process running
+(`leaked-processes`); 4.1.0 (Python 3.12) serves and stops cleanly. The release between them
+that stopped the leak is not bisected.
+Fix (1.2.2): stop the whole process group (what `kill -- -PGID` or a container runtime does),
+not the API process alone.
 Model: a tiny Llama built locally (_tiny_llama.py), registered as a custom model.
 """
 

@@ -6,10 +6,11 @@ code is told to) and then starts Xinference's local deployment in-process. From 
 `xinference.deploy.local.main` calls `multiprocessing.set_start_method("spawn")` without
 `force=True` (1.8.1 and older set nothing there), so the program dies at start-up with
 "RuntimeError: context has already been set", whatever the start method chosen, even "spawn".
-Found by reading each release's deploy/local.py (1.8.1 has no call, 1.9.0 has it). Measured by
-hand on 1.2.2 (CPU, Python 3.11, by the plugin outside a matrix run, before the health check
-was raised): no conflict; it served under forkserver, and under fork and spawn its cluster
-missed the default health check. No matrix run of 1.9.0 or later is published yet.
+Found by reading each release's deploy/local.py (1.8.1 has no call, 1.9.0 has it), and
+measured (CPU, the published matrix): 4.1.0 (Python 3.12) crashes under every start method,
+within 20 s; 1.2.2 (Python 3.11) serves under every one (and leaks its cluster after SIGTERM,
+as `xinference_local_transformers.py` shows). The bisection between 1.8.1 and 1.9.0 is in
+reports/bisect/.
 Fix: let Xinference choose (do not set a start method before starting it), or set it with
 `force=True` after; in a server of your own, check `get_start_method(allow_none=True)` first
 (`stdlib_start_method_checked.py`).
