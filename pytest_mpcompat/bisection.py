@@ -22,6 +22,7 @@ import argparse
 import datetime as _dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,12 +79,14 @@ class Bisection:
     install: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
+    uninstalled: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         ends = {p.version: p for p in self.probes}
         old = ends.get(self.releases[0])
         span = f"bisected over {len(self.releases)} releases with {len(self.probes)} probes"
         pins = [*self.overrides, *(Path(c).name for c in self.constraints)]
+        pins += [f"without {name}" for name in self.uninstalled]
         if pins:
             span += f", pinned: {', '.join(pins)}"
         if self.first_changed is None or old is None:
@@ -193,6 +196,9 @@ class Prober:
             done = self._run(install)
             if done.returncode:
                 return Probe(version, "not installable", reason=_last_line(done.stderr))
+            if a.uninstall:  # as a set's `uninstall`: a package that breaks the others
+                self._run([self.uv, "pip", "uninstall", "-q", "--python", str(python),
+                           *a.uninstall])  # fmt: skip
             report = Path(tmp, "cell.json")
             self._run([str(python), "-m", "pytest", "--mp-matrix", a.scenario, "--mp-methods",
                        a.method, "--mp-report", str(report), "-p", "no:cacheprovider", "-q",
@@ -208,7 +214,7 @@ class Prober:
             failing_signatures(cell["signatures"], _CATALOG),
             cell.get("outcome", ""),
             cell.get("ran_as"),
-            cell.get("reason") or "",
+            cell.get("reason") or _error_line(cell.get("stderr_tail") or ""),
         )
 
     @staticmethod
@@ -219,6 +225,15 @@ class Prober:
 def _say(line: str, err: bool = False) -> None:
     """Progress and results go to the terminal of whoever runs the session."""
     print(line, file=sys.stderr if err else sys.stdout, flush=True)  # noqa: T201
+
+
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit)\b.*")
+
+
+def _error_line(stderr: str) -> str:
+    """The last exception line of a cell's stderr (what a crash without a reason died of)."""
+    found = [ln.strip() for ln in stderr.splitlines() if _EXCEPTION.match(ln.strip())]
+    return found[-1][:300] if found else ""
 
 
 def _last_line(text: str) -> str:
@@ -242,6 +257,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--constraint", action="append", default=[], metavar="FILE",
                         help="a constraints file for every probe, e.g. "
                         "matrices/constraints/xinference-1.2.txt")  # fmt: skip
+    parser.add_argument("--uninstall", action="append", default=[], metavar="NAME",
+                        help="remove a package after each install, as a set's `uninstall` "
+                        "does, e.g. torchvision beside a CPU torch")  # fmt: skip
     parser.add_argument("--out", help="result file (default: reports/bisect/<name>.json)")
     parser.add_argument("--index", default=DEFAULT_INDEX)
     return parser.parse_args(argv)
@@ -284,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     result = Bisection(str(args.scenario), package.name, args.method, args.python, candidates,
                        install=[f"{args.package}==<release>", *extra], overrides=args.override,
-                       constraints=args.constraint)  # fmt: skip
+                       constraints=args.constraint, uninstalled=args.uninstall)  # fmt: skip
     result.probes, result.first_changed, result.last_before = search(
         candidates, Prober(args, extra, workdir)
     )

@@ -130,7 +130,9 @@ def test_a_probe_installs_the_extras_and_pins_it_was_given(
         seen.append(command)
         if "--mp-report" in command:
             report = Path(command[command.index("--mp-report") + 1])
-            cell = {"verdict": "crash", "signatures": ["start-method-already-set"]}
+            cell = {"verdict": "crash", "signatures": ["start-method-already-set"],
+                    "stderr_tail": "Traceback (most recent call last):\n  ...\n"
+                    "RuntimeError: context has already been set\n"}  # fmt: skip
             report.write_text(json.dumps({"cells": [cell]}))
         return subprocess.CompletedProcess(command, 0, "", "")
 
@@ -139,10 +141,13 @@ def test_a_probe_installs_the_extras_and_pins_it_was_given(
     constraints.write_text("fastapi<0.116\n")
     args = argparse.Namespace(package="xinference[transformers]", python="3.11", method="spawn",
                               scenario="scenarios/xinference_start_method_conflict.py",
-                              override=["torch==2.13.0"], constraint=[str(constraints)])  # fmt: skip
+                              override=["torch==2.13.0"], constraint=[str(constraints)],
+                              uninstall=["torchvision"])  # fmt: skip
     probe = Prober(args, ["transformers"], tmp_path)("1.9.0")
     assert probe.result == "crash [start-method-already-set]"
-    venv, install, cell = seen
+    assert probe.reason == "RuntimeError: context has already been set"  # the cell gave none
+    venv, install, uninstall, cell = seen
+    assert uninstall[-1] == "torchvision" and "uninstall" in uninstall
     assert venv[-1] == str(tmp_path / "xinference-1.9.0-py3.11")
     assert "xinference[transformers]==1.9.0" in install and "transformers" in install
     assert f"--constraint={constraints}" in install
@@ -152,7 +157,8 @@ def test_a_probe_installs_the_extras_and_pins_it_was_given(
 
 def test_the_pins_a_bisection_ran_under_are_in_its_summary() -> None:
     b = Bisection("s.py", "xinference", "spawn", "3.11", ["1.8.1", "1.9.0"],
-                  overrides=["torch==2.13.0"], constraints=["matrices/constraints/x.txt"])  # fmt: skip
+                  overrides=["torch==2.13.0"], constraints=["matrices/constraints/x.txt"],
+                  uninstalled=["torchvision"])  # fmt: skip
     b.probes = [Probe("1.8.1", "pass"), Probe("1.9.0", "crash")]
     b.first_changed, b.last_before = "1.9.0", "1.8.1"
-    assert b.summary().endswith("with 2 probes, pinned: torch==2.13.0, x.txt)")
+    assert b.summary().endswith("with 2 probes, pinned: torch==2.13.0, x.txt, without torchvision)")
