@@ -65,8 +65,8 @@ def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
     assert {c["axes"]["kserve"] for c in data["cells"]} == {"0.13.1", "0.14.0", "0.21.0"}
     # Neither kind of missing run is a cell: one has no raw result, one could not be built.
     assert data["missing_runs"] == [
-        {"run": "full-kserve-0.13.1-3.12", "reason": "no result: interpreter not installed on "
-         "the runner, or the run did not finish"},
+        {"run": "full-kserve-0.13.1-3.12", "reason": "no result: not run where the matrix ran "
+         "(its interpreter or hardware was missing), or the run did not finish"},
         {"run": "full-kserve-0.14.0-3.13", "reason": "environment gap: torch==2.13.0: download failed"},
     ]  # fmt: skip
     assert [s["complete"] for s in data["sources"]] == [True, True, True, False]
@@ -481,3 +481,16 @@ def test_answers_follow_what_each_set_varies_on_purpose(tmp_path: Path) -> None:
         in text
     )
     assert text.index("by kserve release") < text.index("by torch release")
+
+
+def test_a_run_not_made_names_its_matrix_file(tmp_path: Path) -> None:
+    """A GPU run that no GPU machine made reads as such, not only as a missing interpreter."""
+    gpu = tmp_path / "gpu.toml"
+    gpu.write_text('description = "GPU: CUDA scenarios"\n\n[[set]]\nname = "cuda"\n'
+                   'venv = false\nscenarios = ["cuda_*.py"]\n')  # fmt: skip
+    out = tmp_path / "out"
+    runs = [str(p) for p in three_runs(tmp_path)]
+    assert main(["merge", *runs, "--matrix", str(gpu), "--out", str(out)]) == 0
+    (missing,) = json.loads((out / "matrix.json").read_text())["missing_runs"]
+    assert missing["run"] == "gpu-cuda"
+    assert missing["reason"].endswith(f"did not finish ({gpu}: GPU: CUDA scenarios)")

@@ -39,9 +39,11 @@ def _merge(args: argparse.Namespace) -> int:
         else:
             print(f"mpcompat-report: {path}: no such file or directory", file=sys.stderr)  # noqa: T201
             return 2
-    expected: list[str] = []
+    expected: dict[str, str] = {}  # run -> the matrix file it is from, and what that file is
     for matrix in args.matrix:
-        expected.extend(load_matrix(Path(matrix)).session_names())
+        loaded = load_matrix(Path(matrix))
+        note = f"{matrix}: {loaded.description}" if loaded.description else str(matrix)
+        expected.update(dict.fromkeys(loaded.session_names(), note))
     merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,10 @@ __all__ = ["DETAILS_CHUNK", "DETAILS_FILES", "Matrix", "MergeError", "axes_of", 
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 
-_NO_RESULT = "no result: interpreter not installed on the runner, or the run did not finish"
+_NO_RESULT = (
+    "no result: not run where the matrix ran (its interpreter or hardware was missing), "
+    "or the run did not finish"
+)
 
 
 class MergeError(ValueError):
@@ -198,7 +201,9 @@ def read_bisection(path: Path) -> dict[str, Any]:
 
 
 def merge_files(
-    paths: Iterable[Path], expected_runs: Sequence[str] = (), bisections: Iterable[Path] = ()
+    paths: Iterable[Path],
+    expected_runs: Sequence[str] | Mapping[str, str] = (),
+    bisections: Iterable[Path] = (),
 ) -> Matrix:
     """Read every raw report; a file that is not one raises MergeError naming it."""
     cells, axes, runs, sources = [], [], [], []
@@ -236,7 +241,11 @@ def merge_files(
         ),
     )
     have = {s["session"] for s in sources}
-    missing = {r: _NO_RESULT for r in expected_runs if r not in have}
+    # A mapping names what each expected run is for (its matrix file and description).
+    notes = (
+        expected_runs if isinstance(expected_runs, Mapping) else dict.fromkeys(expected_runs, "")
+    )
+    missing = {r: _NO_RESULT + (f" ({n})" if n else "") for r, n in notes.items() if r not in have}
     missing.update(
         (s["session"], f"environment gap: {s['environment_gap']}")
         for s in sources
