@@ -8,8 +8,14 @@ No module named 'vllm'" at sglang/srt/layers/rotary_embedding/base.py), and SGLa
 kernels (SGLANG_USE_CPU_ENGINE=1) need a CPU build of sgl-kernel that the package index does
 not have (with it set, the engine import fails on "libcuda.so.1"). Recorded as
 `sglang-cpu-kernels-missing`: the guard is right, the machine is not. Older releases stop at
-import as the unguarded script does. The GPU twin (cuda_sglang_engine_main_guard.py) generates
-on a GPU.
+import as the unguarded script does. Bisected over the 26 releases from 0.5.5.post3 to 0.5.23
+(spawn, Python 3.12, reports/bisect/): 0.5.13 is the first that starts its scheduler on a CPU;
+0.5.12.post1 and older fail on "libcuda.so.1" while importing sgl_kernel. The bisection pins
+`kernels<=0.14.1`: installed today, 0.5.11 to 0.5.12.post1 get kernels 0.17, whose
+LayerRepository the transformers they pin (5.6) calls without a version, and the engine import
+fails with "ValueError: Either a revision or a version must be specified." (no signature: a
+dependency released after them). The GPU twin (cuda_sglang_engine_main_guard.py) generates on
+a GPU.
 """
 
 # /// script
@@ -25,7 +31,7 @@ on a GPU.
 # signatures = ["dependency-import-error"]
 #
 # [[tool.mpcompat.expect]]
-# when = ["sglang<0.5.23"]
+# when = ["sglang<0.5.13"]
 # verdict = "crash"
 # signatures = ["gpu-required-at-import"]
 #
