@@ -75,7 +75,7 @@ class Bisection:
     first_changed: str | None = None
     last_before: str | None = None
     # What every probe installed besides the plugin (the release as PACKAGE==<release>), and
-    # the --override and --constraint pins it ran under, so a reader can rebuild any probe.
+    # the --override, --constraint and --uninstall it ran under, to rebuild any probe.
     install: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
