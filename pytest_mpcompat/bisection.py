@@ -171,14 +171,14 @@ class Prober:
 
     def __init__(self, args: argparse.Namespace, extra: list[str], workdir: Path) -> None:
         self.args, self.extra, self.workdir = args, extra, workdir
+        self.name = Requirement(args.package).name  # without its [extras]
         uv = shutil.which("uv")
         if uv is None:
             raise SystemExit("bisect: uv is not on PATH (pip install uv)")
         self.uv = uv
 
     def __call__(self, version: str) -> Probe:
-        a = self.args
-        name = Requirement(a.package).name
+        a, name = self.args, self.name
         venv = self.workdir / f"{canonicalize_name(name)}-{version}-py{a.python}"
         python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
         _say(f"bisect: probing {name}=={version} on Python {a.python}")

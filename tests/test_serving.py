@@ -118,8 +118,9 @@ def test_crash_loop_is_decided_from_the_restart_rate(pytester: pytest.Pytester) 
     assert slow["stacks"], "a server that is not ready in time is a hang: its stacks are kept"
 
 
-def test_a_server_that_exits_before_ready_is_no_crash_loop(pytester: pytest.Pytester) -> None:
-    # Its one worker dies with it: a plain crash, not workers being replaced.
+def test_a_process_gone_before_ready_is_no_crash_loop(pytester: pytest.Pytester) -> None:
+    # gives_up: its one worker dies with it, a plain crash, not workers being replaced.
+    # stuck: a short-lived helper, then no answer, a hang, not a crash loop.
     pytester.makefile(
         ".py",
         gives_up=(
@@ -135,17 +136,35 @@ def test_a_server_that_exits_before_ready_is_no_crash_loop(pytester: pytest.Pyte
             "    time.sleep(2)  # long enough for the driver to see the worker gone\n"
             "    sys.exit('the cluster is not available')\n"
         ),
+        stuck=(
+            "import multiprocessing, time\n"
+            "def probe():\n"
+            "    time.sleep(1)\n"
+            "if __name__ == '__main__':\n"
+            "    helper = multiprocessing.Process(target=probe)\n"
+            "    helper.start()\n"
+            "    helper.join()\n"
+            "    time.sleep(600)\n"
+        ),
     )
     cells = run_tests(
         pytester,
         "def test_gives_up(mp_server):\n"
         "    cell = mp_server('gives_up.py', method='spawn', workers=1, ready_timeout=30)\n"
-        "    assert cell.verdict.value == 'crash', cell.reason\n",
+        "    assert cell.verdict.value == 'crash', cell.reason\n"
+        "\n"
+        "def test_stuck(mp_server):\n"
+        "    cell = mp_server('stuck.py', method='spawn', workers=1, ready_timeout=6)\n"
+        "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     cell = cells["test_gives_up"]
     assert cell["serving"]["worker_restarts"] >= 1
     assert "workers-restarting" not in cell["signatures"]
     assert "exited with code 1 before it was ready" in cell["reason"]
+    cell = cells["test_stuck"]
+    assert cell["serving"]["worker_restarts"] == 1
+    assert "workers-restarting" not in cell["signatures"]
+    assert "one process exited, the rest stayed up: slow or stuck" in cell["reason"]
 
 
 def test_requests_timing_out_are_a_hang_with_stacks(pytester: pytest.Pytester) -> None:
@@ -286,30 +305,3 @@ def test_a_worker_that_starts_late_is_not_missing(pytester: pytest.Pytester) -> 
     serving = cells["test_late"]["serving"]
     assert (serving["requests_ok"], serving["workers_seen"]) == (2, 2)
     assert cells["test_late"]["signatures"] == []
-
-
-def test_one_process_gone_before_a_timeout_is_no_crash_loop(pytester: pytest.Pytester) -> None:
-    # A server that starts a short-lived helper, then never answers: stuck, not crash-looping.
-    pytester.makefile(
-        ".py",
-        stuck=(
-            "import multiprocessing, time\n"
-            "def probe():\n"
-            "    time.sleep(1)\n"
-            "if __name__ == '__main__':\n"
-            "    helper = multiprocessing.Process(target=probe)\n"
-            "    helper.start()\n"
-            "    helper.join()\n"
-            "    time.sleep(600)\n"
-        ),
-    )
-    cells = run_tests(
-        pytester,
-        "def test_stuck(mp_server):\n"
-        "    cell = mp_server('stuck.py', method='spawn', workers=1, ready_timeout=6)\n"
-        "    assert cell.verdict.value == 'hang', cell.reason\n",
-    )
-    cell = cells["test_stuck"]
-    assert cell["serving"]["worker_restarts"] == 1
-    assert "workers-restarting" not in cell["signatures"]
-    assert "one process exited, the rest stayed up: slow or stuck" in cell["reason"]
