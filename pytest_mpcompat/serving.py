@@ -141,21 +141,30 @@ def explained_exit(status: int, signals_sent: Iterable[str]) -> bool:
     return False
 
 
-def _workers(served: ServedProcess, exact: bool = False) -> set[int]:
-    """Live processes of the server other than its main process and multiprocessing's helpers.
+def _sample(served: ServedProcess, exact: bool = False) -> tuple[set[int], set[int]]:
+    """The server's live workers, and every live process of it (the main one and helpers too).
 
+    Workers are the live processes other than the main process and multiprocessing's helpers.
     The resource tracker and the forkserver are children of the main process; workers forked by
-    the forkserver carry its command line too, so only direct children can be helpers.
+    the forkserver carry its command line too, so only direct children can be helpers. A helper
+    caught between fork and exec still has its parent's command line and reads as a worker.
     """
-    found = set()
+    workers, alive = set(), set()
     for pid in served.pids(exact):
         info = proc_info(pid)
-        if pid == served.leader or info is None or not info.alive:
+        if info is None or not info.alive:
+            continue
+        alive.add(pid)
+        if pid == served.leader:
             continue
         if info.ppid == served.leader and any(h in cmdline(pid) for h in _HELPERS):
             continue
-        found.add(pid)
-    return found
+        workers.add(pid)
+    return workers, alive
+
+
+def _workers(served: ServedProcess, exact: bool = False) -> set[int]:
+    return _sample(served, exact)[0]
 
 
 def _workers_after_load(served: ServedProcess, asked: int, deadline: float) -> int:
@@ -210,11 +219,12 @@ def drive(
             record.outcome = f"exited with code {status} before it was ready"
             return record, "crash"
         starts = served.starts()  # before the sample: every process logged exists by then
-        current = _workers(served)
+        current, alive = _sample(served)
         ever |= current
         # Workers that died: those seen alive and gone, or those started and not alive now
-        # (a worker that dies within milliseconds is rarely seen, but always logged).
-        record.worker_restarts = max(len(ever - current), starts - len(current), 0)
+        # (a worker that dies within milliseconds is rarely seen, but always logged). One seen
+        # as a worker that is still alive became a helper at exec: it did not die.
+        record.worker_restarts = max(len(ever - alive), starts - len(current), 0)
         waited = time.monotonic() - started
         if record.worker_restarts >= spec.crash_loop:
             record.outcome = (

@@ -120,7 +120,8 @@ def test_crash_loop_is_decided_from_the_restart_rate(pytester: pytest.Pytester) 
 
 def test_a_process_gone_before_ready_is_no_crash_loop(pytester: pytest.Pytester) -> None:
     # gives_up: its one worker dies with it, a plain crash, not workers being replaced.
-    # stuck: a short-lived helper, then no answer, a hang, not a crash loop.
+    # stuck: a short-lived helper, then no answer, a hang, not a crash loop; a helper that
+    # still had its parent's command line when first seen did not die when it exec'd.
     pytester.makefile(
         ".py",
         gives_up=(
@@ -137,10 +138,14 @@ def test_a_process_gone_before_ready_is_no_crash_loop(pytester: pytest.Pytester)
             "    sys.exit('the cluster is not available')\n"
         ),
         stuck=(
-            "import multiprocessing, time\n"
+            "import multiprocessing, os, sys, time\n"
             "def probe():\n"
             "    time.sleep(1)\n"
             "if __name__ == '__main__':\n"
+            "    if os.fork() == 0:  # a helper seen between fork and exec, for 2 s here\n"
+            "        time.sleep(2)\n"
+            "        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(600)',\n"
+            "                                  'multiprocessing.resource_tracker'])\n"
             "    helper = multiprocessing.Process(target=probe)\n"
             "    helper.start()\n"
             "    helper.join()\n"
