@@ -231,9 +231,18 @@ _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit)\b.*")
 
 
 def _error_line(stderr: str) -> str:
-    """The last exception line of a cell's stderr (what a crash without a reason died of)."""
-    found = [ln.strip() for ln in stderr.splitlines() if _EXCEPTION.match(ln.strip())]
-    return found[-1][:300] if found else ""
+    """The last exception line of a cell's stderr (what a crash without a reason died of). A
+    message that starts on the next line ("ImportError:" and then the text) is joined to it."""
+    lines = [ln.strip() for ln in stderr.splitlines()]
+    found = [i for i, ln in enumerate(lines) if _EXCEPTION.match(ln)]
+    if not found:
+        return ""
+    at = found[-1]
+    line = lines[at]
+    if line.endswith(":"):
+        rest = next((ln for ln in lines[at + 1 :] if ln), "")
+        line = f"{line} {rest}".strip()
+    return line[:300]
 
 
 def _last_line(text: str) -> str:

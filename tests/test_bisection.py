@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.bisection import Bisection, Probe, Prober, search
+from pytest_mpcompat.bisection import Bisection, Probe, Prober, _error_line, search
 from pytest_mpcompat.bisection import main as bisection_main
 from pytest_mpcompat.index import IndexFile, python_excluded
 from pytest_mpcompat.index import version_of as _version_of
@@ -153,6 +153,23 @@ def test_a_probe_installs_the_extras_and_pins_it_was_given(
     assert f"--constraint={constraints}" in install
     assert any(a.startswith("--override=") for a in install)
     assert "--mp-label=xinference=1.9.0" in cell and cell[cell.index("--mp-methods") + 1] == "spawn"
+
+
+def test_a_message_on_the_line_after_its_exception_is_kept() -> None:
+    # The shape of sgl_kernel's error when it cannot load its CUDA library (sglang 0.5.5.post3).
+    stderr = (
+        "    raise ImportError(error_msg)\n"
+        "ImportError: \n"
+        "[sgl_kernel] CRITICAL: Could not load any common_ops library!\n"
+        "\n"
+        "Error details from previous import attempts:\n"
+        "- ImportError: libcuda.so.1: cannot open shared object file: No such file or directory\n"
+    )
+    assert _error_line(stderr) == (
+        "ImportError: [sgl_kernel] CRITICAL: Could not load any common_ops library!"
+    )
+    assert _error_line("ValueError: bad\n  during handling\n") == "ValueError: bad"
+    assert _error_line("no exception here\n") == ""
 
 
 def test_the_pins_a_bisection_ran_under_are_in_its_summary() -> None:
