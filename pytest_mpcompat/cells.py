@@ -105,8 +105,8 @@ def compare(
         )
         if failures:
             problems.append(
-                f"expected a clean pass, but the output shows {', '.join(failures)} "
-                "(the main process exited 0 while something in it failed)"
+                f"expected a clean pass, but the cell shows {', '.join(failures)} "
+                "(it passed, degraded: something in it failed)"
             )
     return "; ".join(problems)
 

@@ -31,7 +31,7 @@ def test_a_dead_worker_contradicts_an_expected_clean_pass(pytester: pytest.Pytes
     result, cells = run(pytester, "--mp-methods", "spawn")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*expected a clean pass, but the output shows spawn-main-guard-missing*"]
+        ["*expected a clean pass, but the cell shows spawn-main-guard-missing*"]
     )
     assert cells["unguarded.py", "spawn"]["mismatch"]
 
