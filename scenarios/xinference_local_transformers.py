@@ -11,12 +11,29 @@ XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD): a spawned or forkserver cluster impo
 again before it answers, which took longer than the default 25 s on this 2-core machine under
 load ("RuntimeError: Cluster is not available after multiple attempts",
 `xinference-cluster-start-timeout`), so the default would measure the machine's speed.
-Measured (CPU, the published matrix): 1.2.2 (Python 3.11, torch 2.13.0) serves under all three
-methods (ready in about 30 s, 3/3 completions) and, after SIGTERM, leaves its cluster process,
-the cluster's forkserver and resource tracker and the model process running
-(`leaked-processes`); so does 1.8.1 (Python 3.11, the bisection probe of
-`xinference_start_method_conflict.py`); 4.1.0 (Python 3.12) serves and stops cleanly. The
-release between them that stopped the leak is not bisected.
+Measured (CPU, the published matrix): 1.2.2, 1.8.1 and 1.9.0 (Python 3.11, torch 2.13.0) serve
+under all three methods (ready in 24-39 s, 3/3 completions) and, after SIGTERM, leave part of
+the cluster running: always the model process, and by method the cluster process, its resource
+tracker or its forkserver (`leaked-processes`). From 1.9.0 Xinference sets spawn itself, so
+every method runs as spawn. 4.1.0 (Python 3.12) serves and stops cleanly.
+Bisected (spawn, Python 3.12, the same mid-2025 dependencies for every probe:
+matrices/constraints/xinference-1.9-to-4.1.txt, torch 2.13.0 and torchvision 0.28.0 from the
+index; three bisections, their probes in reports/bisect/):
+- 1.9.0 to 1.17.1 serve, and leak.
+- 2.0.0 to 2.11.0 never serve the model: crash `workers-restarting` at the 240 s ready
+  timeout, every launch's sub pool dying. Two causes, read in the logs of runs by hand:
+  - 2.0.0 turned per-model virtual environments on by default (XINFERENCE_ENABLE_VIRTUAL_ENV).
+    Xoscar makes them with `uv venv --system-site-packages` for the base interpreter, so an
+    Xinference installed in a virtualenv is not importable there: "No module named 'xoscar'",
+    then "Start sub pool failed, returncode: 1".
+  - 2.4.0 adds the parent's site-packages to that environment (a .pth file). A model with a
+    local `model_uri` then fails in a fresh XINFERENCE_HOME, because the cache folder it links
+    into was never made: "FileNotFoundError: [Errno 2] ... -> .../cache/v2/<model>".
+    2.12.0 makes that folder first.
+- 2.12.0 to 4.0.1 serve, and leak.
+- 4.1.0 is the first that stops cleanly. On POSIX its local deployment runs under a new host
+  (deploy/api_host.py with LocalHost). Before, a cluster subprocess was only SIGKILLed from the
+  API's `finally`, and its own children outlived it.
 Fix (1.2.2): stop the whole process group (what `kill -- -PGID` or a container runtime does),
 not the API process alone.
 Model: a tiny Llama built locally (_tiny_llama.py), registered as a custom model.
@@ -32,7 +49,17 @@ Model: a tiny Llama built locally (_tiny_llama.py), registered as a custom model
 # env = { XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD = "40" }
 #
 # [[tool.mpcompat.expect]]
-# when = ["xinference<1.9"]
+# when = ["xinference<2.0"]
+# verdict = "pass"
+# signatures = ["leaked-processes"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["xinference>=2.0,<2.12"]
+# verdict = "crash"
+# signatures = ["workers-restarting"]
+#
+# [[tool.mpcompat.expect]]
+# when = ["xinference>=2.12,<4.1"]
 # verdict = "pass"
 # signatures = ["leaked-processes"]
 #
