@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,7 +202,7 @@ def read_bisection(path: Path) -> dict[str, Any]:
 
 def merge_files(
     paths: Iterable[Path],
-    expected_runs: Sequence[str] | Mapping[str, str] = (),
+    expected_runs: Mapping[str, str] | None = None,
     bisections: Iterable[Path] = (),
 ) -> Matrix:
     """Read every raw report; a file that is not one raises MergeError naming it."""
@@ -241,11 +241,12 @@ def merge_files(
         ),
     )
     have = {s["session"] for s in sources}
-    # A mapping names what each expected run is for (its matrix file and description).
-    notes = (
-        expected_runs if isinstance(expected_runs, Mapping) else dict.fromkeys(expected_runs, "")
-    )
-    missing = {r: _NO_RESULT + (f" ({n})" if n else "") for r, n in notes.items() if r not in have}
+    # Each expected run names what it is for (its matrix file and description), or "".
+    missing = {
+        r: _NO_RESULT + (f" ({n})" if n else "")
+        for r, n in (expected_runs or {}).items()
+        if r not in have
+    }
     missing.update(
         (s["session"], f"environment gap: {s['environment_gap']}")
         for s in sources
