@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .model import START_METHODS
+from .constants import START_METHODS
 
 if TYPE_CHECKING:
     from .session import MatrixSession

@@ -16,7 +16,6 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 
 from .model import DEFAULT_EXIT_GRACE_S, OUTCOMES, CellResult, Expectation, Verdict
-from .options import Settings
 from .requirements import (
     condition_holds,
     environment_axes,
@@ -25,6 +24,7 @@ from .requirements import (
 )
 from .runner import CellSpec, run_cell
 from .scenario import ExpectRule, Scenario, ScenarioError
+from .settings import Settings
 from .signatures import Signature, failing_signatures, outcome
 
 __all__ = [

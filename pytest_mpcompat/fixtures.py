@@ -1,4 +1,4 @@
-"""Fixtures: ``mp_method``, ``mp_run`` and ``mp_server``.
+"""The bodies of the fixtures ``mp_method``, ``mp_run`` and ``mp_server`` (plugin.py).
 
 ``mp_run`` and ``mp_server`` run a cell through the same path as matrix items (skip reasons,
 ``--mp-repeat``, the script's own settings and expectations), and record it in the report.
@@ -9,21 +9,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .model import START_METHODS, CellResult, Verdict
-from .session import STATE
+from .constants import START_METHODS
 
-__all__ = ["mp_method", "mp_run", "mp_server"]
+if TYPE_CHECKING:
+    from .model import CellResult
+    from .session import MatrixSession
 
-
-@pytest.fixture
-def mp_method(request: pytest.FixtureRequest) -> str:
-    """The start method this test runs with; tests that use it run once per start method
-    (``--mp-methods``, or ``@pytest.mark.mp_methods("fork", "spawn")``)."""
-    return str(request.param)
+__all__ = ["make_run", "make_serve", "method_params"]
 
 
 def _scenario(target: str | Path | Sequence[str]) -> tuple[Any, list[str] | None]:
@@ -38,18 +34,30 @@ def _scenario(target: str | Path | Sequence[str]) -> tuple[Any, list[str] | None
     return load_scenario(path), None
 
 
-@pytest.fixture
-def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
-    """Run a script as a cell and return its ``CellResult``.
+def method_params(metafunc: pytest.Metafunc, state: MatrixSession) -> list[Any]:
+    """``mp_method``'s parameters: the test's ``mp_methods`` marker, else the run's methods;
+    one this OS lacks is a skip."""
+    from .cells import available_methods
+    from .settings import parse_methods
 
-    ``mp_run(script, method=None, timeout=None, env=None, args=None, serve=None)``: the method
-    defaults to the test's ``mp_method`` parameter, else this OS's default. The script's own
-    ``[tool.mpcompat]`` settings (env, args, timeout, serve, requires, expect) apply unless
-    given here; a cell whose requirements are unmet skips the test. ``script`` may also be a
-    command (a list of strings). Every result also goes into the JSON report; ``cell.ok`` is
-    False when it contradicts the script's expectation (``cell.mismatch`` says how).
-    """
-    state = request.config.stash[STATE]
+    marker = metafunc.definition.get_closest_marker("mp_methods")
+    if marker is not None:
+        methods = parse_methods(
+            ",".join(marker.args), f"@pytest.mark.mp_methods on {metafunc.definition.nodeid}"
+        )
+    else:
+        methods = state.default_methods()
+    have = available_methods()
+    return [
+        pytest.param(
+            m, id=m, marks=() if m in have else pytest.mark.skip(reason=f"no {m} on this OS")
+        )
+        for m in methods
+    ]
+
+
+def make_run(request: pytest.FixtureRequest, state: MatrixSession) -> Callable[..., CellResult]:
+    """``mp_run``: runs one cell for the requesting test and records it."""
     default = request.getfixturevalue("mp_method") if "mp_method" in request.fixturenames else None
 
     def run(
@@ -78,6 +86,8 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
             serve=serve,
             command=command,
         )
+        from .model import Verdict
+
         if result.verdict is Verdict.SKIP:
             pytest.skip(result.reason)
         return result
@@ -85,19 +95,8 @@ def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
     return run
 
 
-@pytest.fixture
-def mp_server(mp_run: Callable[..., CellResult]) -> Callable[..., CellResult]:
-    """Start a server (a script, or a command as a list) under a start method with N workers on
-    free ports of 127.0.0.1, wait for it, send real HTTP requests, stop it as an orchestrator
-    would (SIGTERM, a grace period, SIGKILL), and return the ``CellResult``; its ``serving``
-    record holds what was seen.
-
-    ``mp_server(target, workers=, ready=, requests=[{"path": "/"}], ready_timeout=,
-    request_timeout=, stop_signals=["SIGTERM"], stop_timeout=, crash_loop=, method=...,
-    timeout=..., env=..., args=...)``. Settings not given come from the script's own
-    ``[tool.mpcompat.serve]`` table, else the defaults. Use ``{port}``, ``{port2}``, ... and
-    ``{workers}`` in ``args``, ``env`` or the command.
-    """
+def make_serve(mp_run: Callable[..., CellResult]) -> Callable[..., CellResult]:
+    """``mp_server``: ``mp_run`` with a serve spec built from the script's table and keywords."""
 
     def serve(target: str | Path | Sequence[str], **kwargs: Any) -> CellResult:
         from .serving import RequestSpec, ServeSpec

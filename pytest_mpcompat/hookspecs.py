@@ -1,4 +1,7 @@
-"""Hooks other plugins and conftest files can implement to extend pytest-mpcompat."""
+"""Hooks other plugins and conftest files can implement to extend pytest-mpcompat.
+
+PYTEST_DONT_REWRITE: loaded by every pytest run, this module has no assertions to rewrite.
+"""
 
 from __future__ import annotations
 

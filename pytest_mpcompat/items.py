@@ -15,8 +15,8 @@ import pytest
 from .cells import check_signature_ids
 from .model import CellResult, Verdict
 from .scenario import Scenario, ScenarioError, load_scenario
-from .session import STATE
 from .signatures import outcome
+from .stash import STATE
 
 __all__ = ["CellFailure", "CellItem", "ScenarioFile", "describe_failure"]
 

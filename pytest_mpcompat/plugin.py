@@ -1,24 +1,31 @@
-"""pytest hooks of pytest-mpcompat; nothing else lives here.
+"""pytest hooks and fixtures of pytest-mpcompat; nothing else lives here.
 
-This module is loaded by every pytest run that has the plugin installed, so it imports only what
-start-up needs: collection, running cells, fixtures and reports load when they are used. The
-run's state lives in one ``MatrixSession`` (session.py) that ``pytest_configure`` registers.
+Every pytest run in an environment that has the plugin loads this module, used or not, so it
+registers the options, hooks and fixtures and imports nothing more. The run's state, one
+``MatrixSession`` (session.py), is made when the plugin is first used: at ``pytest_configure``
+for ``--mp-matrix``, a report or an xdist controller, else by the first test that asks for one
+of its fixtures.
+
+PYTEST_DONT_REWRITE: loaded by every pytest run, this module has no assertions to rewrite.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import hookspecs
-from .fixtures import mp_method, mp_run, mp_server
-from .options import add_options, parse_methods, resolve_settings
-from .session import CELLS, STATE, MatrixSession
+from .options import add_options
+from .stash import STATE
 
 if TYPE_CHECKING:
     from .items import ScenarioFile
+    from .model import CellResult
+    from .session import MatrixSession
     from .signatures import Signature
 
 __all__ = ["mp_method", "mp_run", "mp_server"]  # the fixtures, found here by pytest
@@ -37,16 +44,26 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "mp_methods(*methods): start methods a test using the mp_method fixture runs with",
     )
-    settings = resolve_settings(config)
-    if (
-        settings.matrix
-        and config.args_source is not pytest.Config.ArgsSource.ARGS
-        and settings.paths
-    ):
-        config.args = [str(p) for p in settings.paths]
-    session = MatrixSession(config, settings)
-    config.stash[STATE] = session
-    config.pluginmanager.register(session, "mpcompat-session")
+    if _used_from_the_start(config):
+        _session(config)
+
+
+def _used_from_the_start(config: pytest.Config) -> bool:
+    """Whether this run needs the session before any test asks for it: matrix mode, a report
+    to write, or an xdist controller that receives its workers' cells."""
+    if config.getoption("--mp-matrix"):
+        return True
+    if config.getoption("--mp-report") or os.environ.get("MPCOMPAT_REPORT"):
+        return True
+    if config.getini("mp_report"):
+        return True
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def _session(config: pytest.Config) -> MatrixSession:
+    from .session import activate
+
+    return activate(config)
 
 
 @pytest.hookimpl(trylast=True)
@@ -83,31 +100,51 @@ def _is_scenario(path: Path, config: pytest.Config) -> bool:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "mp_method" not in metafunc.fixturenames:
         return
-    from .cells import available_methods
+    from .fixtures import method_params
 
-    marker = metafunc.definition.get_closest_marker("mp_methods")
-    state = metafunc.config.stash[STATE]
-    if marker is not None:
-        methods = parse_methods(
-            ",".join(marker.args), f"@pytest.mark.mp_methods on {metafunc.definition.nodeid}"
-        )
-    else:
-        methods = state.default_methods()
-    have = available_methods()
-    params = [
-        pytest.param(
-            m, id=m, marks=() if m in have else pytest.mark.skip(reason=f"no {m} on this OS")
-        )
-        for m in methods
-    ]
-    metafunc.parametrize("mp_method", params)
+    metafunc.parametrize("mp_method", method_params(metafunc, _session(metafunc.config)))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    cells = item.stash.get(CELLS, None)
-    if cells:
-        report.mpcompat_cells = [c.to_dict() for c in cells]
-        cells.clear()
-    return report
+# Fixtures: defined here so that pytest finds them when it registers the plugin; their bodies
+# (fixtures.py) load only when a test asks for them.
+
+
+@pytest.fixture
+def mp_method(request: pytest.FixtureRequest) -> str:
+    """The start method this test runs with; tests that use it run once per start method
+    (``--mp-methods``, or ``@pytest.mark.mp_methods("fork", "spawn")``)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def mp_run(request: pytest.FixtureRequest) -> Callable[..., CellResult]:
+    """Run a script as a cell and return its ``CellResult``.
+
+    ``mp_run(script, method=None, timeout=None, env=None, args=None, serve=None)``: the method
+    defaults to the test's ``mp_method`` parameter, else this OS's default. The script's own
+    ``[tool.mpcompat]`` settings (env, args, timeout, serve, requires, expect) apply unless
+    given here; a cell whose requirements are unmet skips the test. ``script`` may also be a
+    command (a list of strings). Every result also goes into the JSON report; ``cell.ok`` is
+    False when it contradicts the script's expectation (``cell.mismatch`` says how).
+    """
+    from .fixtures import make_run
+
+    return make_run(request, _session(request.config))
+
+
+@pytest.fixture
+def mp_server(mp_run: Callable[..., CellResult]) -> Callable[..., CellResult]:
+    """Start a server (a script, or a command as a list) under a start method with N workers on
+    free ports of 127.0.0.1, wait for it, send real HTTP requests, stop it as an orchestrator
+    would (SIGTERM, a grace period, SIGKILL), and return the ``CellResult``; its ``serving``
+    record holds what was seen.
+
+    ``mp_server(target, workers=, ready=, requests=[{"path": "/"}], ready_timeout=,
+    request_timeout=, stop_signals=["SIGTERM"], stop_timeout=, crash_loop=, method=...,
+    timeout=..., env=..., args=...)``. Settings not given come from the script's own
+    ``[tool.mpcompat.serve]`` table, else the defaults. Use ``{port}``, ``{port2}``, ... and
+    ``{workers}`` in ``args``, ``env`` or the command.
+    """
+    from .fixtures import make_serve
+
+    return make_serve(mp_run)

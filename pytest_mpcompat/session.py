@@ -1,34 +1,53 @@
 """The run's state: every cell (from this process or from xdist workers), and the JSON report.
 
-``MatrixSession`` is registered by ``pytest_configure``; ``run`` is the one path by which a cell
-runs and is recorded, for matrix items and for the ``mp_run`` / ``mp_server`` fixtures alike.
-Cell results travel from xdist workers to the controller as an attribute of each test report
-(pytest keeps unknown report attributes when it serialises reports), so a worker that is killed
-mid-run has already delivered every cell it finished.
+``activate`` registers the one ``MatrixSession`` of a run when the plugin is first used: at
+``pytest_configure`` for ``--mp-matrix``, a report or an xdist controller, else when a test
+first asks for one of its fixtures (an unused plugin loads none of this). ``run`` is the one
+path by which a cell runs and is recorded, for matrix items and for the ``mp_run`` and
+``mp_server`` fixtures alike. Cell results travel from xdist workers to the controller as an
+attribute of each test report (pytest keeps unknown report attributes when it serialises
+reports), so a worker that is killed mid-run has already delivered every cell it finished.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import fnmatch
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .model import CellResult
-from .options import Settings
+from .stash import CELLS, STATE
 
 if TYPE_CHECKING:
+    from .model import CellResult
     from .scenario import Scenario
+    from .settings import Settings
     from .signatures import Signature
 
-__all__ = ["CELLS", "STATE", "MatrixSession"]
+__all__ = ["MatrixSession", "activate"]
 
-STATE = pytest.StashKey["MatrixSession"]()
-#: Cells a test item ran, handed to its report by pytest_runtest_makereport.
-CELLS = pytest.StashKey[list[CellResult]]()
 _NOT_SCENARIOS = {"conftest.py", "__init__.py", "setup.py", "noxfile.py"}
+
+
+def activate(config: pytest.Config) -> MatrixSession:
+    """The run's session, made and registered on first use (settings resolved then)."""
+    session = config.stash.get(STATE, None)
+    if session is None:
+        from .settings import resolve_settings
+
+        settings = resolve_settings(config)
+        if (
+            settings.matrix
+            and config.args_source is not pytest.Config.ArgsSource.ARGS
+            and settings.paths
+        ):
+            config.args = [str(p) for p in settings.paths]
+        session = MatrixSession(config, settings)
+        config.stash[STATE] = session
+        config.pluginmanager.register(session, "mpcompat-session")
+    return session
 
 
 class MatrixSession:
@@ -40,7 +59,7 @@ class MatrixSession:
         self.cells: list[CellResult] = []
         self.expected_ids: dict[str, None] = {}  # cell items collected, in order
         self.unfinished_reasons: dict[str, str] = {}
-        self.started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
         self._catalog: dict[str, Signature] | None = None
         if config.pluginmanager.hasplugin("xdist"):
             from ._xdist import XdistHooks
@@ -107,6 +126,15 @@ class MatrixSession:
 
     # Hooks --------------------------------------------------------------------------------
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        cells = item.stash.get(CELLS, None)
+        if cells:
+            report.mpcompat_cells = [c.to_dict() for c in cells]
+            cells.clear()
+        return report
+
     def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
         if not self.settings.matrix:
             return None
@@ -125,6 +153,8 @@ class MatrixSession:
         ]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.settings.matrix:
+            return  # cell items exist only in matrix mode
         from .items import CellItem
 
         for item in session.items:
@@ -136,6 +166,8 @@ class MatrixSession:
             return
         cells = getattr(report, "mpcompat_cells", None)
         if cells:
+            from .model import CellResult
+
             self.cells.extend(CellResult.from_dict(c) for c in cells)
             self._write(complete=False)
         elif report.when not in ("setup", "call", "teardown") and report.failed:

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from pytest_mpcompat.locks import (
+from pytest_mpcompat.matrix.locks import (
     PLATFORMS,
     lock_path,
     read_lock,
     render_lock,
     without_local_wheels,
 )
-from pytest_mpcompat.matrixfile import load_matrix
+from pytest_mpcompat.matrix.sets import load_matrix
 
 ROOT = Path(__file__).parent.parent
 LOCKS = ROOT / "matrices" / "locks"

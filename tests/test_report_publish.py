@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pytest_mpcompat.jsonreport import build_report, write_atomic
-from pytest_mpcompat.locks import PLATFORMS, platform_target
-from pytest_mpcompat.matrixfile import MatrixFileError, load_matrix
+from pytest_mpcompat.matrix.locks import PLATFORMS, platform_target
+from pytest_mpcompat.matrix.sets import MatrixFileError, load_matrix
 from pytest_mpcompat.model import CellResult, Verdict
 from pytest_mpcompat.report.cli import main
 from pytest_mpcompat.report.html import details_files, render_html

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..jsonreport import write_atomic
-from ..matrixfile import MatrixFileError, load_matrix
+from ..matrix.sets import MatrixFileError, load_matrix
 from ..model import SCHEMA_VERSION
 from .html import write_html
 from .markdown import render_markdown
@@ -74,7 +74,7 @@ def _load_matrix(name: str) -> dict[str, Any]:
 
 def _check(args: argparse.Namespace) -> int:
     baseline, new = _load_matrix(args.baseline), _load_matrix(args.new)
-    worse = worse_cells(baseline, new)
+    worse = worse_cells(baseline, new, partial=args.partial)
     for line in worse:
         print(f"worse: {line}")  # noqa: T201
     print(f"{len(worse)} cell(s) got worse than {args.baseline}")  # noqa: T201
@@ -106,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = sub.add_parser("check", help="exit 1 if any cell got worse than in the baseline")
     check.add_argument("--baseline", required=True, help="the baseline matrix.json")
     check.add_argument("new", help="the new matrix.json")
+    check.add_argument(
+        "--partial",
+        action="store_true",
+        help="the new matrix runs part of the baseline's (a CI matrix against the published "
+        "one): baseline cells it has not are not counted as lost",
+    )
     args = parser.parse_args(argv)
     try:
         return _merge(args) if args.command == "merge" else _check(args)

@@ -60,7 +60,7 @@ class Matrix:
     # Runs with no result, and why: an expected run with no raw file (interpreter missing, run
     # cut short), or a run whose machine could not build its environment (an environment gap).
     missing: dict[str, str] = field(default_factory=dict)
-    bisections: list[dict[str, Any]] = field(default_factory=list)  # see pytest_mpcompat.bisection
+    bisections: list[dict[str, Any]] = field(default_factory=list)  # see matrix/bisection.py
     generated: str = ""
     _as_dict: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -208,11 +208,7 @@ def merge_files(
     """Read every raw report; a file that is not one raises MergeError naming it."""
     cells, axes, runs, sources = [], [], [], []
     redact = Redactor()
-    for path in sorted(paths):
-        try:
-            data = read_report(path)
-        except ReportError as exc:
-            raise MergeError(str(exc)) from None
+    for path, data in _distinct_runs(paths):
         session = path.stem
         source = {
             "file": path.name,
@@ -261,6 +257,31 @@ def merge_files(
         bisections=[read_bisection(p) for p in sorted(bisections)],
         generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
+
+
+def _distinct_runs(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """Every raw report once per run: the same run (session, machine and start time) found
+    twice, say uploaded by two jobs or committed and downloaded again, is merged once, from
+    its most complete copy."""
+    kept: dict[tuple[str, str, str], tuple[Path, dict[str, Any]]] = {}
+    order: list[tuple[str, str, str]] = []
+    for path in sorted(paths):
+        try:
+            data = read_report(path)
+        except ReportError as exc:
+            raise MergeError(str(exc)) from None
+        started = str(data.get("started") or "")
+        run = (path.stem, str(data.get("machine") or ""), started or f"file {path}")
+        if run not in kept:
+            order.append(run)
+        elif _completeness(kept[run][1]) >= _completeness(data):
+            continue
+        kept[run] = (path, data)
+    return [kept[run] for run in order]
+
+
+def _completeness(data: dict[str, Any]) -> tuple[bool, int]:
+    return bool(data.get("complete")), len(data.get("cells") or [])
 
 
 def describe_host(data: dict[str, Any]) -> str:

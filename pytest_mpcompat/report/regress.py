@@ -23,10 +23,12 @@ def _line(cell: dict[str, Any], was: str, now: str) -> str:
     return f"{cell['scenario']} ({where}): {was} -> {now}{sigs}"
 
 
-def worse_cells(baseline: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def worse_cells(baseline: dict[str, Any], new: dict[str, Any], partial: bool = False) -> list[str]:
     """Lines naming every cell whose outcome got worse (``model.OUTCOMES``: pass, degraded,
     skip, error, crash, hang), e.g. pass -> degraded or crash -> hang, and every cell of the
-    baseline that the new matrix no longer has (-> missing): lost coverage is a regression."""
+    baseline that the new matrix no longer has (-> missing): lost coverage is a regression,
+    unless ``partial`` says the new matrix covers only part of the baseline (a CI matrix
+    against the published one)."""
     before = {_key(c): c for c in baseline["cells"]}
     seen = set()
     lines = []
@@ -40,6 +42,6 @@ def worse_cells(baseline: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if worse(was, now):
             lines.append(_line(cell, was, now))
     for key, old in before.items():
-        if key not in seen:
+        if key not in seen and not partial:
             lines.append(_line(old, old.get("outcome", old["verdict"]), "missing"))
     return lines

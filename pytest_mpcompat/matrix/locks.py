@@ -12,7 +12,7 @@ lock holds no build that exists on one machine alone. It writes
   this Python, a dependency with no wheel for it). That is a fact about upstream, published as
   such, never confused with a runner that could not download something (an environment gap).
 
-Standard library only: the noxfile imports this module from the source tree.
+Standard library only.
 """
 
 from __future__ import annotations

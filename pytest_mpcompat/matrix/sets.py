@@ -1,10 +1,9 @@
 """Matrix files (matrices/*.toml): the axes of a compatibility matrix, as sets of environments.
 
 Each ``[[set]]`` is one environment recipe (what to install, pinned per Python and platform by
-the lock files of ``pytest_mpcompat.locks``) run on each of its Python versions; the noxfile
-makes one session per set and Python, and the report
-step expects one raw result per session. Only the standard library and tomli are used here, so
-the noxfile can import this module from the source tree.
+the lock files of ``pytest_mpcompat.matrix.locks``) run on each of its Python versions;
+``pytest_mpcompat.nox`` makes one session per set and Python, and the report step expects one
+raw result per session. Only the standard library and tomli are used here.
 """
 
 from __future__ import annotations

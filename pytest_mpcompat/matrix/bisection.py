@@ -10,10 +10,11 @@ old end's. A result is the cell's verdict with its error-level signatures, so "p
 "pass [workers-missing]" are different results. A release that cannot be installed is recorded
 and left out of the search.
 
-Each probe is a real run: a uv environment with the plugin, ``PACKAGE==V`` and the scenario's
-other dependencies, then ``pytest --mp-matrix SCENARIO --mp-methods M`` in it. The outcome is
-written to ``reports/bisect/<scenario>-<package>-<method>-py<X>.json`` and merged into the
-published report.
+Each probe is a real run: a uv environment with the plugin that runs the bisection (see
+``origin``), ``PACKAGE==V`` and the scenario's other dependencies, then ``pytest --mp-matrix
+SCENARIO --mp-methods M`` in it, from the current folder (the repository whose scenario it is).
+The outcome is written to ``reports/bisect/<scenario>-<package>-<method>-py<X>.json`` there and
+merged into the published report.
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from ..jsonreport import write_atomic
+from ..scenario import load_scenario
+from ..signatures import BUILTIN_SIGNATURES, failing_signatures
 from .index import DEFAULT_INDEX, files, version_of
-from .jsonreport import write_atomic
-from .scenario import load_scenario
-from .signatures import BUILTIN_SIGNATURES, failing_signatures
+from .origin import plugin_install_args
 
 __all__ = ["Bisection", "Probe", "main", "releases", "search"]
 
-REPO = Path(__file__).resolve().parent.parent
 _CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 
@@ -172,6 +173,7 @@ class Prober:
     def __init__(self, args: argparse.Namespace, extra: list[str], workdir: Path) -> None:
         self.args, self.extra, self.workdir = args, extra, workdir
         self.name = Requirement(args.package).name  # without its [extras]
+        self.plugin = plugin_install_args()
         uv = shutil.which("uv")
         if uv is None:
             raise SystemExit("bisect: uv is not on PATH (pip install uv)")
@@ -187,7 +189,7 @@ class Prober:
             if made.returncode:
                 return Probe(version, "not installable", reason=_last_line(made.stderr))
         with tempfile.TemporaryDirectory() as tmp:
-            install = [self.uv, "pip", "install", "-q", "--python", str(python), "-e", str(REPO),
+            install = [self.uv, "pip", "install", "-q", "--python", str(python), *self.plugin,
                        f"{a.package}=={version}", *self.extra]  # fmt: skip
             if a.override:
                 Path(tmp, "overrides.txt").write_text("\n".join(a.override) + "\n")
@@ -202,7 +204,7 @@ class Prober:
             report = Path(tmp, "cell.json")
             self._run([str(python), "-m", "pytest", "--mp-matrix", a.scenario, "--mp-methods",
                        a.method, "--mp-report", str(report), "-p", "no:cacheprovider", "-q",
-                       f"--mp-label={name}={version}"], cwd=REPO)  # fmt: skip
+                       f"--mp-label={name}={version}"])  # fmt: skip
             try:
                 (cell,) = json.loads(report.read_text())["cells"]
             except (OSError, ValueError) as exc:
@@ -307,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              f"between {args.old or 'the oldest'} and {args.new or 'the newest'}: {candidates}",
              err=True)  # fmt: skip
         return 2
-    workdir = REPO / ".nox" / "bisect-probes"  # (.nox/bisect is the session's own venv)
+    workdir = Path(".nox", "bisect-probes").resolve()  # (.nox/bisect is the session's own venv)
     workdir.mkdir(parents=True, exist_ok=True)
     result = Bisection(str(args.scenario), package.name, args.method, args.python, candidates,
                        install=[f"{args.package}==<release>", *extra], overrides=args.override,
@@ -316,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         candidates, Prober(args, extra, workdir)
     )
     out = Path(args.out) if args.out else (
-        REPO / "reports" / "bisect"
+        Path("reports", "bisect")
         / f"{Path(args.scenario).stem}-{name}-{args.method}-py{args.python}.json"
     )  # fmt: skip
     write_atomic(out, result.to_dict(), durable=True)

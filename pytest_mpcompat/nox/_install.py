@@ -1,0 +1,156 @@
+"""Installing a matrix set into its session's environment, and saying why that failed.
+
+The outcome is a list of pytest arguments: nothing (installed), ``--mp-unsupported=REASON`` (the
+lock says upstream does not support this Python or platform) or ``--mp-environment-gap=REASON``
+(this machine could not build it). With ``--no-venv`` or a reused environment under
+``--no-install`` (``-R``) nothing is installed, as nox users expect, and the environment found
+must already hold the set's requirements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nox
+
+from ..matrix.locks import PLATFORMS, Lock, current_platform, lock_path, read_lock
+from ..matrix.sets import EnvSet
+from ._environ import installer_environment
+
+__all__ = [
+    "install_plugin", "install_set", "installs_skipped", "lock_gap", "pip", "unmet", "why_not",
+]  # fmt: skip
+
+_UNMET = """\
+import json, sys
+from importlib import metadata
+from packaging.requirements import Requirement
+unmet = []
+for text in sys.argv[1:]:
+    req = Requirement(text)
+    try:
+        have = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        unmet.append(f"{text} (not installed)")
+        continue
+    if req.specifier and not req.specifier.contains(have, prereleases=True):
+        unmet.append(f"{text} (found {have})")
+print(json.dumps(unmet))
+"""
+
+
+def _uses_uv(session: nox.Session) -> bool:
+    return session.venv_backend == "uv"
+
+
+def pip(session: nox.Session, *args: str) -> tuple[int, str]:
+    """pip (or ``uv pip`` in a uv-made environment) in the session's environment, keeping its
+    output so that a failure can be reported."""
+    python = Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
+    if _uses_uv(session):
+        verb, *rest = args
+        rest = [a for a in rest if a != "-y"]  # uv pip uninstall never asks
+        command = [shutil.which("uv") or "uv", "pip", verb, "--python", str(python), *rest]
+    else:
+        command = [str(python), "-m", "pip", *args]
+    env = {**os.environ, **installer_environment()}
+    proc = subprocess.run(command, capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL)  # fmt: skip
+    session.log(proc.stdout[-2000:] + proc.stderr[-2000:])
+    return proc.returncode, proc.stderr
+
+
+def why_not(stderr: str) -> str:
+    """The reason an installer gives, on one line: uv's cause and hint, else pip's first error."""
+    text = stderr.replace("\u00d7", "").replace("\u2570\u2500\u25b6", "")
+    cause = re.search(r"(Because .*?)(?=\n\s*\n|\nhint:|\Z)", text, re.S)
+    hint = re.search(r"^hint: (.*)$", text, re.M)
+    if cause or hint:
+        parts = [cause.group(1) if cause else "", hint.group(1) if hint else ""]
+        return " ".join(" ".join(parts).split())[:700]
+    errors = [ln.removeprefix("ERROR: ") for ln in stderr.splitlines() if ln.startswith("ERROR:")]
+    lines = errors or stderr.strip().splitlines()[-1:] or ["the installer failed"]
+    return lines[0][:300]
+
+
+def installs_skipped(session: nox.Session) -> bool:
+    """True where nox skips install steps: ``--no-venv``, or a reused environment under
+    ``--no-install`` (``-R``). Asked through nox's own rule (``run_install`` runs nothing)."""
+    if session.venv_backend == "none":
+        return True
+    return session.run_install("python", "-c", "", silent=True) is None
+
+
+def unmet(session: nox.Session, requirements: tuple[str, ...]) -> list[str]:
+    """Which of ``requirements`` the session's ``python`` does not satisfy, each with what it
+    found; ["python: ..."] if that interpreter could not answer."""
+    if not requirements:
+        return []
+    out = session.run("python", "-c", _UNMET, *requirements, silent=True, success_codes=[0, 1],
+                      external=True)  # fmt: skip
+    text = str(out or "").strip().splitlines()
+    try:
+        found = json.loads(text[-1]) if text else None
+    except ValueError:
+        found = None
+    if not isinstance(found, list):
+        return [f"python: could not check the installed packages ({' '.join(text)[-200:]})"]
+    return [str(f) for f in found]
+
+
+def install_plugin(session: nox.Session, plugin: list[str]) -> None:
+    """The plugin that drives the matrix, and pytest-xdist for sets that pass ``-n``."""
+    code, err = pip(session, "install", "-q", *plugin, "pytest-xdist")
+    if code:
+        session.error(f"cannot install pytest-mpcompat ({' '.join(plugin)}): {why_not(err)}")
+
+
+def lock_gap(session: nox.Session, env: EnvSet, locks: Path) -> tuple[Lock | None, list[str]]:
+    """The set's lock for this Python and platform, or the pytest arguments that say why there
+    is nothing to install: upstream does not support it, or no lock was made for it."""
+    plat = current_platform()
+    if plat is None:
+        where = f"{sys.platform} {platform.machine()}"
+        return None, [
+            f"--mp-environment-gap=no lock files for {where} (made for: {', '.join(PLATFORMS)})"
+        ]
+    lock = read_lock(lock_path(locks, env.lock_name, str(session.python), plat))
+    if lock is None:
+        return None, [
+            f"--mp-environment-gap=no lock for Python {session.python} on {plat}: "
+            f"run `nox -s lock -- {env.lock_name}`"
+        ]
+    if lock.unsupported:
+        return None, [f"--mp-unsupported={lock.unsupported}"]
+    return lock, []
+
+
+def install_set(session: nox.Session, env: EnvSet, locks: Path, constraints: Path) -> list[str]:
+    """Install the set from its lock for this Python and platform; the pytest arguments that
+    say what could not be had."""
+    lock, gap = lock_gap(session, env, locks)
+    if lock is None:
+        return gap
+    if env.overrides and not _uses_uv(session):
+        return [f"--mp-environment-gap=set {env.name} needs uv for its overrides (pip install uv)"]
+    extra = [f"--constraint={constraints / c}" for c in env.constraints]
+    with tempfile.TemporaryDirectory() as tmp:
+        if env.overrides:
+            overrides = Path(tmp, "overrides.txt")
+            overrides.write_text("\n".join(env.overrides) + "\n")
+            extra.append(f"--override={overrides}")
+        code, err = pip(session, "install", "-q", f"--constraint={lock.path}", *extra,
+                        *env.install)  # fmt: skip
+    if code:
+        return [f"--mp-environment-gap={why_not(err)}"]
+    if env.uninstall:
+        pip(session, "uninstall", "-y", "-q", *env.uninstall)
+    return []

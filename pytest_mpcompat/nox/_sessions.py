@@ -1,0 +1,127 @@
+"""The bodies of the sessions ``matrix_sessions`` registers: one per set and Python, ``bisect``
+and the reports."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nox
+
+from ..matrix.sets import EnvSet, MatrixFile
+from ._environ import installer_environment
+from ._install import install_plugin, install_set, installs_skipped, lock_gap, pip, unmet, why_not
+
+__all__ = ["Layout", "bisect", "merge", "run_set"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a repository keeps its matrix: every path relative to the noxfile's folder."""
+
+    matrices: Path
+    scenarios: Path
+    reports: Path
+    plugin: tuple[str, ...]  # installer arguments for pytest-mpcompat
+
+    @property
+    def locks(self) -> Path:
+        return self.matrices / "locks"
+
+    @property
+    def constraints(self) -> Path:
+        return self.matrices / "constraints"
+
+    @property
+    def raw(self) -> Path:
+        return self.reports / "raw"
+
+
+def _checkout(layout: Layout) -> str | None:
+    """The source folder the plugin is installed from with ``-e``, if it is one."""
+    args = list(layout.plugin)
+    return args[1] if len(args) == 2 and args[0] == "-e" else None
+
+
+def _pytest_in_found_environment(session: nox.Session, env: EnvSet, layout: Layout) -> list[str]:
+    """pytest's command in the environment nox found (``venv = false``, ``--no-venv`` or a
+    reused one under ``-R``): the plugin installed there, else loaded from its checkout."""
+    if not unmet(session, ("pytest-mpcompat",)):
+        return ["python", "-m", "pytest"]
+    checkout = _checkout(layout)
+    if checkout is None:
+        session.error(
+            f"pytest-mpcompat is not installed in the environment this session runs in; "
+            f"install it there ({' '.join(layout.plugin)}), or run without --no-venv / -R"
+        )
+    session.env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [checkout, os.environ.get("PYTHONPATH")])
+    )
+    return ["python", "-m", "pytest", "-p", "pytest_mpcompat.plugin"]
+
+
+def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
+    """Run one set's scenarios under the plugin, writing ``<reports>/raw/<session>.json``."""
+    args = [f"--mp-label={k}={v}" for k, v in env.labels.items()]
+    if env.venv and not installs_skipped(session):
+        install_plugin(session, list(layout.plugin))
+        if env.install:
+            args += install_set(session, env, layout.locks, layout.constraints)
+        run_pytest = ["python", "-m", "pytest"]
+    else:
+        run_pytest = _pytest_in_found_environment(session, env, layout)
+        lock, gap = lock_gap(session, env, layout.locks) if env.venv and env.install else (None, [])
+        missing = [] if gap else unmet(session, env.install)
+        if missing:
+            gap = [f"--mp-environment-gap=the environment this session found (--no-venv, -R or "
+                   f"venv = false) lacks {', '.join(missing)}: run it without -R / --no-venv, "
+                   "or install them there"]  # fmt: skip
+        args += gap
+    paths = sorted(
+        p for pattern in env.scenarios for p in glob.glob(str(layout.scenarios / pattern))
+    )
+    if not paths:
+        session.error(f"set {env.name}: no scenario under {layout.scenarios}/ matches "
+                      f"{', '.join(env.scenarios)}")  # fmt: skip
+    report = layout.raw / f"{session.name}.json"
+    session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", str(report), *args,
+                *env.pytest_args, *session.posargs, external=True)  # fmt: skip
+
+
+def bisect(session: nox.Session, layout: Layout) -> None:
+    """The ``bisect`` session: ``pytest_mpcompat.matrix.bisection`` with posargs."""
+    if not session.posargs:
+        session.error("usage: nox -s bisect -- SCENARIO PACKAGE [--method M] [--python X] "
+                      "[--old V] [--new V] [--override REQ] [--constraint FILE]")  # fmt: skip
+    if not installs_skipped(session):
+        code, err = pip(session, "install", "-q", *layout.plugin, "uv")
+        if code:
+            session.error(f"cannot install pytest-mpcompat and uv: {why_not(err)}")
+    session.env.update(installer_environment())
+    session.env.setdefault("MPCOMPAT_PLUGIN", " ".join(layout.plugin))
+    session.run("python", "-m", "pytest_mpcompat.matrix.bisection", *session.posargs,
+                external=True)  # fmt: skip
+
+
+def merge(session: nox.Session, layout: Layout, matrices: list[MatrixFile], out: Path) -> None:
+    """A report session: the raw results of ``matrices`` (and, for the published report, every
+    bisection) merged into ``out``."""
+    if not installs_skipped(session):
+        code, err = pip(session, "install", "-q", *layout.plugin)
+        if code:
+            session.error(f"cannot install pytest-mpcompat: {why_not(err)}")
+    raw: list[str] = []
+    for matrix in matrices:
+        raw += sorted(glob.glob(str(layout.raw / f"{matrix.name}-*.json")))
+    if not raw:
+        names = " ".join(f"-t {m.name}" for m in matrices)
+        session.error(f"no raw results in {layout.raw}/ for {', '.join(m.name for m in matrices)}:"
+                      f" run `nox {names}` first")  # fmt: skip
+    if out == layout.reports:
+        bisections = sorted(glob.glob(str(layout.reports / "bisect" / "*.json")))
+        raw += [f"--bisection={p}" for p in bisections]
+    expected = [f"--matrix={m.path}" for m in matrices]
+    session.run("python", "-m", "pytest_mpcompat.report", "merge", *raw, *expected,
+                "--out", str(out), *session.posargs, external=True)  # fmt: skip
