@@ -494,3 +494,51 @@ def test_a_run_not_made_names_its_matrix_file(tmp_path: Path) -> None:
     (missing,) = json.loads((out / "matrix.json").read_text())["missing_runs"]
     assert missing["run"] == "gpu-cuda"
     assert missing["reason"].endswith(f"did not finish ({gpu}: GPU: CUDA scenarios)")
+
+
+def test_the_same_run_found_twice_is_merged_once(tmp_path: Path) -> None:
+    """Two jobs (or a commit and a download) carrying one raw result: its cells count once,
+    while another run of the same session (another machine) is still its own."""
+    two = "scenarios/kserve_two_workers.py"
+    first = raw(tmp_path, "full-kserve-0.21.0-3.11", [
+        cell(two, m, "pass", "0.21.0") for m in ("fork", "spawn")
+    ])  # fmt: skip
+    copies = []
+    for job in ("linux", "again"):
+        copy = tmp_path / job / first.name
+        copy.parent.mkdir()
+        copy.write_bytes(first.read_bytes())
+        copies.append(copy)
+    other = tmp_path / "mac" / first.name
+    other.parent.mkdir()
+    data = json.loads(first.read_text())
+    data["machine"] = "another-runner"
+    other.write_text(json.dumps(data))
+    merged = merge_files([first, *copies])
+    assert len(merged.cells) == 2 and len(merged.sources) == 1
+    assert len(merge_files([first, *copies, other]).cells) == 4
+    # Of two copies of one run, the complete one is kept.
+    partial = json.loads(first.read_text())
+    partial["cells"], partial["complete"] = partial["cells"][:1], False
+    copies[0].write_text(json.dumps(partial))
+    kept = merge_files([copies[0], copies[1]])
+    assert len(kept.cells) == 2 and kept.sources[0]["complete"] is True
+
+
+def test_a_partial_matrix_is_gated_on_the_cells_it_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two = "scenarios/kserve_two_workers.py"
+    base = raw(tmp_path, "base", [cell(two, m, "pass", "0.21.0") for m in ("fork", "spawn")])
+    new = raw(tmp_path, "new", [cell(two, "fork", "pass", "0.21.0")])
+    assert main(["merge", str(base), "--out", str(tmp_path / "b")]) == 0
+    assert main(["merge", str(new), "--out", str(tmp_path / "n")]) == 0
+    gate = ["check", "--baseline", str(tmp_path / "b" / "matrix.json"),
+            str(tmp_path / "n" / "matrix.json")]  # fmt: skip
+    assert main(gate) == 1  # the spawn cell is lost coverage
+    assert main([*gate, "--partial"]) == 0
+    worse = raw(tmp_path, "worse", [cell(two, "fork", "hang", "0.21.0")])
+    assert main(["merge", str(worse), "--out", str(tmp_path / "w")]) == 0
+    capsys.readouterr()
+    assert main([*gate[:-1], str(tmp_path / "w" / "matrix.json"), "--partial"]) == 1
+    assert "method=fork): pass -> hang" in capsys.readouterr().out

@@ -2,8 +2,8 @@
 session or a bisection probe builds gets the same plugin that drives it.
 
 In order: ``MPCOMPAT_PLUGIN`` (installer arguments, e.g. ``-e ../pytest-mpcompat`` or a wheel's
-path); a source checkout the package was imported from without being installed (``-e`` that
-folder); the installed distribution's PEP 610 record (an editable folder, a local folder or
+path); the source checkout the package was imported from, installed or not (``-e`` that
+folder); else the installed distribution's PEP 610 record (an editable folder, a local folder or
 wheel, a VCS URL); else the release from the package index (``pytest-mpcompat==VERSION``).
 """
 
@@ -29,7 +29,7 @@ def plugin_install_args() -> list[str]:
     if given:
         return shlex.split(given)
     checkout = _PACKAGE_DIR.parent
-    if (checkout / "pyproject.toml").is_file() and not _installed_here():
+    if (checkout / "pyproject.toml").is_file():  # imported from a source checkout
         return ["-e", str(checkout)]
     try:
         dist = metadata.distribution(DISTRIBUTION)
@@ -38,21 +38,6 @@ def plugin_install_args() -> list[str]:
 
         return [f"{DISTRIBUTION}=={__version__}"]
     return _from_direct_url(dist.read_text("direct_url.json"), dist.version)
-
-
-def _installed_here() -> bool:
-    """Whether the imported package is the installed distribution's (not a checkout on sys.path
-    beside, or instead of, an installed copy)."""
-    try:
-        dist = metadata.distribution(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        return False
-    direct = _direct_url(dist.read_text("direct_url.json"))
-    dir_info = direct.get("dir_info")
-    if isinstance(dir_info, dict) and dir_info.get("editable"):
-        return _local_path(str(direct.get("url", ""))) == _PACKAGE_DIR.parent
-    located = Path(str(dist.locate_file("pytest_mpcompat"))).resolve()
-    return located == _PACKAGE_DIR
 
 
 def _direct_url(text: str | None) -> dict[str, object]:

@@ -26,7 +26,8 @@ from ..matrix.sets import EnvSet
 from ._environ import installer_environment
 
 __all__ = [
-    "install_plugin", "install_set", "installs_skipped", "lock_gap", "pip", "unmet", "why_not",
+    "found_python", "install_plugin", "install_set", "installs_skipped", "lock_gap", "pip",
+    "unmet", "why_not",
 ]  # fmt: skip
 
 _UNMET = """\
@@ -81,6 +82,16 @@ def why_not(stderr: str) -> str:
     return lines[0][:300]
 
 
+def found_python(session: nox.Session) -> str:
+    """The X.Y of the session's ``python``: the one nox made it for, else (``--no-venv``, where
+    nox names the session without its Python) the one found on PATH."""
+    if isinstance(session.python, str):
+        return session.python
+    out = session.run("python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
+                      silent=True, external=True)  # fmt: skip
+    return str(out).strip().splitlines()[-1]
+
+
 def installs_skipped(session: nox.Session) -> bool:
     """True where nox skips install steps: ``--no-venv``, or a reused environment under
     ``--no-install`` (``-R``). Asked through nox's own rule (``run_install`` runs nothing)."""
@@ -113,7 +124,9 @@ def install_plugin(session: nox.Session, plugin: list[str]) -> None:
         session.error(f"cannot install pytest-mpcompat ({' '.join(plugin)}): {why_not(err)}")
 
 
-def lock_gap(session: nox.Session, env: EnvSet, locks: Path) -> tuple[Lock | None, list[str]]:
+def lock_gap(
+    session: nox.Session, env: EnvSet, locks: Path, python: str
+) -> tuple[Lock | None, list[str]]:
     """The set's lock for this Python and platform, or the pytest arguments that say why there
     is nothing to install: upstream does not support it, or no lock was made for it."""
     plat = current_platform()
@@ -122,10 +135,10 @@ def lock_gap(session: nox.Session, env: EnvSet, locks: Path) -> tuple[Lock | Non
         return None, [
             f"--mp-environment-gap=no lock files for {where} (made for: {', '.join(PLATFORMS)})"
         ]
-    lock = read_lock(lock_path(locks, env.lock_name, str(session.python), plat))
+    lock = read_lock(lock_path(locks, env.lock_name, python, plat))
     if lock is None:
         return None, [
-            f"--mp-environment-gap=no lock for Python {session.python} on {plat}: "
+            f"--mp-environment-gap=no lock for Python {python} on {plat}: "
             f"run `nox -s lock -- {env.lock_name}`"
         ]
     if lock.unsupported:
@@ -136,7 +149,7 @@ def lock_gap(session: nox.Session, env: EnvSet, locks: Path) -> tuple[Lock | Non
 def install_set(session: nox.Session, env: EnvSet, locks: Path, constraints: Path) -> list[str]:
     """Install the set from its lock for this Python and platform; the pytest arguments that
     say what could not be had."""
-    lock, gap = lock_gap(session, env, locks)
+    lock, gap = lock_gap(session, env, locks, str(session.python))
     if lock is None:
         return gap
     if env.overrides and not _uses_uv(session):

@@ -12,7 +12,16 @@ import nox
 
 from ..matrix.sets import EnvSet, MatrixFile
 from ._environ import installer_environment
-from ._install import install_plugin, install_set, installs_skipped, lock_gap, pip, unmet, why_not
+from ._install import (
+    found_python,
+    install_plugin,
+    install_set,
+    installs_skipped,
+    lock_gap,
+    pip,
+    unmet,
+    why_not,
+)
 
 __all__ = ["Layout", "bisect", "merge", "run_set"]
 
@@ -72,7 +81,10 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
         run_pytest = ["python", "-m", "pytest"]
     else:
         run_pytest = _pytest_in_found_environment(session, env, layout)
-        lock, gap = lock_gap(session, env, layout.locks) if env.venv and env.install else (None, [])
+        # Nothing is installed here, so only what the lock says of upstream still counts.
+        python = found_python(session)
+        _, gap = lock_gap(session, env, layout.locks, python) if env.install else (None, [])
+        gap = [arg for arg in gap if arg.startswith("--mp-unsupported=")]
         missing = [] if gap else unmet(session, env.install)
         if missing:
             gap = [f"--mp-environment-gap=the environment this session found (--no-venv, -R or "
@@ -85,7 +97,11 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     if not paths:
         session.error(f"set {env.name}: no scenario under {layout.scenarios}/ matches "
                       f"{', '.join(env.scenarios)}")  # fmt: skip
-    report = layout.raw / f"{session.name}.json"
+    # Named as the matrix expects it: under --no-venv nox leaves the Python out of the name.
+    name = session.name
+    if env.python and not isinstance(session.python, str):
+        name = f"{name}-{found_python(session)}"
+    report = layout.raw / f"{name}.json"
     session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", str(report), *args,
                 *env.pytest_args, *session.posargs, external=True)  # fmt: skip
 

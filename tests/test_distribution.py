@@ -1,0 +1,229 @@
+"""The product as a new user gets it: a wheel built from a clean copy of this checkout, installed
+into a fresh virtual environment, used from a folder outside the checkout; the sdist that can run
+the test suite; and the README's "Your own matrix" project, run with nox from that install."""
+
+from __future__ import annotations
+
+import email.parser
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="builds and runs nox in venvs: Linux only here"
+)
+
+
+def _uv() -> str:
+    found = shutil.which("uv")
+    if found:
+        return found
+    from uv import find_uv_bin  # the uv package of the [test] extra
+
+    return str(find_uv_bin())
+
+
+def _source_files() -> list[Path]:
+    """What a clean clone has: tracked files and untracked ones git does not ignore (in an
+    sdist, which has no .git, every file but build output)."""
+    if (ROOT / ".git").exists():
+        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                              "--exclude-standard"], cwd=ROOT, capture_output=True,
+                             check=True).stdout  # fmt: skip
+        names = [n for n in out.decode().split("\0") if n]
+    else:
+        skip = {".nox", "build", "dist", ".pytest_cache", "__pycache__"}
+        names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                 if p.is_file() and not skip & set(p.relative_to(ROOT).parts)]  # fmt: skip
+    return [Path(n) for n in names if (ROOT / n).is_file() and not n.startswith("reports/")]
+
+
+@dataclass(frozen=True)
+class Built:
+    wheel: Path
+    sdist: Path
+    python: Path  # of a fresh venv with the wheel and its [nox] extra
+
+    @property
+    def bin(self) -> Path:
+        return self.python.parent
+
+
+def _build(where: Path) -> Built:
+    copy = where / "clone"
+    for name in _source_files():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
+    uv = _uv()
+    subprocess.run([uv, "build", "--quiet", "--out-dir", str(where / "dist"), str(copy)],
+                   check=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    (wheel,) = (where / "dist").glob("*.whl")
+    (sdist,) = (where / "dist").glob("*.tar.gz")
+    venv = where / "venv"
+    subprocess.run([uv, "venv", "--quiet", "-p", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python),
+                    f"{wheel}[nox]"], check=True)  # fmt: skip
+    return Built(wheel, sdist, python)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """Built once per test run, shared by xdist's workers (a lock file next to their temp
+    folders)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    where = shared / "distribution"
+    with open(shared / "distribution.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = where / "built.json"
+        if not done.exists():
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir()
+            b = _build(where)
+            done.write_text(json.dumps([str(b.wheel), str(b.sdist), str(b.python)]))
+        wheel, sdist, python = json.loads(done.read_text())
+    yield Built(Path(wheel), Path(sdist), Path(python))
+
+
+def _clean_env(built: Built) -> dict[str, str]:
+    """The environment of a user's shell with the fresh venv first on PATH, without what the
+    test run itself was started with (its own venv, its nox session)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "NOX_CURRENT_SESSION", "MPCOMPAT_PLUGIN")
+           and not k.startswith("PYTEST_")}  # fmt: skip
+    env["PATH"] = os.pathsep.join([str(built.bin), env.get("PATH", "")])
+    return env
+
+
+def _run(
+    built: Built, *args: str, cwd: Path, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(built.python), *args], cwd=cwd, env=_clean_env(built),
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def test_wheel_holds_every_part_and_its_metadata(built: Built) -> None:
+    with zipfile.ZipFile(built.wheel) as whl:
+        names = set(whl.namelist())
+        (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = email.parser.Parser().parsestr(whl.read(meta).decode())
+    for part in ("_child/bootstrap.py", "_child/supervisor.py", "py.typed", "plugin.py",
+                 "nox/__init__.py", "matrix/sets.py", "report/cli.py"):  # fmt: skip
+        assert f"pytest_mpcompat/{part}" in names, part
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert metadata["License-Expression"] == "MIT"
+    requires = metadata.get_all("Requires-Dist") or []
+    assert any(r.startswith("psutil") and 'sys_platform != "linux"' in r for r in requires)
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Programming Language :: Python :: 3.14" in classifiers
+    assert "Typing :: Typed" in classifiers
+    assert metadata.get_all("Project-URL")
+
+
+def test_sdist_runs_the_test_suite(built: Built, tmp_path: Path) -> None:
+    with tarfile.open(built.sdist) as sdist:
+        sdist.extractall(tmp_path, filter="data")
+    (top,) = tmp_path.iterdir()
+    for part in ("tests/conftest.py", "scenarios/stdlib_main_guard_fixed.py", "matrices/ci.toml",
+                 "matrices/locks", "noxfile.py", "LICENSE", "README.md"):  # fmt: skip
+        assert (top / part).exists(), part
+    # Its tests run against the installed wheel (not the sources beside them).
+    done = _run(built, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=append",
+                "tests/test_metadata.py", cwd=top)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\d+ passed", done.stdout)
+
+
+def test_plain_pytest_run_outside_the_checkout(built: Built, tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert 1 + 1 == 2\n")
+    done = _run(built, "-m", "pytest", "-q", "test_plain.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "INTERNALERROR" not in done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_mp_matrix_outside_the_checkout(built: Built, tmp_path: Path) -> None:
+    shutil.copy(ROOT / "scenarios" / "stdlib_main_guard_missing.py", tmp_path / "engine.py")
+    done = _run(built, "-m", "pytest", "--mp-matrix", "engine.py", "--mp-report", "out.json",
+                cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    cells = {c["method"]: c for c in json.loads((tmp_path / "out.json").read_text())["cells"]}
+    assert cells["fork"]["verdict"] == "pass"
+    assert "spawn-main-guard-missing" in cells["spawn"]["signatures"]
+
+
+def _readme_project(folder: Path) -> list[str]:
+    """Write the files of the README's "Your own matrix" section; their names."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Your own matrix", 1)[1].split("\n## ", 1)[0]
+    written = []
+    for block in re.findall(r"```(?:python|toml)\n(.*?)```", section, re.S):
+        first = block.splitlines()[0]
+        name = first.removeprefix("# ").strip()
+        if not re.fullmatch(r"[\w/.]+\.(py|toml)", name):
+            continue
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(block)
+        written.append(name)
+    return written
+
+
+def test_readme_own_matrix_runs_from_the_installed_package(built: Built, tmp_path: Path) -> None:
+    written = _readme_project(tmp_path)
+    assert {"noxfile.py", "matrices/ci.toml"} <= set(written)
+    listed = _run(built, "-m", "nox", "-l", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    for name in (f"ci-stdlib-{PY}", "lock", "bisect", "report"):
+        assert f"* {name}" in listed.stdout or f"- {name}" in listed.stdout, listed.stdout
+    session = f"ci-stdlib-{PY}"
+    raw = tmp_path / "reports" / "raw" / f"{session}.json"
+
+    def verdicts() -> dict[str, str]:
+        return {c["method"]: c["verdict"] for c in json.loads(raw.read_text())["cells"]}
+
+    ran = _run(built, "-m", "nox", "-s", session, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert verdicts() == {"fork": "pass", "spawn": "crash", "forkserver": "crash"}
+    # -R: the environment is reused and nothing installed, as nox users expect.
+    raw.unlink()
+    again = _run(built, "-m", "nox", "-R", "-s", session, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert verdicts()["spawn"] == "crash"
+    # --no-venv: the environment nox runs in, which has the plugin (nox then leaves the Python
+    # out of the session's name; the raw result keeps the name the matrix expects).
+    raw.unlink()
+    here = _run(built, "-m", "nox", "--no-venv", "-s", "ci-stdlib", cwd=tmp_path)
+    assert here.returncode == 0, here.stdout + here.stderr
+    assert verdicts()["fork"] == "pass"
+    report = _run(built, "-m", "nox", "-s", "report", cwd=tmp_path)
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert (tmp_path / "reports" / "index.html").is_file()
+    merged = json.loads((tmp_path / "reports" / "matrix.json").read_text())
+    assert len(merged["cells"]) == 3
+
+
+def test_no_venv_names_what_the_found_environment_lacks(built: Built, tmp_path: Path) -> None:
+    _readme_project(tmp_path)
+    matrix = tmp_path / "matrices" / "ci.toml"
+    matrix.write_text(matrix.read_text().replace(
+        "# install = [", 'install = ["packaging<1"]\n# ['))  # fmt: skip
+    done = _run(built, "-m", "nox", "--no-venv", "-s", "ci-stdlib", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    raw = json.loads((tmp_path / "reports" / "raw" / f"ci-stdlib-{PY}.json").read_text())
+    assert raw["cells"] == []
+    assert "lacks packaging<1 (found" in raw["environment_gap"]
