@@ -88,7 +88,7 @@ def found_python(session: nox.Session) -> str:
     if isinstance(session.python, str):
         return session.python
     out = session.run("python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
-                      silent=True, external=True)  # fmt: skip
+                      silent=True, external=True, log=False)  # fmt: skip
     return str(out).strip().splitlines()[-1]
 
 
@@ -97,7 +97,7 @@ def installs_skipped(session: nox.Session) -> bool:
     ``--no-install`` (``-R``). Asked through nox's own rule (``run_install`` runs nothing)."""
     if session.venv_backend == "none":
         return True
-    return session.run_install("python", "-c", "", silent=True) is None
+    return session.run_install("python", "-c", "", silent=True, log=False) is None
 
 
 def unmet(session: nox.Session, requirements: tuple[str, ...]) -> list[str]:
@@ -106,7 +106,7 @@ def unmet(session: nox.Session, requirements: tuple[str, ...]) -> list[str]:
     if not requirements:
         return []
     out = session.run("python", "-c", _UNMET, *requirements, silent=True, success_codes=[0, 1],
-                      external=True)  # fmt: skip
+                      external=True, log=False)  # fmt: skip
     text = str(out or "").strip().splitlines()
     try:
         found = json.loads(text[-1]) if text else None
