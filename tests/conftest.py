@@ -97,3 +97,34 @@ def run_matrix(pytester: pytest.Pytester):  # type: ignore[no-untyped-def]
         return Matrix(result, report)
 
     return run
+
+
+#: Starts argv as a terminal would, whatever launched the tests: default signal dispositions and
+#: an empty mask (a background job of a script has SIGINT ignored, and that survives exec).
+_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys\n"
+    "for s in signal.valid_signals():\n"
+    "    try:\n"
+    "        signal.signal(s, signal.SIG_DFL)\n"
+    "    except (OSError, ValueError):\n"
+    "        pass\n"
+    "signal.pthread_sigmask(signal.SIG_SETMASK, [])\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
+
+
+def as_from_a_terminal(argv: list[str]) -> list[str]:
+    return [sys.executable, "-c", _AS_FROM_A_TERMINAL, *argv]
+
+
+@pytest.fixture
+def launcher_ignores_sigint() -> Iterator[None]:
+    """What a background job of a non-interactive shell (``nox -s tests &``, nohup) hands its
+    children: SIGINT ignored and, as some supervisors do, SIGUSR1 blocked."""
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)

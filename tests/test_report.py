@@ -14,6 +14,8 @@ import pytest
 
 from pytest_mpcompat.jsonreport import ReportError, read_report
 
+from .conftest import as_from_a_terminal
+
 
 def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     end = time.monotonic() + timeout
@@ -38,9 +40,9 @@ def test_interrupt_leaves_a_valid_partial_report(pytester: pytest.Pytester, sig:
         d_never="print('d')\n",
     )
     report = pytester.path / "report.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "--mp-matrix", ".", "--mp-methods", "fork",
-         "--mp-report", str(report), "-p", "no:cacheprovider"],
+    proc = subprocess.Popen(  # Ctrl-C is pressed in a terminal, however the tests were started
+        as_from_a_terminal([sys.executable, "-m", "pytest", "--mp-matrix", ".", "--mp-methods",
+                            "fork", "--mp-report", str(report), "-p", "no:cacheprovider"]),
         cwd=pytester.path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

@@ -224,6 +224,35 @@ def test_a_later_stop_signal_does_not_hide_the_hang(pytester: pytest.Pytester) -
     assert "SIGINT stopped it" in cell["reason"]
 
 
+@pytest.mark.usefixtures("launcher_ignores_sigint")
+def test_a_launcher_that_ignores_sigint_changes_no_verdict(pytester: pytest.Pytester) -> None:
+    """pytest started as a background job (SIGINT ignored, a signal blocked): each cell still
+    starts as an orchestrator starts a container's processes, so SIGINT stops the server as it
+    would anywhere, and what SIGTERM left stuck is stopped by SIGINT, not by SIGKILL."""
+    copy_server(pytester)
+    (pytester.path / "dispositions.py").write_text(
+        "import signal\n"
+        "print('SIGINT', signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+        "print('blocked', sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))\n"
+    )
+    cells = run_tests(
+        pytester,
+        "def test_cell(mp_run):\n"
+        "    mp_run('dispositions.py', method='spawn')\n"
+        "def test_cli(mp_server):\n"
+        "    cell = mp_server('http_server.py', workers=1, stop_signals=['SIGINT'], stop_timeout=2,\n"
+        "                     args=['{port}', '--on-sigterm', 'ignore', '--on-sigint', 'exit0'])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n"
+        "def test_sequence(mp_server):\n"
+        "    cell = mp_server('http_server.py', workers=1, args=['{port}', '--on-sigterm', 'ignore'],\n"
+        "                     stop_signals=['SIGTERM', 'SIGINT'], stop_timeout=0.5)\n"
+        "    assert cell.verdict.value == 'hang', cell.reason\n",
+    )
+    assert cells["test_cell"]["stdout_tail"].split("\n")[:2] == ["SIGINT True", "blocked []"]
+    assert cells["test_cli"]["serving"]["stopped_by"] == "SIGINT"
+    assert cells["test_sequence"]["serving"]["stopped_by"] == "SIGINT"
+
+
 def test_stop_signals_for_a_cli_tool(pytester: pytest.Pytester) -> None:
     """A tool stopped with Ctrl-C is judged by SIGINT when the scenario says so."""
     copy_server(pytester)

@@ -56,8 +56,13 @@ def _open_outputs(config: dict[str, object]) -> tuple[int, int, int]:
 def _spawn(argv: list[str], fds: tuple[int, int, int]) -> int:
     # posix_spawn is what subprocess uses too, minus its import (milliseconds per cell).
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
-    # setsid: the cell leads its own session, as a container's first process does.
-    return os.posix_spawnp(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True)
+    # As a container's first process starts: leading its own session, every signal at its
+    # default disposition and none blocked, whatever pytest was started with (a background
+    # job of a script has SIGINT ignored, and an ignored signal stays ignored across exec).
+    import _signal  # built in, unlike signal
+
+    return os.posix_spawnp(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True,
+                           setsigdef=_signal.valid_signals(), setsigmask=())  # fmt: skip
 
 
 def _descendants(root: int) -> list[int]:
