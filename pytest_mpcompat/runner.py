@@ -325,6 +325,8 @@ def _serve(
     takes its stacks and kills it). Sets the verdict otherwise."""
     record, implied = drive(cell, serve, ports, cell.started + spec.timeout)
     result.serving, result.reason = record, record.outcome
+    if implied == "hang" and cell.exited() is None:
+        return _stop_hung(cell, spec, serve, record, result, err_path)
     if implied == "hang":
         return True
     status = cell.exited()
@@ -338,6 +340,36 @@ def _serve(
     result.exit_code = status
     result.signal = _signal_name(-status) if status < 0 else None
     result.verdict = Verdict(implied or "pass")
+    return False
+
+
+def _stop_hung(
+    cell: _Cell,
+    spec: CellSpec,
+    serve: ServeSpec,
+    record: ServingRecord,
+    result: CellResult,
+    err_path: Path,
+) -> bool:
+    """A server whose requests or readiness hung is stopped like any other, as the platform
+    would stop that pod: the stacks of the stuck state first (with py-spy, which changes
+    nothing; faulthandler's dump would kill it, so it waits for the kill), then the stop
+    sequence, recorded. The verdict stays a hang; the reason says what the stop did."""
+    if spec.stacks != "faulthandler" and find_pyspy():
+        result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
+    hung = record.outcome
+    status, timed_out = _stop(cell, spec, serve, record, result, err_path)
+    first = serve.stop_signals[0]
+    if not timed_out:
+        result.reason = (
+            f"{hung}; then {record.stopped_by} stopped it in {record.shutdown_s:.1f} s "
+            f"(exit status {status})"
+        )
+    result.exit_code = status
+    result.signal = _signal_name(-status) if status < 0 else None
+    result.verdict = Verdict.HANG
+    if timed_out and not result.reason.startswith(hung):
+        result.reason = f"{hung}; then it did not exit within {serve.stop_timeout:g} s of {first}"
     return False
 
 
@@ -363,7 +395,9 @@ def _stop(
             record.stopped_by = name
             break
         last = n == len(serve.stop_signals) - 1
-        if n == 0 and (last or (spec.stacks != "faulthandler" and find_pyspy())):
+        if n == 0 and not result.stacks and (
+            last or (spec.stacks != "faulthandler" and find_pyspy())
+        ):
             # faulthandler's dump kills each process, so with later signals still to send it
             # waits for the kill; py-spy reads the stuck state without changing it.
             result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)

@@ -223,8 +223,9 @@ def drive(
         ever |= current
         # Workers that died: those seen alive and gone, or those started and not alive now
         # (a worker that dies within milliseconds is rarely seen, but always logged). One seen
-        # as a worker that is still alive became a helper at exec: it did not die.
-        record.worker_restarts = max(len(ever - alive), starts - len(current), 0)
+        # as a worker that is still alive became a helper at exec: it did not die; nor did a
+        # forked helper that is still alive (every fork is logged, workers or not).
+        record.worker_restarts = max(len(ever - alive), starts - len(alive - {served.leader}), 0)
         waited = time.monotonic() - started
         if record.worker_restarts >= spec.crash_loop:
             record.outcome = (
@@ -278,6 +279,8 @@ def drive(
         f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
         f"requests answered correctly"
     )
+    if record.requests_timed_out:
+        record.outcome += f" ({record.requests_timed_out} timed out)"
     if record.requests_timed_out:
         return record, "hang"
     if record.failures:

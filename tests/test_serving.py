@@ -186,6 +186,58 @@ def test_requests_timing_out_are_a_hang_with_stacks(pytester: pytest.Pytester) -
     assert any("predict" in s["stack"] for s in cell["stacks"]), cell["stacks"]
 
 
+def test_after_a_request_hangs_the_server_is_stopped_as_a_platform_would(
+    pytester: pytest.Pytester,
+) -> None:
+    """A timed-out request is a hang; then, as for any server, the stop sequence runs and is
+    recorded: what a platform team asks next is whether SIGTERM would still have stopped the
+    pod. The stacks are those of the stuck state."""
+    copy_server(pytester)
+    cells = run_tests(
+        pytester,
+        "def test_stops(mp_server):\n"
+        "    cell = mp_server('http_server.py', workers=1, requests=[{'path': '/stuck'}],\n"
+        "                     args=['{port}'], request_timeout=1, stop_timeout=2)\n"
+        "    assert cell.verdict.value == 'hang', cell.reason\n"
+        "def test_ignores_sigterm(mp_server):\n"
+        "    cell = mp_server('http_server.py', workers=1, requests=[{'path': '/stuck'}],\n"
+        "                     args=['{port}', '--on-sigterm', 'ignore'], request_timeout=1,\n"
+        "                     stop_timeout=1)\n"
+        "    assert cell.verdict.value == 'hang', cell.reason\n",
+    )
+    stops = cells["test_stops"]
+    assert stops["serving"]["requests_timed_out"] == 1
+    assert stops["serving"]["stop_signals_sent"] == ["SIGTERM"]
+    assert stops["serving"]["stopped_by"] == "SIGTERM"
+    assert "then SIGTERM stopped it" in stops["reason"]
+    assert "shutdown-timeout" not in stops["signatures"]
+    stuck = cells["test_ignores_sigterm"]
+    assert stuck["serving"]["stop_signals_sent"] == ["SIGTERM", "SIGKILL"]
+    assert stuck["serving"]["stopped_by"] == "SIGKILL"
+    assert "shutdown-timeout" in stuck["signatures"]
+    assert "timed out" in stuck["reason"] and "did not exit within 1 s of SIGTERM" in stuck["reason"]
+    for cell in (stops, stuck):
+        assert any("do_GET" in s["stack"] for s in cell["stacks"]), cell["stacks"]
+
+
+def test_workers_forked_with_os_fork_count_toward_what_ran(pytester: pytest.Pytester) -> None:
+    """A prefork server that forks with os.fork (gunicorn) forks under every column: the spawn
+    column says it ran as fork, not a plain pass that reads as spawn working."""
+    shutil.copy(Path(__file__).parent / "scripts" / "os_fork_prefork.py", pytester.path)
+    cells = run_tests(
+        pytester,
+        "@pytest.mark.mp_methods('spawn')\n"
+        "def test_prefork(mp_server, mp_method):\n"
+        "    cell = mp_server('os_fork_prefork.py', workers=2, args=['{port}', '{workers}'],\n"
+        "                     requests=[{'path': '/', 'count': 4}])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n",
+    )
+    cell = cells["test_prefork[spawn]"]
+    assert cell["methods_used"] == {"fork": 2}
+    assert cell["ran_as"] == "fork"
+    assert cell["serving"]["workers_seen"] == 2
+
+
 def test_a_server_that_ignores_sigterm_hangs_and_is_killed(pytester: pytest.Pytester) -> None:
     copy_server(pytester)
     cells = run_tests(

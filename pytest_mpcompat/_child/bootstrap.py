@@ -74,7 +74,8 @@ def _record_starts(log: str) -> None:
     by one that also writes the method of the process's ``Popen``. Nothing wraps the start
     itself, so no frame of this file appears in a traceback of a failed start. A forked child
     gets a new, plain set: an after-fork hook replaces it again, so the main process and its
-    forked children are recorded (spawned interpreters are new programs and are not).
+    forked children are recorded (spawned interpreters are new programs and are not). Forks
+    are left to ``_record_forks``, which sees every one.
     """
     import os
     from multiprocessing import process, util
@@ -85,7 +86,10 @@ def _record_starts(log: str) -> None:
         def add(self, proc: Any) -> None:
             set.add(self, proc)
             try:
-                line = (str(proc._popen.method) + "\n").encode()
+                method = str(proc._popen.method)
+                if method == "fork":
+                    return  # the forked child records itself (_record_forks)
+                line = (method + "\n").encode()
                 fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     os.write(fd, line)
@@ -99,6 +103,25 @@ def _record_starts(log: str) -> None:
 
     install()
     util.register_after_fork(StartLog, install)
+
+
+def _record_forks(log: str) -> None:
+    """Every process forked from the cell's interpreters records "fork" itself, whoever forked
+    it: multiprocessing's fork method, or ``os.fork`` as gunicorn and other prefork servers do,
+    so a spawn column whose server forks its workers anyway reads "ran as fork"."""
+    import os
+
+    def forked() -> None:
+        try:
+            fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, b"fork\n")
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+    os.register_at_fork(after_in_child=forked)
 
 
 def _run_as_main(script: str, args: list[str]) -> None:
@@ -160,7 +183,10 @@ def _main() -> None:
 
         size = int(limit) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
-    _install_default_method(method, os.environ.get("MPCOMPAT_METHODS_LOG"))
+    log = os.environ.get("MPCOMPAT_METHODS_LOG")
+    if log and hasattr(os, "register_at_fork"):
+        _record_forks(log)
+    _install_default_method(method, log)
     _run_as_main(script, args)
 
 

@@ -1,6 +1,7 @@
 """A stdlib HTTP server whose shutdown is chosen on the command line, the way real servers
 differ: `http_server.py PORT [--on-sigterm default|exit0|exit1|ignore] [--on-sigint ...]
-[--port2 PORT2]`. With --port2 a second server (answering "second") runs in a thread."""
+[--port2 PORT2]`. With --port2 a second server (answering "second") runs in a thread; a request
+for /stuck never gets an answer (its handler waits forever, as one stuck in a lock would)."""
 
 import argparse
 import signal
@@ -13,6 +14,8 @@ class Handler(BaseHTTPRequestHandler):
     text = b"first"
 
     def do_GET(self):
+        if self.path == "/stuck":
+            threading.Event().wait()
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.text)))
         self.end_headers()
