@@ -100,6 +100,9 @@ class ServingRecord:
     #: Exit status after the stop (negative: the signal that ended it).
     exit_after_stop: int | None = None
     alive_after_shutdown: list[str] = field(default_factory=list)
+    #: Ports still taken after the stop and the exit grace, and how ("127.0.0.1:8080 answers
+    #: HTTP 200"): leftovers that keep serving a terminated pod's traffic or hold its port.
+    serving_after_stop: list[str] = field(default_factory=list)
     outcome: str = ""  # one line for humans
 
     def to_dict(self) -> dict[str, Any]:

@@ -39,10 +39,12 @@ from .serving import (
     explained_exit,
     free_ports,
     ports_needed,
+    still_serving,
 )
 from .signatures import (
     LEAKED_PROCESSES,
     PROCESS_LIMIT,
+    SERVING_AFTER_STOP,
     SHUTDOWN_TIMEOUT,
     UNCLEAN_SHUTDOWN,
     WORKERS_MISSING,
@@ -275,7 +277,9 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 result.stacks = result.stacks or collect_stacks(cell.pids, err_path, spec.stacks)
                 cell.kill()
             else:
-                result.leaked = _stragglers(cell.pids, spec.exit_grace)
+                serve = spec.serve
+                probe = (lambda: _still_serving(result, serve, ports)) if serve else None
+                result.leaked = _stragglers(cell.pids, spec.exit_grace, probe)
                 if spec.serve is None:
                     _judge(result, cell.exited())
         finally:
@@ -395,8 +399,10 @@ def _stop(
             record.stopped_by = name
             break
         last = n == len(serve.stop_signals) - 1
-        if n == 0 and not result.stacks and (
-            last or (spec.stacks != "faulthandler" and find_pyspy())
+        if (
+            n == 0
+            and not result.stacks
+            and (last or (spec.stacks != "faulthandler" and find_pyspy()))
         ):
             # faulthandler's dump kills each process, so with later signals still to send it
             # waits for the kill; py-spy reads the stuck state without changing it.
@@ -429,6 +435,18 @@ def _stop(
         result.signatures.append(UNCLEAN_SHUTDOWN)
         result.reason = f"{record.outcome}; exited with status {status} after {first}"
     return status, bool(record.stop_signals_sent[1:])
+
+
+def _still_serving(result: CellResult, serve: ServeSpec, ports: Sequence[int]) -> None:
+    """Whether a stopped server's leftovers still take its ports (asked before they are
+    killed); recorded with its own error-level signature, for it is a platform's worst case."""
+    if result.serving is None:
+        return
+    taken = still_serving(ports, serve.ready)
+    result.serving.serving_after_stop = taken
+    if taken:
+        result.signatures.append(SERVING_AFTER_STOP)
+        result.reason = f"{result.reason}; after its main process exited, {'; '.join(taken)}"
 
 
 def _serving_signatures(serving: ServingRecord | None) -> list[str]:
@@ -478,8 +496,11 @@ def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:
     return False
 
 
-def _stragglers(find: Callable[[bool], list[int]], grace: float) -> list[str]:
-    """Processes of the cell still alive once the grace period is over, then killed.
+def _stragglers(
+    find: Callable[[bool], list[int]], grace: float, before_kill: Callable[[], None] | None = None
+) -> list[str]:
+    """Processes of the cell still alive once the grace period is over, then killed
+    (``before_kill`` looks at what they still do first).
 
     ``find(exact)`` lists the cell's processes; "none left" is confirmed with an exact reading,
     since the quick one can miss a live process while its siblings exit."""
@@ -492,6 +513,8 @@ def _stragglers(find: Callable[[bool], list[int]], grace: float) -> list[str]:
             return []
         if time.monotonic() >= deadline:
             leaked = [f"{pid} {cmdline(pid)}".strip() for pid in alive]
+            if before_kill is not None:
+                before_kill()
             kill_all(lambda: find(True))
             return leaked
         time.sleep(0.005)

@@ -24,7 +24,7 @@ import re
 import signal
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ __all__ = [
     "explained_exit",
     "free_ports",
     "ports_needed",
+    "still_serving",
 ]
 
 _POLL_S = 0.05
@@ -127,6 +128,22 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in socks:
             sock.close()
+
+
+def still_serving(ports: Sequence[int], ready: str) -> list[str]:
+    """Which of ``ports`` something still listens on, and whether it answers HTTP."""
+    taken = []
+    for port in ports:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=_PROBE_S).close()
+        except OSError:
+            continue
+        try:
+            code, _ = _request(port, RequestSpec(path=ready), timeout=1.0)
+            taken.append(f"127.0.0.1:{port} still answers (HTTP {code})")
+        except OSError:
+            taken.append(f"127.0.0.1:{port} still accepts connections")
+    return taken
 
 
 def explained_exit(status: int, signals_sent: Iterable[str]) -> bool:

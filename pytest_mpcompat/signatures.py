@@ -19,6 +19,7 @@ __all__ = [
     "BUILTIN_SIGNATURES",
     "LEAKED_PROCESSES",
     "PROCESS_LIMIT",
+    "SERVING_AFTER_STOP",
     "SHUTDOWN_TIMEOUT",
     "UNCLEAN_SHUTDOWN",
     "WORKERS_MISSING",
@@ -61,6 +62,7 @@ WORKERS_RESTARTING = "workers-restarting"
 WORKERS_MISSING = "workers-missing"
 SHUTDOWN_TIMEOUT = "shutdown-timeout"
 UNCLEAN_SHUTDOWN = "unclean-shutdown"
+SERVING_AFTER_STOP = "serving-after-stop"
 PROCESS_LIMIT = "process-limit"
 
 BUILTIN_SIGNATURES: tuple[Signature, ...] = (
@@ -190,6 +192,16 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Handle SIGTERM: stop accepting requests, stop and join the workers (signal them: only "
         "the main process receives SIGTERM), exit. Kubernetes sends SIGTERM, waits "
         "terminationGracePeriodSeconds, then SIGKILL.",
+    ),
+    Signature(
+        SERVING_AFTER_STOP,
+        None,
+        "After its main process exited on the stop signal, processes it left behind still "
+        "answered on its port (or held it): a terminated pod whose processes keep taking "
+        "traffic, or keep the port from its successor.",
+        "Stop every worker before the main process exits (terminate and join them on SIGTERM), "
+        "or run the workers in the main process's group so that the platform's kill reaches "
+        "them.",
     ),
     Signature(
         UNCLEAN_SHUTDOWN,

@@ -215,7 +215,9 @@ def test_after_a_request_hangs_the_server_is_stopped_as_a_platform_would(
     assert stuck["serving"]["stop_signals_sent"] == ["SIGTERM", "SIGKILL"]
     assert stuck["serving"]["stopped_by"] == "SIGKILL"
     assert "shutdown-timeout" in stuck["signatures"]
-    assert "timed out" in stuck["reason"] and "did not exit within 1 s of SIGTERM" in stuck["reason"]
+    assert (
+        "timed out" in stuck["reason"] and "did not exit within 1 s of SIGTERM" in stuck["reason"]
+    )
     for cell in (stops, stuck):
         assert any("do_GET" in s["stack"] for s in cell["stacks"]), cell["stacks"]
 
@@ -236,6 +238,33 @@ def test_workers_forked_with_os_fork_count_toward_what_ran(pytester: pytest.Pyte
     assert cell["methods_used"] == {"fork": 2}
     assert cell["ran_as"] == "fork"
     assert cell["serving"]["workers_seen"] == 2
+
+
+def test_leftovers_that_still_serve_after_the_stop_are_named(pytester: pytest.Pytester) -> None:
+    """The main process exits on SIGTERM and its workers keep answering on the port: the worst
+    case for a platform team, said with its own error-level signature (a degraded pass)."""
+    shutil.copy(Path(__file__).parent / "scripts" / "os_fork_prefork.py", pytester.path)
+    cells = run_tests(
+        pytester,
+        "def test_orphans(mp_server):\n"
+        "    cell = mp_server('os_fork_prefork.py', method='fork', workers=2,\n"
+        "                     args=['{port}', '{workers}', '--orphan'])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n"
+        "def test_clean(mp_server):\n"
+        "    cell = mp_server('os_fork_prefork.py', method='fork', workers=2,\n"
+        "                     args=['{port}', '{workers}'])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n",
+    )
+    orphans = cells["test_orphans"]
+    assert orphans["outcome"] == "degraded"
+    assert "serving-after-stop" in orphans["signatures"]
+    assert "leaked-processes" in orphans["signatures"]
+    (taken,) = orphans["serving"]["serving_after_stop"]
+    assert taken.endswith("still answers (HTTP 200)")
+    assert "after its main process exited" in orphans["reason"]
+    clean = cells["test_clean"]
+    assert clean["serving"]["serving_after_stop"] == []
+    assert clean["signatures"] == []
 
 
 def test_a_server_that_ignores_sigterm_hangs_and_is_killed(pytester: pytest.Pytester) -> None:

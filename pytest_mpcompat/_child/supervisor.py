@@ -59,7 +59,7 @@ def _spawn(argv: list[str], fds: tuple[int, int, int]) -> int:
     # As a container's first process starts: leading its own session, every signal at its
     # default disposition and none blocked, whatever pytest was started with (a background
     # job of a script has SIGINT ignored, and an ignored signal stays ignored across exec).
-    import _signal  # built in, unlike signal
+    import _signal  # type: ignore[import-not-found]  # built in, unlike signal
 
     return os.posix_spawnp(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True,
                            setsigdef=_signal.valid_signals(), setsigmask=())  # fmt: skip

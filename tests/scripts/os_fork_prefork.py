@@ -1,6 +1,7 @@
 """A prefork server in the manner of gunicorn: the main process binds the port and forks its
 workers with os.fork (no multiprocessing at all), each serving on the inherited socket; on
-SIGTERM it stops and reaps them. `os_fork_prefork.py PORT WORKERS`."""
+SIGTERM it stops and reaps them. `os_fork_prefork.py PORT WORKERS [--orphan]`: with --orphan
+the main process exits on SIGTERM at once and its workers go on serving."""
 
 import os
 import signal
@@ -43,6 +44,8 @@ if __name__ == "__main__":
         children.append(pid)
 
     def stop(*_):
+        if "--orphan" in sys.argv:
+            os._exit(0)
         for pid in children:
             os.kill(pid, signal.SIGTERM)
         for pid in children:
