@@ -4,7 +4,9 @@ On Linux each cell's supervisor is a *child subreaper* (``PR_SET_CHILD_SUBREAPER
 whose parent exits, or a daemon that double-forks and calls ``setsid``, is re-parented to it
 instead of init, so walking the supervisor's descendants finds every process a cell ever started.
 The walk reads ``/proc`` on Linux; elsewhere it asks psutil (or, without it, ``ps``), and can miss
-processes that detached completely.
+processes that detached completely. ``MPCOMPAT_PROCESS_TABLE`` (``proc``, ``psutil`` or ``ps``)
+chooses the way on Linux too, so that the path macOS and Windows take runs here as well (with
+``psutil`` or ``ps`` the supervisor is no subreaper either).
 """
 
 from __future__ import annotations
@@ -18,9 +20,27 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ProcInfo", "cmdline", "descendants", "is_alive", "kill_all", "proc_info", "send"]
+__all__ = [
+    "ADOPTS_ORPHANS",
+    "PROCESS_TABLES",
+    "ProcInfo",
+    "birth",
+    "in_session",
+    "cmdline",
+    "descendants",
+    "is_alive",
+    "kill_all",
+    "living",
+    "proc_info",
+    "send",
+]
 
-_LINUX = sys.platform.startswith("linux")
+#: How process tables are read, see the module's docstring.
+PROCESS_TABLES = ("proc", "psutil", "ps")
+_TABLE = os.environ.get("MPCOMPAT_PROCESS_TABLE") or (
+    "proc" if sys.platform.startswith("linux") else "psutil"
+)
+_LINUX = _TABLE == "proc"
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows: TerminateProcess
 
 
@@ -38,7 +58,16 @@ class ProcInfo:
 def proc_info(pid: int) -> ProcInfo | None:
     """State of one process, or None when it no longer exists."""
     if not _LINUX:
-        return _table().get(pid)
+        psutil = _psutil()
+        if psutil is None:
+            return _table().get(pid)
+        try:  # one process, not the whole table
+            proc = psutil.Process(pid)
+            with proc.oneshot():
+                state = "Z" if proc.status() == psutil.STATUS_ZOMBIE else "R"
+                return ProcInfo(pid, proc.ppid(), state)
+        except (psutil.Error, OSError):
+            return None
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             raw = fh.read()
@@ -90,6 +119,8 @@ def _children(pid: int) -> list[int]:
 
 
 def _psutil() -> Any:
+    if _TABLE == "ps":
+        return None
     try:
         import psutil  # type: ignore[import-untyped]  # a dependency outside Linux (no /proc)
     except ImportError:
@@ -174,17 +205,58 @@ def kill_all(find: Callable[[], list[int]], deadline_s: float = 5.0) -> list[int
     """
     end = time.monotonic() + deadline_s
     while True:
-        pids = [p for p in find() if is_alive(p)]
+        pids = living(find())
         if not pids:
             return []
         stop = getattr(signal, "SIGSTOP", None)
         if stop is not None:
             send(pids, stop)
-            pids = sorted(set(pids) | {p for p in find() if is_alive(p)})
+            pids = sorted(set(pids) | set(living(find())))
         send(pids, _KILL)
         if time.monotonic() > end:
-            return [p for p in pids if is_alive(p)]
+            return living(pids)
         time.sleep(0.002)
+
+
+#: Whether the cell's supervisor adopts its orphans (Linux's /proc path); elsewhere the runner
+#: keeps every process it has seen, since an orphan leaves the tree it walks.
+ADOPTS_ORPHANS = _LINUX
+
+
+def in_session(sid: int) -> list[int]:
+    """Every process of session ``sid`` (a cell's main process leads its own): its orphans too,
+    wherever they were re-parented, unless they made a session of their own."""
+    found = []
+    for pid in _table():
+        try:
+            if os.getsid(pid) == sid:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def birth(pid: int) -> object:
+    """What tells this process from a later one with its pid: its start time where psutil
+    says it (None when it is gone), else True (``ps``: the pid alone); used where orphans are
+    followed by pid."""
+    psutil = _psutil()
+    if psutil is not None:
+        try:
+            return psutil.Process(pid).create_time()
+        except (psutil.Error, OSError):
+            return None
+    return True
+
+
+def living(pids: Iterable[int]) -> list[int]:
+    """Those of ``pids`` alive: one read of the process table where it is not /proc (a ``ps``
+    per process would let a fork bomb outrun the kill)."""
+    pids = list(pids)
+    if _LINUX or len(pids) < 2:
+        return [p for p in pids if is_alive(p)]
+    table = _table()
+    return [p for p in pids if p in table and table[p].alive]
 
 
 def is_alive(pid: int) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._child import bootstrap
-from ._proctree import cmdline, is_alive, proc_info, send
+from ._proctree import cmdline, is_alive, living, proc_info, send
 from .model import ProcessStack
 
 __all__ = ["collect_stacks", "find_pyspy"]
@@ -44,7 +44,7 @@ def collect_stacks(
 
     A process py-spy cannot read (no ptrace permission, not Python) falls back to faulthandler.
     """
-    pids = [p for p in find() if is_alive(p)]
+    pids = living(find())
     info = {p: (_ppid(p), cmdline(p)) for p in pids}
     stacks: dict[int, ProcessStack] = {}
     pyspy = find_pyspy() if tool != "faulthandler" else None

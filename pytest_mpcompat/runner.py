@@ -27,7 +27,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._child import bootstrap, supervisor
-from ._proctree import cmdline, descendants, is_alive, kill_all, send
+from ._proctree import (
+    ADOPTS_ORPHANS,
+    birth,
+    cmdline,
+    descendants,
+    in_session,
+    is_alive,
+    kill_all,
+    living,
+    send,
+)
 from ._stacks import collect_stacks, find_pyspy
 from .model import DEFAULT_EXIT_GRACE_S, CellResult, ServingRecord, Verdict
 from .redact import Redactor
@@ -64,6 +74,7 @@ _SUPERVISOR_START_S = 30.0
 _DROPPED_ENV = ("PYTEST_CURRENT_TEST",)
 _DROPPED_ENV_PREFIXES = ("PYTEST_XDIST_",)
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
+_FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,9 @@ class _Cell(ServedProcess):
             raise OSError(why or "the cell's supervisor did not start")
         self.leader = int(first["leader"])
         self.started = time.monotonic()
+        # Without a subreaper an orphan leaves the supervisor's tree: every process once seen
+        # in it is kept (with what tells it from a later process of the same pid).
+        self._seen: dict[int, object] = {}
 
     def _read(self, stream: IO[bytes]) -> None:
         for line in stream:  # "leader PID", "exit STATUS" or "error MESSAGE"
@@ -206,7 +220,13 @@ class _Cell(ServedProcess):
         while self._status is None:
             if self.lost:
                 break
-            event = self._next(max(0.0, end - time.monotonic()))
+            left = max(0.0, end - time.monotonic())
+            if not ADOPTS_ORPHANS:
+                self.pids()  # follow the tree while it lives: its orphans are not adopted
+                left = min(left, _FOLLOW_S)
+            event = self._next(left)
+            if event is None and not ADOPTS_ORPHANS and time.monotonic() < end:
+                continue
             if event is None:
                 self.lost = self.lost or self.supervisor.poll() is not None
                 break
@@ -218,7 +238,18 @@ class _Cell(ServedProcess):
         return self.wait(0)
 
     def pids(self, exact: bool = False) -> list[int]:
-        return descendants(self.supervisor.pid, exact)
+        found = descendants(self.supervisor.pid, exact)
+        if ADOPTS_ORPHANS:
+            return found
+        here = set(found)
+        found += [p for p in in_session(self.leader) if p not in here]  # orphans that stayed
+        for pid in found:
+            if pid not in self._seen:
+                self._seen[pid] = birth(pid)
+        here = set(found)
+        gone = living(p for p in self._seen if p not in here)  # seen, then left the tree
+        orphans = [p for p in gone if self._seen[p] is True or birth(p) == self._seen[p]]
+        return found + orphans
 
     def starts(self) -> int:
         return sum(_count_lines(self.methods_log).values())
@@ -487,7 +518,7 @@ def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:
     while time.monotonic() < deadline:
         if cell.wait(min(0.02, max(0.0, deadline - time.monotonic()))) is not None:
             return True
-        alive = [p for p in cell.pids() if is_alive(p)]
+        alive = living(cell.pids())
         if len(alive) > spec.max_processes:
             result.reason = f"{len(alive)} processes, over the limit of {spec.max_processes}"
             result.signatures.append(PROCESS_LIMIT)
@@ -506,9 +537,9 @@ def _stragglers(
     since the quick one can miss a live process while its siblings exit."""
     deadline = time.monotonic() + grace
     while True:
-        alive = [p for p in find(False) if is_alive(p)]
+        alive = living(find(False))
         if not alive:
-            alive = [p for p in find(True) if is_alive(p)]
+            alive = living(find(True))
         if not alive:
             return []
         if time.monotonic() >= deadline:

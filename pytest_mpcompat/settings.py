@@ -6,6 +6,7 @@ value is a ``pytest.UsageError`` naming the setting, where it came from and what
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,21 @@ def parse_fail_on(text: str, source: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_PROCESS_TABLES = ("proc", "psutil", "ps")  # as _proctree.PROCESS_TABLES, without its import
+
+
 def resolve_settings(config: pytest.Config) -> Settings:
+    table = os.environ.get("MPCOMPAT_PROCESS_TABLE")
+    if table and table not in _PROCESS_TABLES:
+        raise pytest.UsageError(
+            f"environment variable MPCOMPAT_PROCESS_TABLE: unknown way {table!r} to read the "
+            f"process table; choose from {', '.join(_PROCESS_TABLES)}"
+        )
+    if table == "psutil" and importlib.util.find_spec("psutil") is None:
+        raise pytest.UsageError(
+            "environment variable MPCOMPAT_PROCESS_TABLE=psutil: psutil is not installed "
+            "(pip install psutil), or use ps"
+        )
     methods_text, source = _raw(config, "methods")
     methods = parse_methods(methods_text, source) if methods_text is not None else None
     timeout_text, source = _raw(config, "timeout")

@@ -118,3 +118,12 @@ def test_bad_label(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--mp-matrix", "--mp-label", "kserve")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--mp-label: 'kserve' is not KEY=VALUE*"])
+
+
+def test_an_unknown_process_table_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MPCOMPAT_PROCESS_TABLE", "kvm")
+    result = pytester.runpytest_subprocess("--mp-matrix")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*MPCOMPAT_PROCESS_TABLE: unknown way 'kvm'*proc, psutil, ps*"])

@@ -23,7 +23,13 @@ import marshal
 import os
 import sys
 
-_LINUX = sys.platform.startswith("linux")
+# A subreaper, and /proc to walk: Linux, unless the portable path (psutil or ps, as on macOS)
+# was chosen with MPCOMPAT_PROCESS_TABLE.
+_LINUX = sys.platform.startswith("linux") and os.environ.get("MPCOMPAT_PROCESS_TABLE") in (
+    None,
+    "",
+    "proc",
+)
 
 
 def _become_subreaper() -> None:

@@ -6,6 +6,7 @@ autouse ``no_process_left`` fixture) that no process of the cell survives.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,14 @@ import pytest
 from pytest_mpcompat.jsonreport import read_report
 
 SCRIPTS = Path(__file__).parent / "scripts"
+#: A daemon that makes a session of its own leaves the cell's tree and session; only Linux's
+#: subreaper (the /proc path) adopts it. The portable path (macOS, Windows, or
+#: MPCOMPAT_PROCESS_TABLE=psutil|ps here) cannot find it: a documented limit.
+NEEDS_SUBREAPER = pytest.mark.skipif(
+    os.environ.get("MPCOMPAT_PROCESS_TABLE", "proc") != "proc"
+    or not sys.platform.startswith("linux"),
+    reason="a setsid daemon is found only by Linux's subreaper (the /proc path)",
+)
 
 
 def run_one(pytester: pytest.Pytester, name: str, *args: str) -> tuple[Any, pytest.RunResult]:
@@ -36,7 +45,9 @@ def run_one(pytester: pytest.Pytester, name: str, *args: str) -> tuple[Any, pyte
         ("exit_seven", "crash", None, 7, []),
         ("worker_segfault", "pass", None, 0, ["worker-fatal-signal"]),
         ("grandchild_spins", "pass", None, 0, ["leaked-processes"]),
-        ("double_fork_daemon", "pass", None, 0, ["leaked-processes"]),
+        pytest.param(
+            "double_fork_daemon", "pass", None, 0, ["leaked-processes"], marks=NEEDS_SUBREAPER
+        ),
         ("memory_hog", "crash", None, 1, ["out-of-memory"]),
         ("closed_output", "crash", None, 1, []),  # as `python closed_output.py` exits
     ],
