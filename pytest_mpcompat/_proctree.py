@@ -26,6 +26,7 @@ __all__ = [
     "ProcInfo",
     "birth",
     "in_session",
+    "listening_holders",
     "cmdline",
     "descendants",
     "is_alive",
@@ -221,6 +222,60 @@ def kill_all(find: Callable[[], list[int]], deadline_s: float = 5.0) -> list[int
 #: Whether the cell's supervisor adopts its orphans (Linux's /proc path); elsewhere the runner
 #: keeps every process it has seen, since an orphan leaves the tree it walks.
 ADOPTS_ORPHANS = _LINUX
+
+
+def listening_holders(pids: Iterable[int], ports: Iterable[int]) -> set[int] | None:
+    """Which of ``pids`` hold a listening TCP socket on one of ``ports``: the processes that
+    serve. None where that cannot be read (neither /proc nor psutil)."""
+    if not _LINUX:
+        return _psutil_listening(pids, set(ports))
+    wanted = {f"{p:04X}" for p in ports}
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as fh:
+                next(fh, None)
+                for line in fh:
+                    fields = line.split()
+                    # local address "0100007F:1F90", state 0A (LISTEN), inode in field 9
+                    listening = len(fields) > 9 and fields[3] == "0A"
+                    if listening and fields[1].rsplit(":", 1)[1] in wanted:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    targets = {f"socket:[{inode}]" for inode in inodes}
+    holders = set()
+    for pid in pids:
+        try:
+            names = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for name in names:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{name}") in targets:
+                    holders.add(pid)
+                    break
+            except OSError:
+                continue
+    return holders
+
+
+def _psutil_listening(pids: Iterable[int], ports: set[int]) -> set[int] | None:
+    psutil = _psutil()
+    if psutil is None:
+        return None
+    holders = set()
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            read = getattr(proc, "net_connections", None) or proc.connections  # psutil < 6
+            for conn in read(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr[1] in ports:
+                    holders.add(pid)
+                    break
+        except (psutil.Error, OSError):
+            continue
+    return holders
 
 
 def in_session(sid: int) -> list[int]:

@@ -84,12 +84,21 @@ class ServingRecord:
     ready: bool = False
     ready_s: float | None = None
     workers_seen: int = 0
-    #: Worker processes that died and were replaced before the server was ready.
+    #: Other live processes after the load: multiprocessing's helpers, a Manager, inference
+    #: pools that do not hold the listening socket.
+    helpers_seen: int = 0
+    #: Worker processes that died before the server was ready, and how many of them the
+    #: server replaced (started another process after the death).
+    worker_deaths: int = 0
     worker_restarts: int = 0
     requests_sent: int = 0
     requests_ok: int = 0
     requests_timed_out: int = 0
     failures: list[str] = field(default_factory=list)
+    #: Per request entry: request, concurrency, sent, answered, errors, timeouts, latency_ms
+    #: (p50, p90, p99, max of the answered ones) and answered_by (PID -> answers, where the
+    #: entry names the server's pid_header).
+    request_stats: list[dict[str, Any]] = field(default_factory=list)
     #: The stop sequence as far as it went, e.g. ["SIGTERM"] or ["SIGTERM", "SIGKILL"].
     stop_signals_sent: list[str] = field(default_factory=list)
     #: The signal the server finally exited on ("SIGKILL": the harness killed it); None when

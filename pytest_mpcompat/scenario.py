@@ -19,7 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .model import START_METHODS, Verdict, seconds_problem
 from .requirements import validate_condition, validate_requirement
-from .serving import DEFAULT_STOP_SIGNALS, RequestSpec, ServeSpec
+from .serving import DEFAULT_STOP_SIGNALS, MAX_CONCURRENCY, RequestSpec, ServeSpec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,7 +42,10 @@ _SERVE_KEYS = {
     "workers", "ready", "ready_timeout", "request_timeout", "stop_timeout", "stop_signals",
     "crash_loop", "requests",
 }  # fmt: skip
-_REQUEST_KEYS = {"path", "method", "json", "body", "status", "contains", "count", "port"}
+_REQUEST_KEYS = {
+    "path", "method", "json", "body", "status", "contains", "count", "port", "concurrency",
+    "pid_header",
+}  # fmt: skip
 _STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2")
 _RULE_KEYS = {"methods", "when", "verdict", "signatures"}
 _EXPECTABLE = (Verdict.PASS, Verdict.CRASH, Verdict.HANG)
@@ -338,6 +341,17 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
             raise block.error(f"request 'path' must start with '/', not {path!r}", "path")
         if not isinstance(status, int) or not isinstance(count, int) or count < 1:
             raise block.error("request 'status' and 'count' must be whole numbers", "requests")
+        concurrency = req.get("concurrency", 1)
+        if (
+            isinstance(concurrency, bool)
+            or not isinstance(concurrency, int)
+            or not (1 <= concurrency <= MAX_CONCURRENCY)
+        ):
+            raise block.error(f"request 'concurrency' must be a whole number from 1 to "
+                              f"{MAX_CONCURRENCY}, not {concurrency!r}", "concurrency")  # fmt: skip
+        pid_header = req.get("pid_header")
+        if pid_header is not None and (not isinstance(pid_header, str) or not pid_header):
+            raise block.error("request 'pid_header' must name a response header", "pid_header")
         specs.append(
             RequestSpec(
                 path=path,
@@ -348,6 +362,8 @@ def _serve_spec(block: _Block, raw: Any) -> ServeSpec:
                 contains=req.get("contains"),
                 count=count,
                 port=port,
+                concurrency=concurrency,
+                pid_header=pid_header,
             )
         )
     return ServeSpec(

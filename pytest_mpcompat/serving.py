@@ -28,12 +28,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._proctree import cmdline, proc_info
+from ._proctree import cmdline, listening_holders, proc_info
 from .model import ServingRecord
 
 __all__ = [
     "CRASH_LOOP",
     "DEFAULT_STOP_SIGNALS",
+    "MAX_CONCURRENCY",
     "RequestSpec",
     "ServeSpec",
     "ServedProcess",
@@ -53,6 +54,7 @@ _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 CRASH_LOOP = "workers keep dying"
 _PORT_RX = re.compile(r"\{port(\d*)\}")
 DEFAULT_STOP_SIGNALS = ("SIGTERM",)
+MAX_CONCURRENCY = 64  # requests in flight at once, per request entry
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class RequestSpec:
     contains: str | None = None  # text the response body must contain
     count: int = 1
     port: int = 1  # which of the server's ports: 1 is {port}, 2 is {port2}, ...
+    #: How many of the ``count`` requests are in flight at once (1: one after another).
+    concurrency: int = 1
+    #: A response header in which the server names the process that answered (its PID).
+    pid_header: str | None = None
 
     def __post_init__(self) -> None:
         if not self.method:
@@ -180,23 +186,43 @@ def _sample(served: ServedProcess, exact: bool = False) -> tuple[set[int], set[i
     return workers, alive
 
 
-def _workers(served: ServedProcess, exact: bool = False) -> set[int]:
-    return _sample(served, exact)[0]
+def _serving(served: ServedProcess, ports: list[int]) -> tuple[int, int]:
+    """(workers, helpers) alive now. Workers are what serves: the processes other than the main
+    one that hold a listening socket on the server's ports (the main process alone, when only
+    it does); the rest are helpers. Where sockets cannot be read (no /proc), or nothing holds
+    one, workers are the processes other than the main one and multiprocessing's helpers."""
+    workers, alive = _sample(served, exact=True)
+    others = alive - {served.leader}
+    holders = listening_holders(alive, ports)
+    if holders:
+        serving = holders - {served.leader}
+        count = len(serving) if serving else 1
+        return count, len(others - serving)
+    return len(workers), len(others - workers)
 
 
-def _workers_after_load(served: ServedProcess, asked: int, deadline: float) -> int:
-    """Workers alive after the load, counted as ps would. While the count is short it is read
-    again for up to ``WORKER_GRACE_S``: a worker still starting on a loaded machine is late, not
+def _workers_after_load(
+    served: ServedProcess, asked: int, deadline: float, ports: list[int]
+) -> tuple[int, int]:
+    """Workers (and helpers) alive after the load. While the count is short it is read again
+    for up to ``WORKER_GRACE_S``: a worker still starting on a loaded machine is late, not
     missing; one that died or was never started stays missing."""
     end = min(deadline, time.monotonic() + WORKER_GRACE_S)
-    seen = len(_workers(served, exact=True))
+    seen, helpers = _serving(served, ports)
     while seen < asked and time.monotonic() < end and served.exited() is None:
         time.sleep(_POLL_S)
-        seen = max(seen, len(_workers(served, exact=True)))
-    return seen
+        now, helpers_now = _serving(served, ports)
+        if now > seen:
+            seen, helpers = now, helpers_now
+    return seen, helpers
 
 
 def _request(port: int, req: RequestSpec, timeout: float) -> tuple[int, str]:
+    return _exchange(port, req, timeout)[:2]
+
+
+def _exchange(port: int, req: RequestSpec, timeout: float) -> tuple[int, str, str | None]:
+    """One request: the status, the body, and the ``pid_header`` the server answered with."""
     import http.client  # here: the plugin loads in every pytest run, servers are rare
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -211,11 +237,78 @@ def _request(port: int, req: RequestSpec, timeout: float) -> tuple[int, str]:
         try:
             conn.request(req.method, req.path, body=body, headers=headers)
             resp = conn.getresponse()
-            return resp.status, resp.read().decode("utf-8", errors="replace")
+            pid = resp.getheader(req.pid_header) if req.pid_header else None
+            return resp.status, resp.read().decode("utf-8", errors="replace"), pid
         except http.client.HTTPException as exc:  # a bad status line, an incomplete body...
             raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         conn.close()
+
+
+def _one(
+    req: RequestSpec, port: int, spec: ServeSpec, deadline: float
+) -> tuple[str, float, str | None, str]:
+    """Send one request: (``ok``, ``error`` or ``timeout``, seconds, answering PID, failure)."""
+    timeout = max(0.1, min(spec.request_timeout, deadline - time.monotonic()))
+    began = time.monotonic()
+    try:
+        code, body, pid = _exchange(port, req, timeout)
+    except TimeoutError:
+        took = time.monotonic() - began
+        return "timeout", took, None, f"{req.method} {req.path}: timed out after {timeout:.0f} s"
+    except OSError as exc:
+        took = time.monotonic() - began
+        return "error", took, None, f"{req.method} {req.path}: {type(exc).__name__}: {exc}"
+    took = time.monotonic() - began
+    if code != req.status or (req.contains is not None and req.contains not in body):
+        return "error", took, pid, f"{req.method} {req.path}: HTTP {code}, body {body[:200]!r}"
+    return "ok", took, pid, ""
+
+
+def _percentile(sorted_s: list[float], q: float) -> float:
+    index = min(len(sorted_s) - 1, max(0, round(q * (len(sorted_s) - 1))))
+    return round(sorted_s[index] * 1000, 1)
+
+
+def _send_entry(
+    record: ServingRecord, req: RequestSpec, ports: list[int], spec: ServeSpec, deadline: float
+) -> dict[str, Any]:
+    """Send one request entry ``count`` times, ``concurrency`` at once, each bounded by the
+    request timeout and the cell's deadline; add to the record's totals and return the
+    entry's own figures (answered, errors, timeouts, latency percentiles, who answered)."""
+    port = ports[min(req.port, len(ports)) - 1]
+    if req.concurrency == 1:
+        results = [_one(req, port, spec, deadline) for _ in range(req.count)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(req.concurrency, req.count)) as pool:
+            results = list(pool.map(lambda _: _one(req, port, spec, deadline), range(req.count)))
+    latencies = sorted(took for kind, took, _, _ in results if kind == "ok")
+    answered_by: dict[str, int] = {}
+    for _, _, pid, _ in results:
+        if pid:
+            answered_by[pid] = answered_by.get(pid, 0) + 1
+    stats: dict[str, Any] = {
+        "request": f"{req.method} {req.path}",
+        "concurrency": req.concurrency,
+        "sent": len(results),
+        "answered": sum(1 for r in results if r[0] == "ok"),
+        "errors": sum(1 for r in results if r[0] == "error"),
+        "timeouts": sum(1 for r in results if r[0] == "timeout"),
+        "latency_ms": {
+            name: _percentile(latencies, q)
+            for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))
+        }
+        if latencies
+        else {},  # fmt: skip
+        "answered_by": answered_by,
+    }
+    record.requests_sent += stats["sent"]
+    record.requests_ok += stats["answered"]
+    record.requests_timed_out += stats["timeouts"]
+    record.failures += [failure for kind, _, _, failure in results if kind != "ok"]
+    return stats
 
 
 def drive(
@@ -230,6 +323,7 @@ def drive(
     started = time.monotonic()
     ready_by = min(deadline, started + spec.ready_timeout)
     ever: set[int] = set()
+    before_death: tuple[int, set[int]] | None = None  # starts, workers seen at the first death
     while True:
         status = served.exited()
         if status is not None:
@@ -242,12 +336,22 @@ def drive(
         # (a worker that dies within milliseconds is rarely seen, but always logged). One seen
         # as a worker that is still alive became a helper at exec: it did not die; nor did a
         # forked helper that is still alive (every fork is logged, workers or not).
-        record.worker_restarts = max(len(ever - alive), starts - len(alive - {served.leader}), 0)
+        deaths = max(len(ever - alive), starts - len(alive - {served.leader}), 0)
+        if deaths and before_death is None:
+            before_death = (starts, set(ever))
+        if before_death is not None:
+            # Replaced: processes started beyond the workers asked for and the helpers alive
+            # (a replacement is often forked within a millisecond of the death, before any
+            # sample), or workers first seen after the first death; never more than died.
+            helpers = len(alive - {served.leader} - current)
+            later = max(starts - spec.workers - helpers, len(ever - before_death[1]))
+            record.worker_restarts = min(deaths, max(later, 0))
+        record.worker_deaths = deaths
         waited = time.monotonic() - started
-        if record.worker_restarts >= spec.crash_loop:
+        if deaths >= spec.crash_loop:
             record.outcome = (
                 f"not ready after {waited:.1f} s: {CRASH_LOOP} "
-                f"({record.worker_restarts} replaced, {record.worker_restarts / waited:.0f}/s)"
+                f"({deaths} died, {record.worker_restarts} replaced, {deaths / waited:.0f}/s)"
             )
             return record, "crash"
         try:
@@ -259,13 +363,13 @@ def drive(
         if time.monotonic() >= ready_by:
             # A slow crash loop: a worker died, and so did one started after it. One process
             # gone is no loop: servers start short-lived helpers (a probe, a pool's launcher).
-            if record.worker_restarts >= 2:
+            if deaths >= 2 and record.worker_restarts:
                 record.outcome = (
                     f"not ready after {waited:.0f} s: {CRASH_LOOP} "
-                    f"({record.worker_restarts} replaced)"
+                    f"({deaths} died, {record.worker_restarts} replaced)"
                 )
                 return record, "crash"
-            stayed = "workers stayed up" if not record.worker_restarts else (
+            stayed = "workers stayed up" if not deaths else (
                 "one process exited, the rest stayed up"
             )  # fmt: skip
             record.outcome = f"not ready after {waited:.0f} s ({stayed}: slow or stuck)"
@@ -274,24 +378,10 @@ def drive(
     record.ready, record.ready_s = True, round(time.monotonic() - started, 3)
 
     for req in spec.requests:
-        port = ports[min(req.port, len(ports)) - 1]
-        for _ in range(req.count):
-            record.requests_sent += 1
-            timeout = max(0.1, min(spec.request_timeout, deadline - time.monotonic()))
-            try:
-                code, body = _request(port, req, timeout)
-            except TimeoutError:
-                record.requests_timed_out += 1
-                record.failures.append(f"{req.method} {req.path}: timed out after {timeout:.0f} s")
-                continue
-            except OSError as exc:
-                record.failures.append(f"{req.method} {req.path}: {type(exc).__name__}: {exc}")
-                continue
-            if code != req.status or (req.contains is not None and req.contains not in body):
-                record.failures.append(f"{req.method} {req.path}: HTTP {code}, body {body[:200]!r}")
-            else:
-                record.requests_ok += 1
-    record.workers_seen = _workers_after_load(served, spec.workers, deadline)
+        record.request_stats.append(_send_entry(record, req, ports, spec, deadline))
+    record.workers_seen, record.helpers_seen = _workers_after_load(
+        served, spec.workers, deadline, ports
+    )
     record.outcome = (
         f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
         f"requests answered correctly"

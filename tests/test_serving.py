@@ -106,13 +106,14 @@ def test_crash_loop_is_decided_from_the_restart_rate(pytester: pytest.Pytester) 
         "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     restarting = cells["test_restarting"]
-    assert restarting["serving"]["worker_restarts"] >= 10
+    assert restarting["serving"]["worker_deaths"] >= 10
+    assert restarting["serving"]["worker_restarts"] >= 9  # each death replaced
     assert "workers-restarting" in restarting["signatures"]
     assert "workers keep dying" in restarting["reason"]
     # Decided by the churn, not by the 60 s ready timeout.
     assert restarting["duration_s"] < 20, restarting["duration_s"]
     slow = cells["test_slow"]
-    assert slow["serving"]["worker_restarts"] == 0
+    assert slow["serving"]["worker_deaths"] == 0
     assert "workers-restarting" not in slow["signatures"]
     assert "slow or stuck" in slow["reason"]
     assert slow["stacks"], "a server that is not ready in time is a hang: its stacks are kept"
@@ -163,11 +164,12 @@ def test_a_process_gone_before_ready_is_no_crash_loop(pytester: pytest.Pytester)
         "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     cell = cells["test_gives_up"]
-    assert cell["serving"]["worker_restarts"] >= 1
+    assert cell["serving"]["worker_deaths"] >= 1
+    assert cell["serving"]["worker_restarts"] == 0  # it died; nothing replaced it
     assert "workers-restarting" not in cell["signatures"]
     assert "exited with code 1 before it was ready" in cell["reason"]
     cell = cells["test_stuck"]
-    assert cell["serving"]["worker_restarts"] == 1
+    assert (cell["serving"]["worker_deaths"], cell["serving"]["worker_restarts"]) == (1, 0)
     assert "workers-restarting" not in cell["signatures"]
     assert "one process exited, the rest stayed up: slow or stuck" in cell["reason"]
 
@@ -240,6 +242,41 @@ def test_workers_forked_with_os_fork_count_toward_what_ran(pytester: pytest.Pyte
     assert cell["serving"]["workers_seen"] == 2
 
 
+def test_a_worker_replaced_once_is_one_death_and_one_replacement(
+    pytester: pytest.Pytester,
+) -> None:
+    """Deaths and replacements are counted apart, and workers are what serves (the processes
+    that hold the listening socket), helpers apart."""
+    shutil.copy(Path(__file__).parent / "scripts" / "os_fork_prefork.py", pytester.path)
+    (pytester.path / "with_helper.py").write_text(
+        "import multiprocessing, runpy, sys, time\n"
+        "def idle():\n"
+        "    time.sleep(600)\n"
+        "if __name__ == '__main__':\n"
+        "    helper = multiprocessing.Process(target=idle, daemon=True)  # a pool, not a worker\n"
+        "    helper.start()\n"
+        "    runpy.run_path('os_fork_prefork.py', run_name='__main__')\n"
+    )
+    cells = run_tests(
+        pytester,
+        "def test_replaced(mp_server):\n"
+        "    cell = mp_server('os_fork_prefork.py', method='fork', workers=2,\n"
+        "                     args=['{port}', '{workers}', '--replace-once'])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n"
+        "def test_helper(mp_server):\n"
+        "    cell = mp_server('with_helper.py', method='spawn', workers=2,\n"
+        "                     args=['{port}', '{workers}'])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n",
+    )
+    serving = cells["test_replaced"]["serving"]
+    assert (serving["worker_deaths"], serving["worker_restarts"]) == (1, 1)
+    assert (serving["workers_seen"], serving["helpers_seen"]) == (2, 0)
+    assert "workers-missing" not in cells["test_replaced"]["signatures"]
+    serving = cells["test_helper"]["serving"]
+    assert (serving["workers_seen"], serving["helpers_seen"]) == (2, 2)  # the pool, the tracker
+    assert serving["worker_deaths"] == 0
+
+
 def test_leftovers_that_still_serve_after_the_stop_are_named(pytester: pytest.Pytester) -> None:
     """The main process exits on SIGTERM and its workers keep answering on the port: the worst
     case for a platform team, said with its own error-level signature (a degraded pass)."""
@@ -265,6 +302,33 @@ def test_leftovers_that_still_serve_after_the_stop_are_named(pytester: pytest.Py
     clean = cells["test_clean"]
     assert clean["serving"]["serving_after_stop"] == []
     assert clean["signatures"] == []
+
+
+def test_requests_in_flight_together_expose_a_deadlock(pytester: pytest.Pytester) -> None:
+    """Two handlers taking two locks in opposite order: sequential requests all pass, two in
+    flight together deadlock. Each entry reports its own figures."""
+    shutil.copy(Path(__file__).parent / "scripts" / "lock_order_server.py", pytester.path)
+    cells = run_tests(
+        pytester,
+        "def test_one_at_a_time(mp_server):\n"
+        "    cell = mp_server('lock_order_server.py', workers=1, args=['{port}'], ready='/ready',\n"
+        "                     requests=[{'path': '/p', 'count': 4, 'pid_header': 'X-Worker-Pid'}])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n"
+        "def test_together(mp_server):\n"
+        "    cell = mp_server('lock_order_server.py', workers=1, args=['{port}'], ready='/ready',\n"
+        "                     request_timeout=2, stop_timeout=1,\n"
+        "                     requests=[{'path': '/p', 'count': 4, 'concurrency': 2}])\n"
+        "    assert cell.verdict.value == 'hang', cell.reason\n",
+    )
+    (alone,) = cells["test_one_at_a_time"]["serving"]["request_stats"]
+    assert (alone["sent"], alone["answered"], alone["timeouts"]) == (4, 4, 0)
+    assert alone["latency_ms"]["p50"] >= 300
+    pid = cells["test_one_at_a_time"]["serving"]["request_stats"][0]["answered_by"]
+    assert list(pid.values()) == [4]
+    (together,) = cells["test_together"]["serving"]["request_stats"]
+    assert together["concurrency"] == 2
+    assert together["timeouts"] >= 2 and together["sent"] == 4
+    assert "timed out" in cells["test_together"]["reason"]
 
 
 def test_a_server_that_ignores_sigterm_hangs_and_is_killed(pytester: pytest.Pytester) -> None:

@@ -1,7 +1,9 @@
 """A prefork server in the manner of gunicorn: the main process binds the port and forks its
 workers with os.fork (no multiprocessing at all), each serving on the inherited socket; on
 SIGTERM it stops and reaps them. `os_fork_prefork.py PORT WORKERS [--orphan]`: with --orphan
-the main process exits on SIGTERM at once and its workers go on serving."""
+the main process exits on SIGTERM at once and its workers go on serving; with --replace-once
+the first worker dies at start and the main process forks one replacement, as gunicorn's
+arbiter does."""
 
 import os
 import signal
@@ -36,10 +38,13 @@ if __name__ == "__main__":
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(64)
+    replace_once = "--replace-once" in sys.argv
     children = []
-    for _ in range(workers):
+    for n in range(workers):
         pid = os.fork()
         if pid == 0:
+            if replace_once and n == 0:
+                os._exit(3)  # a worker that fails to boot
             serve(sock)
         children.append(pid)
 
@@ -53,5 +58,12 @@ if __name__ == "__main__":
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    if replace_once:
+        dead, _ = os.wait()
+        children.remove(dead)
+        pid = os.fork()
+        if pid == 0:
+            serve(sock)
+        children.append(pid)
     while True:
         signal.pause()
