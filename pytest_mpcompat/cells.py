@@ -132,14 +132,20 @@ def cell_spec(
     exit_grace: float = DEFAULT_EXIT_GRACE_S,
     **overrides: Any,
 ) -> CellSpec:
-    """The cell a scenario's metadata describes; keyword ``overrides`` (not None) win."""
+    """The cell a scenario's metadata describes; keyword ``overrides`` (not None) win. ``cwd``
+    is the folder pytest was started from, used where the scenario asks for it."""
+    where = {"invocation": cwd, "script": scenario.path.resolve().parent}.get(scenario.cwd)
+    # The script as `python SCRIPT` would name it from that folder (absolute from a scratch one).
+    script = {"invocation": scenario.path, "script": Path(scenario.path.name)}.get(
+        scenario.cwd, (cwd / scenario.path).resolve()
+    )
     fields: dict[str, Any] = {
-        "script": scenario.path,
+        "script": script,
         "method": method,
         "timeout": scenario.timeout or default_timeout,
         "env": dict(scenario.env),
         "args": scenario.args,
-        "cwd": cwd,
+        "cwd": where,  # None: a scratch folder of the cell's own
         "stacks": stacks,
         "serve": scenario.serve,
         "memory_limit_mb": scenario.memory_limit_mb,

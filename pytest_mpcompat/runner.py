@@ -84,7 +84,7 @@ class CellSpec:
     timeout: float
     env: Mapping[str, str] = field(default_factory=dict)  # placeholders in values are filled
     args: Sequence[str] = ()
-    cwd: Path | None = None
+    cwd: Path | None = None  # None: an empty folder of the cell's own, removed after it
     stacks: str = "auto"  # how to take the stacks of a hang (see _stacks.collect_stacks)
     serve: ServeSpec | None = None  # drive the script as a server (see serving.py)
     #: Run this argv instead of the script (placeholders filled). The start method is then only
@@ -169,7 +169,10 @@ class _Cell(ServedProcess):
 
     def __init__(self, argv: list[str], spec: CellSpec, work: Path, ports: Sequence[int]) -> None:
         self.methods_log = work / "methods"
-        config = {"argv": argv, "cwd": str(spec.cwd or ""), "out": str(work / "stdout"),
+        scratch = work / "cwd"
+        if spec.cwd is None:
+            scratch.mkdir()
+        config = {"argv": argv, "cwd": str(spec.cwd or scratch), "out": str(work / "stdout"),
                   "err": str(work / "stderr")}  # fmt: skip
         with open(work / "supervisor", "wb") as errors:
             self.supervisor = subprocess.Popen(

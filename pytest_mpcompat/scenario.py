@@ -36,8 +36,13 @@ _TOML_POS = re.compile(r"\((?:at line (\d+), column \d+|at end of document)\)")
 _TOP_KEYS = {"requires-python", "dependencies", "tool"}  # PEP 723 defines no others
 _KEYS = {
     "methods", "timeout", "requires", "env", "args", "expect", "serve", "memory_limit_mb",
-    "max_processes", "exit_grace",
+    "max_processes", "exit_grace", "cwd",
 }  # fmt: skip
+#: Where a cell runs: the folder pytest was started from (the default: a script that puts a
+#: relative path on sys.path, or keeps state in a file, behaves as when its user runs it), the
+#: script's folder, or a fresh empty folder of its own (what a server writes there, .metrics/ or
+#: .envs/, stays out of the user's tree), removed after the cell.
+CWD_CHOICES = ("invocation", "script", "scratch")
 _SERVE_KEYS = {
     "workers", "ready", "ready_timeout", "request_timeout", "stop_timeout", "stop_signals",
     "crash_loop", "requests",
@@ -87,6 +92,7 @@ class Scenario:
     memory_limit_mb: int | None = None  # address-space limit of every process of the cell
     max_processes: int | None = None  # more live processes than this: the cell is killed
     exit_grace: float | None = None  # None: the run's default (see runner.DEFAULT_EXIT_GRACE_S)
+    cwd: str = "invocation"  # one of CWD_CHOICES
 
 
 class _Block:
@@ -264,6 +270,10 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
     if not _str_list(args):
         raise block.error("'args' must be a list of strings", "args")
 
+    cwd = tool.get("cwd", "invocation")
+    if cwd not in CWD_CHOICES:
+        raise block.error(f"'cwd' must be one of {', '.join(CWD_CHOICES)}, not {cwd!r}", "cwd")
+
     return Scenario(
         path=block.path,
         methods=methods,
@@ -278,6 +288,7 @@ def _build(block: _Block, data: dict[str, Any]) -> Scenario:
         memory_limit_mb=_limit(block, tool, "memory_limit_mb"),
         max_processes=_limit(block, tool, "max_processes"),
         exit_grace=exit_grace,
+        cwd=cwd,
     )
 
 

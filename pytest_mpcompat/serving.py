@@ -311,6 +311,39 @@ def _send_entry(
     return stats
 
 
+class _Churn:
+    """Worker deaths and replacements, read again at each look at the server until its stop."""
+
+    def __init__(self, served: ServedProcess, asked: int, record: ServingRecord) -> None:
+        self.served, self.asked, self.record = served, asked, record
+        self.ever: set[int] = set()
+        self.before_death: set[int] | None = None  # the workers seen at the first death
+
+    def update(self) -> int:
+        """Read the tree once; the deaths so far."""
+        served, record = self.served, self.record
+        starts = served.starts()  # before the sample: every process logged exists by then
+        current, alive = _sample(served)
+        self.ever |= current
+        # Workers that died: those seen alive and gone, or those started and not alive now
+        # (a worker that dies within milliseconds is rarely seen, but always logged). One seen
+        # as a worker that is still alive became a helper at exec: it did not die; nor did a
+        # forked helper that is still alive (every fork is logged, workers or not).
+        others = alive - {served.leader}
+        deaths = max(len(self.ever - alive), starts - len(others), 0, record.worker_deaths)
+        if deaths and self.before_death is None:
+            self.before_death = set(self.ever)
+        if self.before_death is not None:
+            # Replaced: processes started beyond the workers asked for and the helpers alive
+            # (a replacement is often forked within a millisecond of the death, before any
+            # sample), or workers first seen after the first death; never more than died.
+            later = max(starts - self.asked - len(others - current),
+                        len(self.ever - self.before_death))  # fmt: skip
+            record.worker_restarts = max(record.worker_restarts, min(deaths, later))
+        record.worker_deaths = deaths
+        return deaths
+
+
 def drive(
     served: ServedProcess, spec: ServeSpec, ports: list[int], deadline: float
 ) -> tuple[ServingRecord, str | None]:
@@ -322,31 +355,13 @@ def drive(
     record = ServingRecord(ports=list(ports), workers_requested=spec.workers)
     started = time.monotonic()
     ready_by = min(deadline, started + spec.ready_timeout)
-    ever: set[int] = set()
-    before_death: tuple[int, set[int]] | None = None  # starts, workers seen at the first death
+    churn = _Churn(served, spec.workers, record)
     while True:
         status = served.exited()
         if status is not None:
             record.outcome = f"exited with code {status} before it was ready"
             return record, "crash"
-        starts = served.starts()  # before the sample: every process logged exists by then
-        current, alive = _sample(served)
-        ever |= current
-        # Workers that died: those seen alive and gone, or those started and not alive now
-        # (a worker that dies within milliseconds is rarely seen, but always logged). One seen
-        # as a worker that is still alive became a helper at exec: it did not die; nor did a
-        # forked helper that is still alive (every fork is logged, workers or not).
-        deaths = max(len(ever - alive), starts - len(alive - {served.leader}), 0)
-        if deaths and before_death is None:
-            before_death = (starts, set(ever))
-        if before_death is not None:
-            # Replaced: processes started beyond the workers asked for and the helpers alive
-            # (a replacement is often forked within a millisecond of the death, before any
-            # sample), or workers first seen after the first death; never more than died.
-            helpers = len(alive - {served.leader} - current)
-            later = max(starts - spec.workers - helpers, len(ever - before_death[1]))
-            record.worker_restarts = min(deaths, max(later, 0))
-        record.worker_deaths = deaths
+        deaths = churn.update()
         waited = time.monotonic() - started
         if deaths >= spec.crash_loop:
             record.outcome = (
@@ -379,9 +394,11 @@ def drive(
 
     for req in spec.requests:
         record.request_stats.append(_send_entry(record, req, ports, spec, deadline))
+        churn.update()  # a worker that died or was replaced under the load
     record.workers_seen, record.helpers_seen = _workers_after_load(
         served, spec.workers, deadline, ports
     )
+    churn.update()
     record.outcome = (
         f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
         f"requests answered correctly"

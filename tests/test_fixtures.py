@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,36 @@ def test_mp_run_scenario_env_gets_the_method(pytester: pytest.Pytester) -> None:
         test_it="def test_env(mp_run):\n    assert mp_run('knob.py', method='spawn').stdout_tail == 'spawn spawn\\n'\n"
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_cell_runs_where_pytest_was_started_unless_asked(pytester: pytest.Pytester) -> None:
+    """As its user runs it, by default; ``cwd = "scratch"`` keeps what a server writes in its
+    working folder (.metrics/, .envs/) out of the user's tree, ``"script"`` runs beside it."""
+    body = "import os\nopen('written-here', 'w').close()\nprint('cwd', os.getcwd())\n"
+    pytester.makefile(
+        ".py", scratch="# /// script\n# [tool.mpcompat]\n# cwd = 'scratch'\n# ///\n" + body
+    )
+    pytester.makefile(".py", here=body)
+    sub = pytester.mkdir("sub")
+    (sub / "beside.py").write_text(
+        "# /// script\n# [tool.mpcompat]\n# cwd = 'script'\n# ///\n" + body
+    )
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix",
+        "scratch.py",
+        "here.py",
+        "sub/beside.py",
+        "--mp-methods",
+        "spawn",
+        "--mp-report",
+        "r.json",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=3)
+    cells = {c["scenario"]: c for c in json.loads((pytester.path / "r.json").read_text())["cells"]}
+    assert (pytester.path / "written-here").exists()  # here.py
+    assert (sub / "written-here").exists()  # beside.py
+    scratch = cells["scratch.py"]["stdout_tail"].split("cwd ", 1)[1].strip()
+    assert not Path(scratch).exists(), "the scratch folder is removed with the cell"
+    assert Path(scratch).name == "cwd" and str(pytester.path) not in scratch

@@ -36,7 +36,10 @@ def test_interrupt_leaves_a_valid_partial_report(pytester: pytest.Pytester, sig:
     pytester.makefile(".py", a_fast="print('a')\n", b_fast="print('b')\n")
     pytester.makefile(
         ".py",
-        c_slow="import time\nopen('started', 'w').close()\ntime.sleep(600)\n",
+        c_slow=(
+            "# /// script\n# [tool.mpcompat]\n# cwd = 'invocation'\n# ///\n"
+            "import time\nopen('started', 'w').close()\ntime.sleep(600)\n"
+        ),
         d_never="print('d')\n",
     )
     report = pytester.path / "report.json"

@@ -249,13 +249,14 @@ def test_a_worker_replaced_once_is_one_death_and_one_replacement(
     that hold the listening socket), helpers apart."""
     shutil.copy(Path(__file__).parent / "scripts" / "os_fork_prefork.py", pytester.path)
     (pytester.path / "with_helper.py").write_text(
-        "import multiprocessing, runpy, sys, time\n"
+        "import multiprocessing, os, runpy, sys, time\n"
         "def idle():\n"
         "    time.sleep(600)\n"
         "if __name__ == '__main__':\n"
         "    helper = multiprocessing.Process(target=idle, daemon=True)  # a pool, not a worker\n"
         "    helper.start()\n"
-        "    runpy.run_path('os_fork_prefork.py', run_name='__main__')\n"
+        "    here = os.path.dirname(os.path.abspath(__file__))\n"
+        "    runpy.run_path(os.path.join(here, 'os_fork_prefork.py'), run_name='__main__')\n"
     )
     cells = run_tests(
         pytester,
