@@ -64,7 +64,7 @@ def test_fork_bomb_is_stopped_at_its_process_limit(pytester: pytest.Pytester) ->
     assert cell.verdict.value == "crash"
     assert cell.signatures[0] == "process-limit"
     assert "over the limit of 20" in cell.reason
-    assert cell.duration_s < 10
+    assert cell.duration_s < 25  # stopped at the limit, well before its 30 s timeout
 
 
 def test_ignoring_sigterm_does_not_save_a_hung_cell(pytester: pytest.Pytester) -> None:
