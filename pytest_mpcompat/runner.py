@@ -395,19 +395,15 @@ def _stop_hung(
     sequence, recorded. The verdict stays a hang; the reason says what the stop did."""
     if spec.stacks != "faulthandler" and find_pyspy():
         result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
-    hung = record.outcome
     status, timed_out = _stop(cell, spec, serve, record, result, err_path)
-    first = serve.stop_signals[0]
-    if not timed_out:
+    if not timed_out:  # (else _stop said what its grace period saw)
         result.reason = (
-            f"{hung}; then {record.stopped_by} stopped it in {record.shutdown_s:.1f} s "
-            f"(exit status {status})"
+            f"{record.outcome}; then {record.stopped_by} stopped it in "
+            f"{record.shutdown_s:.1f} s (exit status {status})"
         )
     result.exit_code = status
     result.signal = _signal_name(-status) if status < 0 else None
     result.verdict = Verdict.HANG
-    if timed_out and not result.reason.startswith(hung):
-        result.reason = f"{hung}; then it did not exit within {serve.stop_timeout:g} s of {first}"
     return False
 
 
