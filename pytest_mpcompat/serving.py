@@ -336,9 +336,10 @@ class _Churn:
         if self.before_death is not None:
             # Replaced: processes started beyond the workers asked for and the helpers alive
             # (a replacement is often forked within a millisecond of the death, before any
-            # sample), or workers first seen after the first death; never more than died.
+            # sample), or workers first seen after the first death that are workers still (a
+            # helper caught between its fork and exec is not); never more than died.
             later = max(starts - self.asked - len(others - current),
-                        len(self.ever - self.before_death))  # fmt: skip
+                        len((self.ever - self.before_death) & current))  # fmt: skip
             record.worker_restarts = max(record.worker_restarts, min(deaths, later))
         record.worker_deaths = deaths
         return deaths
