@@ -100,7 +100,7 @@ def matrix_sessions(
     chosen = [m for m in loaded if m.name in published]
     nox.session(name="report", venv_backend=venv_backend)(_doc(
         lambda session: merge(session, layout, chosen, layout.reports),
-        f"Merge the {', '.join(published)} raw results and the bisections into "
+        f"Merge the {' and '.join(published)} raw results and the bisections into "
         f"{layout.reports}/ (matrix.json, COMPATIBILITY.md, index.html).",
     ))  # fmt: skip
     for matrix in loaded:
