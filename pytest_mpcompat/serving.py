@@ -168,9 +168,10 @@ def _sample(served: ServedProcess, exact: bool = False) -> tuple[set[int], set[i
     """The server's live workers, and every live process of it (the main one and helpers too).
 
     Workers are the live processes other than the main process and multiprocessing's helpers.
-    The resource tracker and the forkserver are children of the main process; workers forked by
-    the forkserver carry its command line too, so only direct children can be helpers. A helper
-    caught between fork and exec still has its parent's command line and reads as a worker.
+    The resource tracker and the forkserver are started by the main process (and re-parented
+    when it exits first); workers forked by the forkserver carry its command line too, so a
+    process whose parent is itself a helper is a worker. A helper caught between fork and exec
+    still has its parent's command line and reads as a worker.
     """
     workers, alive = set(), set()
     for pid in served.pids(exact):
@@ -180,10 +181,14 @@ def _sample(served: ServedProcess, exact: bool = False) -> tuple[set[int], set[i
         alive.add(pid)
         if pid == served.leader:
             continue
-        if info.ppid == served.leader and any(h in cmdline(pid) for h in _HELPERS):
+        if _is_helper(cmdline(pid)) and not _is_helper(cmdline(info.ppid)):
             continue
         workers.add(pid)
     return workers, alive
+
+
+def _is_helper(command: str) -> bool:
+    return any(h in command for h in _HELPERS)
 
 
 def _serving(served: ServedProcess, ports: list[int]) -> tuple[int, int]:
