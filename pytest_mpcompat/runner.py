@@ -364,7 +364,8 @@ def _serve(
     record, implied = drive(cell, serve, ports, cell.started + spec.timeout)
     result.serving, result.reason = record, record.outcome
     if implied == "hang" and cell.exited() is None:
-        return _stop_hung(cell, spec, serve, record, result, err_path)
+        _stop_hung(cell, spec, serve, record, result, err_path)
+        return False
     if implied == "hang":
         return True
     status = cell.exited()
@@ -388,7 +389,7 @@ def _stop_hung(
     record: ServingRecord,
     result: CellResult,
     err_path: Path,
-) -> bool:
+) -> None:
     """A server whose requests or readiness hung is stopped like any other, as the platform
     would stop that pod: the stacks of the stuck state first (with py-spy, which changes
     nothing; faulthandler's dump would kill it, so it waits for the kill), then the stop
@@ -404,7 +405,6 @@ def _stop_hung(
     result.exit_code = status
     result.signal = _signal_name(-status) if status < 0 else None
     result.verdict = Verdict.HANG
-    return False
 
 
 def _stop(

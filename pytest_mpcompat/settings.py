@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ._proctree import PROCESS_TABLES
 from .constants import DEFAULT_EXIT_GRACE_S, START_METHODS, seconds_problem
 from .options import DEFAULT_TIMEOUT_S, FAIL_ON_CHOICES, STACK_TOOLS
 
@@ -96,15 +97,12 @@ def parse_fail_on(text: str, source: str) -> frozenset[str]:
     return frozenset(names)
 
 
-_PROCESS_TABLES = ("proc", "psutil", "ps")  # as _proctree.PROCESS_TABLES, without its import
-
-
 def resolve_settings(config: pytest.Config) -> Settings:
     table = os.environ.get("MPCOMPAT_PROCESS_TABLE")
-    if table and table not in _PROCESS_TABLES:
+    if table and table not in PROCESS_TABLES:
         raise pytest.UsageError(
             f"environment variable MPCOMPAT_PROCESS_TABLE: unknown way {table!r} to read the "
-            f"process table; choose from {', '.join(_PROCESS_TABLES)}"
+            f"process table; choose from {', '.join(PROCESS_TABLES)}"
         )
     if table == "psutil" and importlib.util.find_spec("psutil") is None:
         raise pytest.UsageError(

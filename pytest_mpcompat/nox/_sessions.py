@@ -74,6 +74,8 @@ def _pytest_in_found_environment(session: nox.Session, env: EnvSet, layout: Layo
 def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     """Run one set's scenarios under the plugin, writing ``<reports>/raw/<session>.json``."""
     args = [f"--mp-label={k}={v}" for k, v in env.labels.items()]
+    # The X.Y this session runs (asked of its python only under --no-venv or venv = false).
+    python = found_python(session) if env.python or env.install else ""
     if env.venv and not installs_skipped(session):
         install_plugin(session, list(layout.plugin))
         if env.install:
@@ -82,7 +84,6 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     else:
         run_pytest = _pytest_in_found_environment(session, env, layout)
         # Nothing is installed here, so only what the lock says of upstream still counts.
-        python = found_python(session)
         _, gap = lock_gap(session, env, layout.locks, python) if env.install else (None, [])
         gap = [arg for arg in gap if arg.startswith("--mp-unsupported=")]
         missing = [] if gap else unmet(session, env.install)
@@ -100,7 +101,7 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     # Named as the matrix expects it: under --no-venv nox leaves the Python out of the name.
     name = session.name
     if env.python and not isinstance(session.python, str):
-        name = f"{name}-{found_python(session)}"
+        name = f"{name}-{python}"
     report = layout.raw / f"{name}.json"
     session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", str(report), *args,
                 *env.pytest_args, *session.posargs, external=True)  # fmt: skip
