@@ -106,8 +106,11 @@ def test_crash_loop_is_decided_from_the_restart_rate(pytester: pytest.Pytester) 
         "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     restarting = cells["test_restarting"]
-    assert restarting["serving"]["worker_deaths"] >= 10
-    assert restarting["serving"]["worker_restarts"] >= 9  # each death replaced
+    deaths = restarting["serving"]["worker_deaths"]
+    assert deaths >= 10
+    # Every death is replaced, but the last ones (at most the 2 workers asked for) may still be
+    # waiting for their replacement when the loop is decided.
+    assert deaths - 2 <= restarting["serving"]["worker_restarts"] <= deaths
     assert "workers-restarting" in restarting["signatures"]
     assert "workers keep dying" in restarting["reason"]
     # Decided by the churn, not by the 60 s ready timeout.
