@@ -3,8 +3,8 @@
 import sys
 from pathlib import Path
 
-from pytest_mpcompat.jsonreport import build_report, write_atomic
 from pytest_mpcompat.model import CellResult, Verdict
+from pytest_mpcompat.model.rawfile import build_report, write_atomic
 
 VERDICTS = [Verdict.PASS, Verdict.CRASH, Verdict.HANG, Verdict.SKIP]
 METHODS = ("fork", "spawn", "forkserver")

@@ -24,8 +24,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from pytest_mpcompat.runner import CellSpec, run_cell
-from pytest_mpcompat.signatures import BUILTIN_SIGNATURES
+from pytest_mpcompat.model.catalog import BUILTIN_SIGNATURES
+from pytest_mpcompat.runner.process import CellSpec, run_cell
 
 HERE = Path(__file__).parent
 SCENARIOS = HERE / "scenarios"
@@ -112,14 +112,14 @@ def merge_render(cells: int) -> dict[str, float]:
     code = textwrap.dedent("""\
         import json, resource, sys, time
         from pathlib import Path
-        from pytest_mpcompat.jsonreport import write_atomic
-        from pytest_mpcompat.report.html import render_html
-        from pytest_mpcompat.report.markdown import render_markdown
-        from pytest_mpcompat.report.merge import merge_files
+        from pytest_mpcompat.model.rawfile import write_atomic
+        from pytest_mpcompat.publish.html import render_html
+        from pytest_mpcompat.publish.markdown import render_markdown
+        from pytest_mpcompat.publish.merge import merge_files
         raw = Path(sys.argv[1])
         start = time.perf_counter()
         matrix = merge_files(sorted(raw.glob("*.json")))
-        write_atomic(raw / "out" / "matrix.json", matrix.to_dict(), durable=False)
+        write_atomic(raw / "out" / "matrix.json", matrix.to_json(), durable=False)
         (raw / "out" / "COMPATIBILITY.md").write_text(render_markdown(matrix))
         (raw / "out" / "index.html").write_text(render_html(matrix))
         seconds = time.perf_counter() - start
@@ -158,7 +158,7 @@ def main() -> None:
             results["torch"] = overhead(SCENARIOS / "imports_torch.py", max(16, args.runs * 2))
     if "hang" not in args.skip:
         results["hang_faulthandler"] = hang_handling(args.runs, "faulthandler")
-        from pytest_mpcompat._stacks import find_pyspy
+        from pytest_mpcompat.runner._stacks import find_pyspy
 
         if find_pyspy():
             results["hang_pyspy"] = hang_handling(args.runs, "py-spy")

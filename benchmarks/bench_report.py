@@ -45,7 +45,7 @@ def merge(tree: Path, raw: Path, out: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pytest_mpcompat.report", "merge", str(raw), "--out", str(out)],
+        [sys.executable, "-m", "pytest_mpcompat.publish", "merge", str(raw), "--out", str(out)],
         check=True, env=env, capture_output=True, cwd=tree,
     )  # fmt: skip
     seconds = time.perf_counter() - start

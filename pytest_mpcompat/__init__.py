@@ -12,9 +12,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import CellResult, Expectation, ProcessStack, ServingRecord, Verdict
-    from .serving import RequestSpec, ServeSpec
-    from .signatures import Signature
+    from .model.catalog import Signature
+    from .model.cell import CellResult, Expectation, ProcessStack, ServingRecord, Verdict
+    from .scenario.serve import RequestSpec, ServeSpec
 
 __all__ = [
     "CellResult",
@@ -31,14 +31,14 @@ __all__ = [
 __version__ = "0.1.0"
 
 _HOMES = {
-    "CellResult": "model",
-    "Expectation": "model",
-    "ProcessStack": "model",
-    "ServingRecord": "model",
-    "Verdict": "model",
-    "Signature": "signatures",
-    "RequestSpec": "serving",
-    "ServeSpec": "serving",
+    "CellResult": "model.cell",
+    "Expectation": "model.cell",
+    "ProcessStack": "model.cell",
+    "ServingRecord": "model.cell",
+    "Verdict": "model.cell",
+    "Signature": "model.catalog",
+    "RequestSpec": "scenario.serve",
+    "ServeSpec": "scenario.serve",
 }
 
 

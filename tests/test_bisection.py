@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.jsonreport import write_atomic
 from pytest_mpcompat.matrix.bisection import Bisection, Probe, Prober, _error_line, search
 from pytest_mpcompat.matrix.bisection import main as bisection_main
 from pytest_mpcompat.matrix.index import IndexFile, python_excluded
 from pytest_mpcompat.matrix.index import version_of as _version_of
-from pytest_mpcompat.report.cli import main
+from pytest_mpcompat.model.rawfile import write_atomic
+from pytest_mpcompat.publish.cli import main
 
 RELEASES = ["0.12.1", "0.13.0", "0.13.1", "0.14.0", "0.14.1", "0.15.0", "0.16.0", "0.21.0"]
 
@@ -72,7 +72,7 @@ def test_the_report_publishes_a_bisection(tmp_path: Path) -> None:
     b = Bisection("scenarios/kserve_start_method_conflict.py", "kserve", "spawn", "3.11", RELEASES)
     b.probes, b.first_changed, b.last_before = search(RELEASES, table(results))
     write_atomic(tmp_path / "bisect.json", b.to_dict())
-    from pytest_mpcompat.jsonreport import build_report
+    from pytest_mpcompat.model.rawfile import build_report
 
     write_atomic(tmp_path / "raw.json", build_report([], {}, started="x", complete=True))
     out = tmp_path / "out"
@@ -129,11 +129,16 @@ def test_a_probe_installs_the_extras_and_pins_it_was_given(
     def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         seen.append(command)
         if "--mp-report" in command:
+            from pytest_mpcompat.model import CellResult, Verdict
+            from pytest_mpcompat.model.rawfile import build_report
+
             report = Path(command[command.index("--mp-report") + 1])
-            cell = {"verdict": "crash", "signatures": ["start-method-already-set"],
-                    "stderr_tail": "Traceback (most recent call last):\n  ...\n"
-                    "RuntimeError: context has already been set\n"}  # fmt: skip
-            report.write_text(json.dumps({"cells": [cell]}))
+            cell = CellResult("s.py", "spawn", Verdict.CRASH,
+                              signatures=["start-method-already-set"],
+                              stderr_tail="Traceback (most recent call last):\n  ...\n"
+                              "RuntimeError: context has already been set\n")  # fmt: skip
+            data = build_report([cell], {}, started="2026-11-21T10:00:00+00:00", complete=True)
+            write_atomic(report, data)
         return subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(Prober, "_run", staticmethod(run))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.jsonreport import ReportError, read_report
+from pytest_mpcompat.model.rawfile import read_report
 
 from .conftest import as_from_a_terminal
 
@@ -114,13 +114,3 @@ def test_repeat_counts_every_verdict(pytester: pytest.Pytester) -> None:
         3,
         {"pass": 2, "crash": 1},
     )
-
-
-def test_report_reader_rejects_other_files(tmp_path: Path) -> None:
-    bad = tmp_path / "r.json"
-    bad.write_text('{"schema": 99, "cells": []}')
-    with pytest.raises(ReportError, match="not a pytest-mpcompat report of schema 2"):
-        read_report(bad)
-    bad.write_text("{\n  nope")
-    with pytest.raises(ReportError, match=r"r.json:2: not valid JSON"):
-        read_report(bad)

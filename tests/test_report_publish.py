@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.jsonreport import build_report, write_atomic
 from pytest_mpcompat.matrix.locks import PLATFORMS, platform_target
 from pytest_mpcompat.matrix.sets import MatrixFileError, load_matrix
-from pytest_mpcompat.model import CellResult, Verdict
-from pytest_mpcompat.report.cli import main
-from pytest_mpcompat.report.html import details_files, render_html
-from pytest_mpcompat.report.merge import merge_files
+from pytest_mpcompat.model import CellResult, SkipKind, Verdict
+from pytest_mpcompat.model.catalog import BUILTIN, decide
+from pytest_mpcompat.model.rawfile import build_report, write_atomic
+from pytest_mpcompat.publish.cli import main
+from pytest_mpcompat.publish.html import details_files, render_html
+from pytest_mpcompat.publish.merge import merge_files
 
 INJECTED = '</script><script>window.PWNED = 1</script><img src=x onerror="window.PWNED=2">'
 
@@ -21,8 +22,10 @@ INJECTED = '</script><script>window.PWNED = 1</script><img src=x onerror="window
 def cell(
     scenario: str, method: str, verdict: str, kserve: str, python: str = "3.11.7", **kw
 ) -> CellResult:  # type: ignore[no-untyped-def]
+    """A cell as a run records it: its outcome decided by the catalog that judged it."""
     env = {"os": "Linux", "python": python, "gpu": None, "packages": {"kserve": kserve}}
-    return CellResult(scenario=scenario, method=method, verdict=Verdict(verdict), env=env, **kw)
+    made = CellResult(scenario=scenario, method=method, verdict=Verdict(verdict), env=env, **kw)
+    return decide(made, BUILTIN)
 
 
 def raw(
@@ -59,7 +62,7 @@ def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
         [*three_runs(tmp_path), gap],
         expected_runs=dict.fromkeys(["full-kserve-0.13.1-3.11", "full-kserve-0.13.1-3.12"], ""),
     )
-    data = merged.to_dict()
+    data = merged.to_json()
     assert len(data["cells"]) == 6
     assert data["axes"] == ["os", "python", "gpu", "kserve", "method"]
     assert {c["axes"]["kserve"] for c in data["cells"]} == {"0.13.1", "0.14.0", "0.21.0"}
@@ -150,7 +153,7 @@ def test_secrets_are_scrubbed_when_merging(tmp_path: Path, monkeypatch: pytest.M
             )
         ],
     )
-    text = json.dumps(merge_files([path]).to_dict())
+    text = json.dumps(merge_files([path]).to_json())
     assert "sekrit-value-123" not in text and "ghp_abc" not in text
 
 
@@ -282,9 +285,9 @@ def test_a_pass_with_an_error_signature_is_degraded_in_every_summary(tmp_path: P
         raw(tmp_path, "c", [cell(two, "spawn", "pass", "0.21.0")]),
     ]  # fmt: skip
     merged = merge_files(paths)
-    (insight,) = merged.to_dict()["insights"]
+    (insight,) = merged.to_json()["insights"]
     assert insight["summary"] == "kserve: crash at 0.13.1, degraded at 0.14.0, pass from 0.21.0"
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     text = render_markdown(merged)
     assert "| kserve | 1 | 1 | 1 | 0 | 0 | 0 |" in text
@@ -298,7 +301,7 @@ def test_a_pass_with_an_error_signature_is_degraded_in_every_summary(tmp_path: P
 
 
 def test_the_answers_come_first_and_say_what_each_release_line_does(tmp_path: Path) -> None:
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     text = render_markdown(merge_files(three_runs(tmp_path)))
     answers = text[text.index("## Answers") : text.index("## Summary")]
@@ -353,9 +356,9 @@ def test_versions_sort_as_versions(tmp_path: Path) -> None:
         cell(two, "fork", "pass", "0.9.0", python="3.9.18"),
     ])  # fmt: skip
     merged = merge_files([path])
-    order = [(a["kserve"], a["python"]) for a in merged.axes]
+    order = [(mc.axes["kserve"], mc.axes["python"]) for mc in merged.cells]
     assert order == [("0.9.0", "3.9.18"), ("0.9.0", "3.10.13"), ("0.10.0", "3.10.13")]
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     md = render_markdown(merged)
     rows = [ln for ln in md.splitlines() if ln.startswith("| 3.")]
@@ -364,10 +367,25 @@ def test_versions_sort_as_versions(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_the_page_orders_columns_as_the_markdown_does(tmp_path: Path) -> None:
+    from pytest_mpcompat.publish.grid import family_grids
+    from pytest_mpcompat.publish.markdown import render_markdown
+
+    two = "scenarios/kserve_two_workers.py"
+    versions = ["1.0", "0.10.0", "1.0rc1", "0.9.0"]
+    merged = merge_files([raw(tmp_path, "v", [cell(two, "fork", "pass", v) for v in versions])])
+    (grid,) = family_grids(merged)
+    columns = [c["label"] for c in grid.columns]
+    assert columns == ["0.9.0", "0.10.0", "1.0rc1", "1.0"]
+    md = render_markdown(merged)
+    rows = [ln.split(" | ")[1] for ln in md.splitlines() if ln.startswith("| 3.11.7")]
+    assert rows == columns
+
+
 def test_markdown_from_hostile_names_keeps_its_structure(tmp_path: Path) -> None:
     import re
 
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     evil = "scenarios/a`b|c_` [x](javascript:alert(1)) <img src=x>.py"
     bad = cell(evil, "fork", "crash", "1.0|`x`\n# heading", signatures=["odd`sig|x"])
@@ -389,14 +407,14 @@ def test_lengths_are_capped_at_merge(tmp_path: Path) -> None:
     c = cell("s.py", "fork", "crash", "1", stdout_tail="x" * 100_000 + "the end", reason=huge)
     c.env["labels"] = {"note": huge}
     merged = merge_files([raw(tmp_path, "r", [c])])
-    (got,) = merged.cells
+    (got,) = [mc.cell for mc in merged.cells]
     assert len(got.reason) < 2100 and len(got.env["labels"]["note"]) < 400
     assert got.stdout_tail.endswith("the end") and len(got.stdout_tail) < 16_100
     assert len(render_html(merged)) < 200_000
 
 
 def test_one_configuration_run_twice_is_flaky_not_last_wins(tmp_path: Path) -> None:
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     two = "scenarios/kserve_two_workers.py"
     paths = []
@@ -415,16 +433,19 @@ def test_one_configuration_run_twice_is_flaky_not_last_wins(tmp_path: Path) -> N
 
 
 def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     two = "scenarios/kserve_two_workers.py"
     paths = [
         raw(tmp_path, "a", [
             cell(two, "fork", "pass", "0.21.0"),
-            cell(two, "spawn", "skip", "0.21.0", reason="not supported upstream: needs <3.13"),
-            cell("scenarios/cuda_x.py", "fork", "skip", "-", reason="needs cuda"),
+            cell(two, "spawn", "skip", "0.21.0", reason="not supported upstream: needs <3.13",
+                 skip_kind=SkipKind.UPSTREAM),
+            cell("scenarios/cuda_x.py", "fork", "skip", "-", reason="requires gpu: no GPU",
+                 skip_kind=SkipKind.REQUIREMENT),
             cell("scenarios/cuda_y.py", "fork", "skip", "-",
-                 reason="needs kserve>=0.12.1 (not installed)"),
+                 reason="needs kserve>=0.12.1 (installed: kserve 0.11.2)",
+                 skip_kind=SkipKind.ENVIRONMENT),
         ]),
         raw(tmp_path, "b", [], gap="torch==2.13.0: download failed"),
     ]  # fmt: skip
@@ -440,7 +461,7 @@ def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
 def test_the_markdown_stops_its_tables_at_its_budget_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_mpcompat.report import markdown
+    from pytest_mpcompat.publish import markdown
 
     cells = [cell(f"scenarios/kserve_s{i:02d}.py", "fork", "pass", "0.21.0") for i in range(40)]
     merged = merge_files([raw(tmp_path, "many", cells)])
@@ -458,7 +479,7 @@ def test_the_markdown_stops_its_tables_at_its_budget_and_says_so(
 def test_answers_follow_what_each_set_varies_on_purpose(tmp_path: Path) -> None:
     """Labels say what a set varies: KServe releases in one answer, torch releases (KServe held
     at 0.13.1) in another, with the KServe set's own 0.13.1 cells beside them."""
-    from pytest_mpcompat.report.markdown import render_markdown
+    from pytest_mpcompat.publish.markdown import render_markdown
 
     warm = "scenarios/kserve_fork_after_torch_warmup.py"
 
@@ -522,7 +543,7 @@ def test_the_same_run_found_twice_is_merged_once(tmp_path: Path) -> None:
     partial["cells"], partial["complete"] = partial["cells"][:1], False
     copies[0].write_text(json.dumps(partial))
     kept = merge_files([copies[0], copies[1]])
-    assert len(kept.cells) == 2 and kept.sources[0]["complete"] is True
+    assert len(kept.cells) == 2 and kept.sources[0].complete is True
 
 
 def test_a_partial_matrix_is_gated_on_the_cells_it_ran(

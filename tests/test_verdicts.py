@@ -112,7 +112,7 @@ def test_default_method_is_applied_without_setting_it(run_matrix, method: str) -
 
 @pytest.mark.parametrize("tool", ["faulthandler", "py-spy"])
 def test_hang_stacks_with_each_tool(run_matrix, tool: str) -> None:
-    from pytest_mpcompat._stacks import find_pyspy
+    from pytest_mpcompat.runner._stacks import find_pyspy
 
     if tool == "py-spy" and find_pyspy() is None:
         pytest.skip("py-spy is not installed (pip install py-spy)")

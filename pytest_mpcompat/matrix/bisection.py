@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import json
 import os
 import re
 import shutil
@@ -38,15 +37,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from ..jsonreport import write_atomic
-from ..scenario import load_scenario
-from ..signatures import BUILTIN_SIGNATURES, failing_signatures
+from ..model.catalog import Signature, failing_signatures
+from ..model.rawfile import ReportError, read_report, write_atomic
+from ..scenario.load import load_scenario
 from .index import DEFAULT_INDEX, files, version_of
 from .origin import plugin_install_args
 
 __all__ = ["Bisection", "Probe", "main", "releases", "search"]
-
-_CATALOG = {s.id: s for s in BUILTIN_SIGNATURES}
 
 
 @dataclass
@@ -206,17 +203,20 @@ class Prober:
                        a.method, "--mp-report", str(report), "-p", "no:cacheprovider", "-q",
                        f"--mp-label={name}={version}"])  # fmt: skip
             try:
-                (cell,) = json.loads(report.read_text())["cells"]
-            except (OSError, ValueError) as exc:
+                data = read_report(report)
+                (cell,) = data["cells"]
+            except (ReportError, ValueError) as exc:
                 return Probe(version, "error", reason=f"no cell was recorded: {exc}")
-        _say(f"bisect: {name}=={version}: {cell['verdict']} {cell['signatures']}")
+        # Error-level as the probe's own run described its signatures (a user's included).
+        known = {k: Signature.from_dict(k, v) for k, v in data["signatures"].items()}
+        _say(f"bisect: {name}=={version}: {cell.verdict.value} {cell.signatures}")
         return Probe(
             version,
-            cell["verdict"],
-            failing_signatures(cell["signatures"], _CATALOG),
-            cell.get("outcome", ""),
-            cell.get("ran_as"),
-            cell.get("reason") or _error_line(cell.get("stderr_tail") or ""),
+            cell.verdict.value,
+            failing_signatures(cell.signatures, known),
+            cell.outcome.value,
+            cell.ran_as,
+            cell.reason or _error_line(cell.stderr_tail),
         )
 
     @staticmethod

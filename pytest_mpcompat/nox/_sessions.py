@@ -140,5 +140,5 @@ def merge(session: nox.Session, layout: Layout, matrices: list[MatrixFile], out:
         bisections = sorted(glob.glob(str(layout.reports / "bisect" / "*.json")))
         raw += [f"--bisection={p}" for p in bisections]
     expected = [f"--matrix={m.path}" for m in matrices]
-    session.run("python", "-m", "pytest_mpcompat.report", "merge", *raw, *expected,
+    session.run("python", "-m", "pytest_mpcompat.publish", "merge", *raw, *expected,
                 "--out", str(out), *session.posargs, external=True)  # fmt: skip

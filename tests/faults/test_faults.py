@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pytest_mpcompat.jsonreport import read_report
+from pytest_mpcompat.model.rawfile import read_report
 
 SCRIPTS = Path(__file__).parent / "scripts"
 #: A daemon that makes a session of its own leaves the cell's tree and session; only Linux's

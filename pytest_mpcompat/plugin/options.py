@@ -1,0 +1,105 @@
+"""Command-line options and their ini twins, registered by every pytest run that has the plugin.
+
+Only registration lives here, so that an unused plugin costs nothing more; ``settings`` resolves
+them (command line, then environment, then ini file, then defaults) once the plugin is used.
+
+PYTEST_DONT_REWRITE: loaded by every pytest run, this module has no assertions to rewrite.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..constants import DEFAULT_EXIT_GRACE_S, OUTCOMES, START_METHODS
+
+__all__ = ["DEFAULT_TIMEOUT_S", "FAIL_ON_CHOICES", "SETTING_STEMS", "STACK_TOOLS", "add_options"]
+
+DEFAULT_TIMEOUT_S = 120.0
+STACK_TOOLS = ("auto", "py-spy", "faulthandler")
+#: Outcomes --mp-fail-on accepts ("degraded": a pass whose output shows an error-level
+#: signature); "any" stands for every one but pass and skip.
+FAIL_ON_CHOICES = tuple(o for o in OUTCOMES if o != "pass")
+#: Settings with a flag (``--mp-<stem>``), an environment variable (``MPCOMPAT_<STEM>``) and an
+#: ini option (``mp_<stem>``).
+SETTING_STEMS = ("methods", "timeout", "report", "repeat", "stacks", "fail_on", "exit_grace")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mpcompat", "multiprocessing start-method matrix")
+    group.addoption(
+        "--mp-matrix",
+        action="store_true",
+        default=False,
+        help="run every scenario script under the given paths (default: ini mp_paths) once per "
+        "start method",
+    )
+    group.addoption(
+        "--mp-methods",
+        metavar="LIST",
+        help=f"comma-separated start methods for scenarios that do not name their own "
+        f"({', '.join(START_METHODS)}; default: all this OS has). Env: MPCOMPAT_METHODS",
+    )
+    group.addoption(
+        "--mp-timeout",
+        metavar="SECONDS",
+        help=f"timeout of a cell whose scenario sets none (default {DEFAULT_TIMEOUT_S:g}). "
+        "Env: MPCOMPAT_TIMEOUT",
+    )
+    group.addoption(
+        "--mp-report",
+        metavar="PATH",
+        help="write the JSON report of every cell here, after each cell. Env: MPCOMPAT_REPORT",
+    )
+    group.addoption(
+        "--mp-repeat",
+        metavar="N",
+        help="run each cell N times and record the verdict counts (default 1). "
+        "Env: MPCOMPAT_REPEAT",
+    )
+    group.addoption(
+        "--mp-stacks",
+        metavar="TOOL",
+        help="how to take the stacks of a hung cell: auto (py-spy if found, else "
+        "faulthandler), py-spy or faulthandler. Env: MPCOMPAT_STACKS",
+    )
+    group.addoption(
+        "--mp-fail-on",
+        metavar="LIST",
+        help="fail cells whose scenario declares no expectation when their outcome is one of "
+        f"these ({', '.join(FAIL_ON_CHOICES)}, or any; e.g. crash,hang). Cells with an "
+        "expectation are judged by it. Env: MPCOMPAT_FAIL_ON",
+    )
+    group.addoption(
+        "--mp-exit-grace",
+        metavar="SECONDS",
+        help=f"after a cell's main process exits, how long its other processes may take to end "
+        f"before they are reported as leaked and killed (default {DEFAULT_EXIT_GRACE_S:g}). "
+        "Env: MPCOMPAT_EXIT_GRACE",
+    )
+    group.addoption(
+        "--mp-label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="record an axis value with every cell, e.g. the requested kserve=0.13.1 (repeatable)",
+    )
+    group.addoption(
+        "--mp-unsupported",
+        metavar="REASON",
+        help="upstream does not support this environment (e.g. the package's Requires-Python "
+        "excludes it): record every cell as a skip with REASON",
+    )
+    group.addoption(
+        "--mp-environment-gap",
+        metavar="REASON",
+        help="this machine could not build the environment (a download or build failed): record "
+        "no cell, only the gap, which reports list as a missing run",
+    )
+    parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
+    parser.addini("mp_methods", "default start methods (comma-separated)")
+    parser.addini("mp_timeout", "default timeout of a cell in seconds")
+    parser.addini("mp_report", "path of the JSON report")
+    parser.addini("mp_repeat", "how many times each cell runs")
+    parser.addini("mp_stacks", "stack tool for hung cells: auto, py-spy or faulthandler")
+    parser.addini("mp_fail_on", "outcomes that fail a cell with no expectation (comma-separated)")
+    parser.addini("mp_exit_grace", "seconds a cell's processes may outlive its main process")

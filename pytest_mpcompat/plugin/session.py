@@ -1,0 +1,212 @@
+"""The run's state: every cell (from this process or from xdist workers), and the JSON report.
+
+The plugin registers the one ``MatrixSession`` of a run when it is first used: at
+``pytest_configure`` for ``--mp-matrix``, a report or an xdist controller, else when a test
+first asks for one of its fixtures (an unused plugin loads none of this). ``run`` is the one
+path by which a cell runs and is recorded, for matrix items and for the ``mp_run`` and
+``mp_server`` fixtures alike. Cell results travel from xdist workers to the controller as an
+attribute of each test report (pytest keeps unknown report attributes when it serialises
+reports), so a worker that is killed mid-run has already delivered every cell it finished.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ..model.catalog import Signature
+    from ..model.cell import CellResult
+    from ..runner.request import CellRequest
+    from ..scenario.load import Scenario
+    from .settings import Settings
+
+__all__ = ["CELLS", "MatrixSession"]
+
+_NOT_SCENARIOS = {"conftest.py", "__init__.py", "setup.py", "noxfile.py"}
+
+
+#: Cells a test item ran, handed to its report by ``MatrixSession.pytest_runtest_makereport``.
+CELLS: pytest.StashKey[list[CellResult]] = pytest.StashKey()
+
+
+class MatrixSession:
+    """Collects every cell and keeps the report."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config, self.settings = config, settings
+        self.is_worker = hasattr(config, "workerinput")
+        self.cells: list[CellResult] = []
+        self.expected_ids: dict[str, None] = {}  # cell items collected, in order
+        self.cell_items: set[str] = set()  # node ids of the cell items made, before deselection
+        self.unfinished_reasons: dict[str, str] = {}
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+        self._catalog: dict[str, Signature] | None = None
+        if config.pluginmanager.hasplugin("xdist"):
+            from ._xdist import XdistHooks
+
+            hooks = XdistHooks(self.is_scenario, self.expected_ids)
+            config.pluginmanager.register(hooks, "mpcompat-xdist")
+
+    @property
+    def catalog(self) -> dict[str, Signature]:
+        if self._catalog is None:
+            catalog: dict[str, Signature] = {}
+            for batch in self.config.hook.pytest_mpcompat_signatures(config=self.config):
+                for sig in batch:
+                    catalog.setdefault(sig.id, sig)
+            self._catalog = catalog
+        return self._catalog
+
+    def default_methods(self) -> tuple[str, ...]:
+        from ..runner.cells import available_methods
+
+        return self.settings.methods or available_methods()
+
+    def display_path(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return str(path)
+
+    def is_scenario(self, path: Path) -> bool:
+        """In matrix mode, a scenario is any .py file that is not a test module or a helper."""
+        if not self.settings.matrix or path.suffix != ".py":
+            return False
+        if path.name in _NOT_SCENARIOS or path.name.startswith("_"):
+            return False
+        patterns = self.config.getini("python_files")
+        return not any(fnmatch.fnmatch(path.name, p) for p in patterns)
+
+    # The one run path -----------------------------------------------------------------------
+
+    def run(
+        self,
+        scenario: Scenario,
+        method: str,
+        node: pytest.Item,
+        request: CellRequest | None = None,
+    ) -> CellResult:
+        """Run one cell of ``scenario`` for ``node`` (skip reasons, repeats and expectations
+        included), as ``request`` asks, and record it."""
+        from ..runner.cells import run_scenario_cell
+        from ..runner.request import CellRequest
+
+        request = request or CellRequest()
+        command = request.command
+        result = run_scenario_cell(
+            scenario,
+            method,
+            self.settings,
+            name=" ".join(command) if command else self.display_path(scenario.path),
+            catalog=self.catalog,
+            cwd=self.config.invocation_params.dir,
+            request=request,
+        )
+        self.record(result, node)
+        return result
+
+    def record(self, result: CellResult, node: pytest.Item) -> None:
+        result.nodeid = node.nodeid
+        if self.settings.labels:
+            result.env.setdefault("labels", {}).update(self.settings.labels)
+        node.stash.setdefault(CELLS, []).append(result)
+
+    # Hooks --------------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        cells = item.stash.get(CELLS, None)
+        if cells:
+            report.mpcompat_cells = [c.to_dict() for c in cells]
+            cells.clear()
+        return report
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
+        if not self.settings.matrix:
+            return None
+        from ..runner._stacks import find_pyspy
+        from ..scenario.requirements import detect_gpu
+
+        stacks = self.settings.stacks
+        if stacks == "auto":
+            stacks = "py-spy" if find_pyspy() else "faulthandler"
+        fail_on = ",".join(sorted(self.settings.fail_on)) or "nothing (recording)"
+        return [
+            f"mpcompat: methods {', '.join(self.default_methods())}; default timeout "
+            f"{self.settings.timeout:g} s; repeat {self.settings.repeat}; stacks via {stacks}; "
+            f"fail on {fail_on}; GPU: {detect_gpu() or 'none'}; "
+            f"report: {self.settings.report or 'none'}"
+        ]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.settings.matrix:
+            return  # cell items exist only in matrix mode
+        for item in session.items:  # what is left after deselection, in order
+            if item.nodeid in self.cell_items:
+                self.expected_ids[item.nodeid] = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker:
+            return
+        cells = getattr(report, "mpcompat_cells", None)
+        if cells:
+            from ..model.cell import CellResult
+
+            self.cells.extend(CellResult.from_dict(c) for c in cells)
+            self._write(complete=False)
+        elif report.when not in ("setup", "call", "teardown") and report.failed:
+            # xdist reports an item whose worker died as a failure outside the three phases.
+            self.unfinished_reasons[report.nodeid] = str(report.longrepr).splitlines()[0]
+            self._write(complete=False)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.is_worker:
+            self._write(complete=not self.unfinished(), exitstatus=int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.settings.environment_gap:
+            terminalreporter.write_sep("=", "mpcompat matrix")
+            terminalreporter.write_line(
+                f"not run (environment gap): {self.settings.environment_gap}", yellow=True
+            )
+        if not self.cells and not self.unfinished():
+            return
+        from .summary import write_matrix
+
+        write_matrix(terminalreporter, self.cells, self.unfinished(), self.catalog)
+        if self.settings.report is not None:
+            terminalreporter.write_line(f"mpcompat report: {self.settings.report}")
+
+    # Report -------------------------------------------------------------------------------
+
+    def unfinished(self) -> dict[str, str]:
+        if self.settings.environment_gap:
+            return {}  # the gap is the whole story: nothing was meant to run
+        done = {c.nodeid for c in self.cells}
+        missing = {
+            n: "did not run (the run stopped first)" for n in self.expected_ids if n not in done
+        }
+        missing.update({n: r for n, r in self.unfinished_reasons.items() if n not in done})
+        return missing
+
+    def _write(self, *, complete: bool, exitstatus: int | None = None) -> None:
+        if self.settings.report is None:
+            return
+        from ..model.rawfile import build_report, write_atomic
+
+        data = build_report(
+            self.cells,
+            self.unfinished(),
+            started=self.started,
+            complete=complete,
+            exitstatus=exitstatus,
+            catalog=self.catalog,
+            gap=self.settings.environment_gap,
+        )
+        write_atomic(self.settings.report, data)

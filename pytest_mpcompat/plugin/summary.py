@@ -1,0 +1,98 @@
+"""The matrix in the terminal summary: scenarios by start method, coloured verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from ..model.catalog import Signature, exit_status
+from ..model.cell import START_METHODS, CellResult
+
+__all__ = ["cell_label", "write_matrix"]
+
+_COLOURS: dict[str, dict[str, bool]] = {
+    "pass": {"green": True},
+    "degraded": {"yellow": True, "bold": True},  # exited 0, but something in it failed
+    "crash": {"red": True},
+    "hang": {"purple": True, "bold": True},
+    "skip": {"yellow": True},
+    "error": {"red": True, "bold": True},
+}
+
+
+def cell_label(cell: CellResult) -> str:
+    """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]``."""
+    parts = [cell.verdict.value]
+    status = exit_status(cell)
+    if status:
+        parts.append(status)
+    if cell.repeat > 1:
+        parts.append(
+            "(" + " ".join(f"{v}:{n}" for v, n in sorted(cell.verdict_counts.items())) + ")"
+        )
+    if cell.ran_as:
+        parts.append(f"(ran as {cell.ran_as})")
+    if cell.signatures:
+        parts.append("[" + ", ".join(cell.signatures) + "]")
+    if cell.mismatch:
+        parts.append("!")
+    return " ".join(parts)
+
+
+def _markup(cell: CellResult) -> dict[str, bool]:
+    return _COLOURS[cell.outcome.value]
+
+
+def write_matrix(
+    tr: pytest.TerminalReporter,
+    cells: Sequence[CellResult],
+    unfinished: Mapping[str, str],
+    catalog: Mapping[str, Signature],
+) -> None:
+    if not cells and not unfinished:
+        return
+    tr.write_sep("=", "mpcompat matrix")
+    methods = [m for m in START_METHODS if any(c.method == m for c in cells)]
+    grid: dict[str, dict[str, CellResult]] = {}
+    for cell in cells:
+        grid.setdefault(cell.scenario, {})[cell.method] = cell
+    first = max([len("scenario"), *(len(s) for s in grid)])
+    widths = {
+        m: max([len(m), *(len(cell_label(r[m])) for r in grid.values() if m in r)]) for m in methods
+    }
+    tr.write_line(
+        "  ".join(["scenario".ljust(first), *(m.ljust(widths[m]) for m in methods)]), bold=True
+    )
+    for scenario, row in grid.items():
+        tr.write(scenario.ljust(first))
+        for m in methods:
+            tr.write("  ")
+            if m in row:
+                tr.write(cell_label(row[m]).ljust(widths[m]), **_markup(row[m]))
+            else:
+                tr.write("-".ljust(widths[m]))
+        tr.line("")
+    if any(c.mismatch for c in cells):
+        tr.write_line("! = contradicts what the scenario expects")
+    seen: dict[str, CellResult] = {}
+    for cell in cells:
+        for sid in cell.signatures:
+            if sid in catalog and (sid not in seen or sid in cell.matches):
+                seen.setdefault(sid, cell)
+                if sid in cell.matches and sid not in seen[sid].matches:
+                    seen[sid] = cell
+    if seen:
+        tr.write_line("")
+        for sid, example in seen.items():
+            sig = catalog[sid]
+            tr.write_line(f"{sid}: {sig.explanation}", bold=True)
+            if sid in example.matches:
+                line = example.matches[sid].strip().replace("\n", "\n        ")
+                tr.write_line(f"    e.g. {example.scenario} ({example.method}):\n        {line}")
+            tr.write_line(f"    fix: {sig.fix}")
+    if unfinished:
+        tr.write_line("")
+        tr.write_line(f"{len(unfinished)} cell(s) did not finish:", red=True)
+        for nodeid, reason in unfinished.items():
+            tr.write_line(f"    {nodeid}: {reason}")

@@ -1,0 +1,118 @@
+"""``mpcompat-report``: merge raw results into the published report, or gate on regressions.
+
+mpcompat-report merge reports/raw/*.json --matrix matrices/full.toml --out reports
+mpcompat-report check --baseline reports/matrix.json new/matrix.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..matrix.sets import MatrixFileError, load_matrix
+from ..model.rawfile import write_atomic
+from .html import write_html
+from .markdown import render_markdown
+from .merge import MergeError, merge_files, read_json
+from .regress import check_matrix, worse_cells
+
+__all__ = ["main"]
+
+
+def _merge(args: argparse.Namespace) -> int:
+    raw: list[Path] = []
+    for item in args.raw:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(path.glob("*.json"))
+            if not found:
+                folder = f"mpcompat-report: {path}: no raw results (*.json) in this folder"
+                print(folder, file=sys.stderr)  # noqa: T201
+                return 2
+            raw.extend(found)
+        elif path.is_file():
+            raw.append(path)
+        else:
+            print(f"mpcompat-report: {path}: no such file or directory", file=sys.stderr)  # noqa: T201
+            return 2
+    expected: dict[str, str] = {}  # run -> the matrix file it is from, and what that file is
+    for matrix in args.matrix:
+        loaded = load_matrix(Path(matrix))
+        note = f"{matrix}: {loaded.description}" if loaded.description else str(matrix)
+        expected.update(dict.fromkeys(loaded.session_names(), note))
+    merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "matrix.json", merged.to_json(), durable=False)
+    (out / "COMPATIBILITY.md").write_text(render_markdown(merged), encoding="utf-8")
+    write_html(merged, out)
+    print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
+    return 0
+
+
+def _load_matrix(name: str) -> dict[str, Any]:
+    """A merged matrix.json; errors name the file and what it is instead."""
+    path = Path(name)
+    if path.is_dir():
+        raise MergeError(f"{path}: is a folder; give the matrix.json that merge wrote in it")
+    data = read_json(path)
+    problem = check_matrix(path, data)
+    if problem is not None:
+        raise MergeError(f"{path}: {problem}")
+    result: dict[str, Any] = data
+    return result
+
+
+def _check(args: argparse.Namespace) -> int:
+    baseline, new = _load_matrix(args.baseline), _load_matrix(args.new)
+    worse = worse_cells(baseline, new, partial=args.partial)
+    for line in worse:
+        print(f"worse: {line}")  # noqa: T201
+    print(f"{len(worse)} cell(s) got worse than {args.baseline}")  # noqa: T201
+    return 1 if worse else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mpcompat-report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    merge = sub.add_parser("merge", help="merge raw results into the published report")
+    merge.add_argument("raw", nargs="+", help="raw result files, or folders of them")
+    merge.add_argument("--out", default="reports", help="output folder (default: reports)")
+    merge.add_argument(
+        "--matrix",
+        action="append",
+        default=[],
+        help="matrix file whose runs are expected (missing ones are listed)",
+    )
+    merge.add_argument(
+        "--bisection",
+        action="append",
+        default=[],
+        help="a result of nox -s bisect to publish with the matrix (repeatable)",
+    )
+    check = sub.add_parser("check", help="exit 1 if any cell got worse than in the baseline")
+    check.add_argument("--baseline", required=True, help="the baseline matrix.json")
+    check.add_argument("new", help="the new matrix.json")
+    check.add_argument(
+        "--partial",
+        action="store_true",
+        help="the new matrix runs part of the baseline's (a CI matrix against the published "
+        "one): baseline cells it has not are not counted as lost",
+    )
+    args = parser.parse_args(argv)
+    try:
+        return _merge(args) if args.command == "merge" else _check(args)
+    except (MergeError, MatrixFileError, OSError) as exc:
+        print(f"mpcompat-report: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

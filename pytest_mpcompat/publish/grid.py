@@ -1,0 +1,198 @@
+"""The page's grid, worked out once: per family its rows (scenario and method), its columns (the
+configurations, in version order, labelled by what varies), and in each place the text, colour
+and cell to open; the filters and the order of their values. The page's script only filters,
+draws and opens what this decided (``page/grid.js``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.cell import START_METHODS, Outcome, Verdict
+from ..model.matrix import (
+    DETAILS_CHUNK,
+    DETAILS_FILES,
+    SUMMARY_REASON_CHARS,
+    Matrix,
+    MergedCell,
+    clip,
+    version_key,
+)
+from .answers import family, scenario_doc
+
+__all__ = ["Family", "cell_class", "family_grids", "group_text", "page_data"]
+
+
+def cell_class(mc: MergedCell) -> str:
+    """The colour class of a cell: its verdict's, or ``warn`` for a degraded pass."""
+    return "warn" if mc.outcome is Outcome.DEGRADED else mc.cell.verdict.value
+
+
+def _worst(group: list[MergedCell]) -> MergedCell:
+    """The worst result of a place, the one whose details open (the first of equals)."""
+    best = group[0]
+    for mc in group[1:]:
+        if mc.outcome.worse_than(best.outcome):
+            best = mc
+    return best
+
+
+def group_text(group: list[MergedCell]) -> str:
+    """What a place in the grid says: its worst result (verdict, exit status, how it really
+    started, signatures), ``×N`` when every run agreed, else each outcome with its count and
+    machines (``flaky: 1 pass (ci-a), 1 hang (ci-b)``): never the last run only."""
+    cell = _worst(group).cell
+    text = cell.verdict.value
+    status = _worst(group).status
+    text += f" {status}" if status else ""
+    text += f" (ran as {cell.ran_as})" if cell.ran_as else ""
+    if cell.signatures:
+        text += " [" + ", ".join(cell.signatures) + "]"
+    if len(group) == 1:
+        return text
+    seen: dict[str, list[str]] = {}
+    for mc in group:
+        seen.setdefault(mc.outcome.value, []).append(mc.source.machine or "?")
+    if len(seen) == 1:
+        return f"{text} \u00d7{len(group)}"
+    parts = [
+        f"{len(where)} {name} ({', '.join(dict.fromkeys(where))})" for name, where in seen.items()
+    ]
+    return "flaky: " + ", ".join(parts)
+
+
+@dataclass
+class Family:
+    """One family's table."""
+
+    name: str
+    fixed: str  # the axes that do not vary, said once above the table
+    corner: str  # what the columns are
+    hidden: int  # columns with nothing measured (shown on request)
+    columns: list[dict[str, Any]] = field(default_factory=list)  # label, title, measured
+    rows: list[dict[str, Any]] = field(default_factory=list)  # label, scenario, method
+    #: [row, column, text, class, cell to open, its reason, every cell of the place]
+    places: list[list[Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "fixed": self.fixed, "corner": self.corner,
+                "hidden": self.hidden, "columns": self.columns, "rows": self.rows,
+                "places": self.places}  # fmt: skip
+
+
+def _rank(axis: str, fam: str) -> int:
+    """The family's own package leads (kserve for kserve_*), then Python, then the rest."""
+    return 0 if axis.startswith(fam) else 1 if axis == "python" else 2
+
+
+def _columns(mine: list[MergedCell], axes: list[str], fam: str) -> tuple[list[str], list[str]]:
+    """(the axes that vary within the family, in label order; the axes that label a column:
+    the leading ones, unless two columns would then read the same)."""
+    present = [a for a in axes if any(a in mc.axes for mc in mine)]
+    varying = [a for a in present if len({mc.axes.get(a) for mc in mine}) > 1]
+    varying.sort(key=lambda a: _rank(a, fam))
+    lead = [a for a in varying if _rank(a, fam) < 2]
+    configs = {tuple(mc.axes.get(a) for a in varying) for mc in mine}
+    chosen = [varying.index(a) for a in lead]
+    distinct = bool(lead) and len({tuple(c[i] for i in chosen) for c in configs}) == len(configs)
+    return varying, lead if distinct else varying
+
+
+def _family(fam: str, numbered: list[tuple[int, MergedCell]], axes: list[str]) -> Family:
+    """``numbered``: the family's cells with their places in ``matrix.cells`` (where the
+    details files have them)."""
+    mine = [mc for _, mc in numbered]
+    varying, heads = _columns(mine, axes, fam)
+    present = [a for a in axes if any(a in mc.axes for mc in mine)]
+    fixed = [f"{a} {mine[0].axes.get(a)}" for a in present if a not in varying]
+
+    def key(mc: MergedCell) -> tuple[str, ...]:
+        return tuple(mc.axes.get(a, "-") for a in varying)
+
+    configs = sorted({key(mc) for mc in mine}, key=lambda k: [version_key(v) for v in k])
+    column = {k: n for n, k in enumerate(configs)}
+    measured = {key(mc) for mc in mine if mc.cell.verdict is not Verdict.SKIP}
+    grid = Family(
+        name=fam,
+        fixed=("every cell: " + ", ".join(fixed)) if fixed else "",
+        corner="scenario \u00b7 method  \u2192  " + (" | ".join(heads) or "configuration"),
+        hidden=sum(1 for k in configs if k not in measured),
+    )
+    for k in configs:
+        label = " | ".join(k[varying.index(a)] for a in heads)
+        grid.columns.append({"label": label or "(one configuration)", "title": " | ".join(k),
+                             "measured": k in measured})  # fmt: skip
+    places: dict[tuple[int, int], list[tuple[int, MergedCell]]] = {}
+    rows: dict[tuple[str, str], int] = {}
+    scenarios = list(dict.fromkeys(mc.scenario for mc in mine))
+    methods = {(mc.scenario, mc.method) for mc in mine}
+    for sc in scenarios:
+        known = [m for m in START_METHODS if (sc, m) in methods]
+        for m in known + sorted(m for s, m in methods if s == sc and m not in START_METHODS):
+            rows[(sc, m)] = len(grid.rows)
+            name = sc.rsplit("/", 1)[-1].removesuffix(".py")
+            grid.rows.append({"label": f"{name} \u00b7 {m}", "method": m})
+    for n, mc in numbered:
+        places.setdefault((rows[(mc.scenario, mc.method)], column[key(mc)]), []).append((n, mc))
+    for (row, col), found in sorted(places.items()):
+        group = [mc for _, mc in found]
+        worst = _worst(group)
+        opens = next(n for n, mc in found if mc is worst)
+        reason = clip(worst.cell.reason, SUMMARY_REASON_CHARS)
+        grid.places.append([row, col, group_text(group), cell_class(worst), opens, reason,
+                            [n for n, _ in found]])  # fmt: skip
+    return grid
+
+
+def family_grids(matrix: Matrix) -> list[Family]:
+    """One table per family, families by name; a cell is named by its place in
+    ``matrix.cells``."""
+    axes = [a for a in matrix.axis_names() if a != "method"]
+    by_family: dict[str, list[tuple[int, MergedCell]]] = {}
+    for n, mc in enumerate(matrix.cells):
+        by_family.setdefault(family(mc.scenario), []).append((n, mc))
+    return [_family(fam, by_family[fam], axes) for fam in sorted(by_family)]
+
+
+def _filters(matrix: Matrix) -> list[dict[str, Any]]:
+    """Every axis, the outcome and the scenario that take more than one value, in order."""
+    out = []
+    for key in [*matrix.axis_names(), "outcome", "scenario"]:
+        if key == "outcome":
+            values = sorted({mc.outcome for mc in matrix.cells}, key=lambda o: o.rank)
+            names = [o.value for o in values]
+        elif key == "scenario":
+            names = sorted({mc.scenario.rsplit("/", 1)[-1] for mc in matrix.cells})
+        else:
+            found = {mc.axes.get(key, "") for mc in matrix.cells}
+            names = sorted(found, key=version_key)
+        if len(names) > 1:
+            out.append({"key": key, "values": names})
+    return out
+
+
+def page_data(matrix: Matrix) -> dict[str, Any]:
+    """What the page's script reads: the grids, the filters, and per cell what a filter tests
+    (its configuration, method, outcome and scenario, as indices into tables): 100,000 cells
+    stay a few MB."""
+    scenarios: dict[str, int] = {}
+    configs: dict[tuple[tuple[str, str], ...], int] = {}
+    cells = []
+    for mc in matrix.cells:
+        config = tuple(mc.axes.items())
+        short = mc.scenario.rsplit("/", 1)[-1]
+        cells.append([configs.setdefault(config, len(configs)),
+                      scenarios.setdefault(short, len(scenarios)), mc.outcome.value])  # fmt: skip
+    docs = {mc.scenario: scenario_doc(mc.scenario) for mc in matrix.cells}
+    return {
+        "filters": _filters(matrix),
+        "families": [g.to_dict() for g in family_grids(matrix)],
+        "signatures": {sid: sig.to_dict() for sid, sig in matrix.catalog.items()},
+        "docs": docs,
+        "scenarios": list(scenarios),
+        "configs": [dict(c) for c in configs],
+        "chunk": DETAILS_CHUNK,
+        "files": DETAILS_FILES,
+        "cells": cells,
+    }

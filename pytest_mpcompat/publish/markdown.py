@@ -1,0 +1,208 @@
+"""COMPATIBILITY.md: readable on GitHub and usable as a CI job summary."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from ..model.cell import START_METHODS, Outcome
+from ..model.matrix import Matrix, MergedCell, version_key
+from .answers import answers, coverage, describe, family, icon
+from .insight import changes_by_scenario
+
+__all__ = ["render_markdown"]
+
+#: Bytes of Markdown after which the per-scenario tables stop (the rest of the file, the
+#: signatures and the skip reasons, stays well under the 1 MiB of a GitHub job summary).
+TABLES_BUDGET = 800_000
+
+_ICON = {"pass": "✅", "crash": "💥", "hang": "⏳", "skip": "⏭️", "error": "⚠️"}
+
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!{}])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _md(text: str) -> str:
+    """Text from a raw file, safe inside a paragraph or a table cell: one line, and every
+    character that Markdown (or a table) would act on is escaped."""
+    return _SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", str(text)))
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span that no backtick in it can close early, fit for a
+    table cell (a ``|`` would end the cell even inside code)."""
+    text = _CONTROL.sub(" ", str(text)).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _label(mc: MergedCell, notes: dict[str, int]) -> str:
+    cell = mc.cell
+    verdict = cell.verdict.value
+    icon = "⚠️" if cell.outcome is Outcome.DEGRADED else _ICON.get(verdict, "")
+    text = f"{icon} {verdict}"
+    status = mc.status
+    if status:
+        text += f" {_md(status)}"
+    if cell.ran_as:
+        text += f" (ran as {_md(cell.ran_as)})"
+    if cell.signatures:
+        text += " " + " ".join(_code(s) for s in cell.signatures)
+    if verdict == "skip" and cell.reason:
+        text += f" [{notes.setdefault(cell.reason, len(notes) + 1)}]"
+    return text
+
+
+def _results(group: list[MergedCell], notes: dict[str, int]) -> str:
+    """One configuration's results: its cell, or every outcome with its count and machines."""
+    if len(group) == 1:
+        return _label(group[0], notes)
+    found: dict[str, list[MergedCell]] = {}
+    for mc in group:
+        found.setdefault(mc.outcome.value, []).append(mc)
+    if len(found) == 1:
+        return f"{_label(group[0], notes)} ×{len(group)}"
+    parts = []
+    for name, where in found.items():
+        machines = sorted({mc.source.machine or "?" for mc in where})
+        parts.append(f"{len(where)} {name} ({_md(', '.join(machines))})")
+    return "🔀 flaky: " + ", ".join(parts)
+
+
+_ANSWER_ICON = {**_ICON, "clean": _ICON["pass"], "degraded": _ICON["error"]}
+
+
+def _answers(matrix: Matrix) -> list[str]:
+    """The answers block: per family, each release line in words, what to do, what was not run."""
+    out = ["## Answers", ""]
+    for answer in answers(matrix):
+        heading, sentences, not_run = describe(answer)
+        out.append(f"**{_md(heading)}**")
+        out.append("")
+        for line, sentence in zip(answer.lines, sentences, strict=True):
+            out.append(f"- {_ANSWER_ICON[icon(line)]} {_md(sentence)}")
+        if answer.fixes:
+            out.append("- What to do:")
+            out += [f"  - {_code(what)}: {_md(fix)}" for what, fix in answer.fixes]
+        out.append(f"- Tested: {_md(not_run)}.")
+        out.append("")
+    return out
+
+
+def render_markdown(matrix: Matrix) -> str:
+    out = ["# Compatibility report", ""]
+    machines = sorted({s.host for s in matrix.sources})
+    dates = sorted(s.started[:10] for s in matrix.sources if s.started)
+    out.append(
+        f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
+        f"({len(matrix.cells)} cells), run {_md(dates[0]) if dates else '?'} to "
+        f"{_md(dates[-1]) if dates else '?'} on "
+        f"{_md('; '.join(machines)) or 'unknown machines'}."
+    )
+    notes: dict[str, int] = {}  # skip reason -> footnote number
+    out += ["", f"**Coverage:** {_md(coverage(matrix))}", ""]
+    out += _answers(matrix)
+    if matrix.missing:
+        out += [
+            "",
+            f"**Runs with no result** ({len(matrix.missing)}): not results, and not skips:",
+            "",
+        ]
+        out += [f"- {_code(run)}: {_md(why)}" for run, why in matrix.missing.items()]
+    incomplete = [s for s in matrix.sources if not s.complete]
+    for src in incomplete:
+        names = ", ".join(nodeid for nodeid, _ in src.unfinished) or "interrupted"
+        out.append(f"\n**Incomplete run** {_code(src.session)}: {_md(names)}")
+    out += [
+        "",
+        "## Summary",
+        "",
+        "| family | pass | degraded | crash | hang | skip | error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    by_family: dict[str, Counter[str]] = defaultdict(Counter)
+    by_scenario: dict[str, list[MergedCell]] = defaultdict(list)  # in matrix order
+    for mc in matrix.cells:
+        by_scenario[mc.scenario].append(mc)
+        by_family[family(mc.scenario)][mc.outcome.value] += 1
+    for fam, counts in sorted(by_family.items()):
+        tally = [
+            str(counts.get(v, 0)) for v in ("pass", "degraded", "crash", "hang", "skip", "error")
+        ]
+        out.append(f"| {_md(fam)} | " + " | ".join(tally) + " |")
+    merged = changes_by_scenario(matrix.insights)
+    if merged:
+        out += ["", "## Where the outcome changes with a version", ""]
+        for (scenario, where, summary), methods in merged.items():
+            context = ", ".join(methods) + (f"; {where}" if where else "")
+            out.append(f"- {_code(scenario)} ({_md(context)}): {_md(summary)}")
+    if matrix.bisections:
+        out += ["", "## Bisections", ""]
+        for b in matrix.bisections:
+            out.append(f"- {_code(b['scenario'])} ({_md(b['method'])}, Python "
+                       f"{_md(b['python'])}): {_md(b['summary'])}")  # fmt: skip
+    axis_names = [n for n in matrix.axis_names() if n != "method"]
+    size = sum(len(line.encode()) + 1 for line in out)
+    left_out = 0
+    for fam in sorted(by_family):
+        if size > TABLES_BUDGET:
+            left_out += sum(1 for s in by_scenario if family(s) == fam)
+            continue
+        out += ["", f"## {fam}"]
+        for scenario in (s for s in by_scenario if family(s) == fam):
+            if size > TABLES_BUDGET:  # a job summary takes 1 MiB: the rest is on the page
+                left_out += 1
+                continue
+            before = len(out)
+            idx = by_scenario[scenario]
+            # Columns: every package and Python; OS and GPU only where they vary.
+            used = [
+                n
+                for n in axis_names
+                if any(n in mc.axes for mc in idx)
+                and (n not in ("os", "gpu") or len({mc.axes.get(n) for mc in idx}) > 1)
+            ]
+            methods = [m for m in START_METHODS if any(mc.method == m for mc in idx)]
+            # Every result of a configuration is kept: runs on two machines, or repeated runs,
+            # are one cell that says how often each outcome happened (never the last one only).
+            rows: dict[tuple[str, ...], dict[str, list[MergedCell]]] = {}
+            for mc in idx:
+                key = tuple(mc.axes.get(n, "") for n in used)
+                rows.setdefault(key, {}).setdefault(mc.method, []).append(mc)
+            out += ["", f"### {_code(scenario)}", ""]
+            out.append("| " + " | ".join(_md(n) for n in used + methods) + " |")
+            out.append("|" + "---|" * (len(used) + len(methods)))
+            for key, by_method in sorted(
+                rows.items(), key=lambda kv: [version_key(v) for v in kv[0]]
+            ):
+                cols = [_md(k) for k in key]
+                cols += [_results(by_method[m], notes) if m in by_method else "" for m in methods]
+                out.append("| " + " | ".join(cols) + " |")
+            size += sum(len(line.encode()) + 1 for line in out[before:])
+    if left_out:
+        out += [
+            "",
+            f"**{left_out} more scenario tables** are not in this file, which stays under 1 MiB "
+            "(what a GitHub job summary takes): every cell is in `index.html`.",
+        ]
+    if notes:
+        out += ["", "## Why cells were skipped", ""]
+        out += [f"{n}. {_md(reason)}" for reason, n in notes.items()]
+    seen = dict.fromkeys(s for mc in matrix.cells for s in mc.cell.signatures)  # noqa: C401
+    if seen:
+        out += ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
+        for sid in seen:
+            sig = matrix.catalog.get(sid)
+            what, fix = (_md(sig.explanation), _md(sig.fix)) if sig else ("", "")
+            out.append(f"| {_code(sid)} | {what} | {fix} |")
+    out += [
+        "",
+        "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error, or a pass whose output shows",
+        "a failure.",
+        "The data is in `matrix.json`; `index.html` has each cell's output, stacks and details.",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,207 @@
+"""Merge raw reports into one matrix: every cell with its axes, its run and its machine."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..model.catalog import Signature
+from ..model.cell import START_METHODS, CellResult
+from ..model.matrix import Matrix, MergedCell, Source, clip, version_key
+from ..model.rawfile import ReportError, read_report
+from ..redact import Redactor, scrub
+from .insight import version_changes
+
+__all__ = ["MergeError", "axes_of", "merge_files"]
+
+
+_NO_RESULT = (
+    "no result: not run where the matrix ran (its interpreter or hardware was missing), "
+    "or the run did not finish"
+)
+
+
+class MergeError(ValueError):
+    """A raw file that cannot be merged (named in the message)."""
+
+
+def axes_of(cell: CellResult) -> dict[str, str]:
+    """The configuration a cell ran in, flattened: os, python, gpu, packages, labels, method."""
+    env = cell.env or {}
+    axes = {
+        "os": str(env.get("os") or "?"),
+        "python": str(env.get("python") or "?"),
+        "gpu": str(env.get("gpu") or "none"),
+    }
+    labels = env.get("labels") or {}
+    for name, version in sorted((env.get("packages") or {}).items()):
+        axes[name] = str(version or labels.get(name) or "not installed")
+    for name, value in sorted(labels.items()):
+        axes.setdefault(name, str(value))
+    axes["method"] = cell.method
+    return axes
+
+
+#: Longest text kept from a raw file, by kind: a name or label, a reason, an output tail or stack
+#: (its end is kept: that is where an error shows). A 1 MB label must not make a page 16 million
+#: pixels wide, nor a hostile file a 1 GB report.
+NAME_CHARS, REASON_CHARS, OUTPUT_CHARS = 300, 2000, 16_000
+
+
+def _cap(cell: CellResult) -> None:
+    cell.scenario = clip(cell.scenario, NAME_CHARS)
+    cell.method = clip(cell.method, NAME_CHARS)
+    cell.reason, cell.mismatch = (
+        clip(cell.reason, REASON_CHARS),
+        clip(cell.mismatch, REASON_CHARS),
+    )
+    cell.stdout_tail = clip(cell.stdout_tail, OUTPUT_CHARS, keep_end=True)
+    cell.stderr_tail = clip(cell.stderr_tail, OUTPUT_CHARS, keep_end=True)
+    cell.signatures = [clip(s, NAME_CHARS) for s in cell.signatures[:100]]
+    cell.leaked = [clip(line, REASON_CHARS) for line in cell.leaked[:100]]
+    cell.stacks = [
+        dataclasses.replace(s, cmdline=clip(s.cmdline, REASON_CHARS),
+                            stack=clip(s.stack, OUTPUT_CHARS, keep_end=True))
+        for s in cell.stacks[:100]
+    ]  # fmt: skip
+    env = cell.env or {}
+    for key in ("labels", "packages"):
+        if isinstance(env.get(key), dict):
+            env[key] = {
+                clip(str(k), NAME_CHARS): clip(str(v), NAME_CHARS) if v is not None else None
+                for k, v in list(env[key].items())[:50]
+            }
+    for key in ("os", "python", "gpu", "os_release", "machine"):
+        if isinstance(env.get(key), str):
+            env[key] = clip(env[key], NAME_CHARS)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's data; a file that cannot be read or parsed raises MergeError naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MergeError(f"{path}: not valid JSON: {exc}") from None
+
+
+def read_bisection(path: Path) -> dict[str, Any]:
+    """A result of ``nox -s bisect``; anything else raises MergeError naming the file."""
+    data = read_json(path)
+    if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat bisection":
+        raise MergeError(f"{path}: not a bisection result (nox -s bisect writes them)")
+    return data
+
+
+def merge_files(
+    paths: Iterable[Path],
+    expected_runs: Mapping[str, str] | None = None,
+    bisections: Iterable[Path] = (),
+) -> Matrix:
+    """Read every raw report; a file that is not one raises MergeError naming it."""
+    merged: list[tuple[CellResult, dict[str, str], int]] = []
+    sources: list[Source] = []
+    catalog: dict[str, Signature] = {}
+    redact = Redactor()
+    for path, data in _distinct_runs(paths):
+        source = _source(path, data, redact)
+        for sid, entry in scrub(data.get("signatures") or {}, redact).items():
+            catalog.setdefault(sid, Signature.from_dict(sid, entry))
+        for cell in data["cells"]:
+            scrub(cell, redact)  # every string: names, labels, reasons, stacks, output
+            _cap(cell)
+            merged.append((cell, axes_of(cell), len(sources)))
+        sources.append(source)
+    merged.sort(
+        key=lambda m: (
+            m[0].scenario,
+            _method_rank(m[0].method),
+            [(k, version_key(v)) for k, v in m[1].items()],
+        )
+    )
+    cells = [MergedCell(c, axes, sources[i], i) for c, axes, i in merged]
+    have = {s.session for s in sources}
+    # Each expected run names what it is for (its matrix file and description), or "".
+    missing = {
+        r: _NO_RESULT + (f" ({n})" if n else "")
+        for r, n in (expected_runs or {}).items()
+        if r not in have
+    }
+    missing.update(
+        (s.session, f"environment gap: {s.environment_gap}") for s in sources if s.environment_gap
+    )
+    shown = {sid for mc in cells for sid in mc.cell.signatures}
+    return Matrix(
+        cells=cells,
+        sources=sources,
+        catalog={sid: sig for sid, sig in sorted(catalog.items()) if sid in shown},
+        missing=missing,
+        insights=version_changes(cells),
+        bisections=[read_bisection(p) for p in sorted(bisections)],
+        generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def _source(path: Path, data: dict[str, Any], redact: Redactor) -> Source:
+    source = Source(
+        file=path.name,
+        session=path.stem,
+        machine=str(data.get("machine") or ""),
+        started=str(data.get("started") or ""),
+        complete=bool(data.get("complete", False)),
+        unfinished=tuple((u["nodeid"], u.get("reason", "")) for u in data.get("unfinished") or []),
+        host=describe_host(data),
+        environment_gap=data.get("environment_gap") or None,
+    )
+    scrubbed: Source = scrub(source, redact)
+    return scrubbed
+
+
+def _distinct_runs(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """Every raw report once per run: the same run (session, machine and start time) found
+    twice, say uploaded by two jobs or committed and downloaded again, is merged once, from
+    its most complete copy."""
+    kept: dict[tuple[str, str, str], tuple[Path, dict[str, Any]]] = {}
+    order: list[tuple[str, str, str]] = []
+    for path in sorted(paths):
+        try:
+            data = read_report(path)
+        except ReportError as exc:
+            raise MergeError(str(exc)) from None
+        started = str(data.get("started") or "")
+        run = (path.stem, str(data.get("machine") or ""), started or f"file {path}")
+        if run not in kept:
+            order.append(run)
+        elif _completeness(kept[run][1]) >= _completeness(data):
+            continue
+        kept[run] = (path, data)
+    return [kept[run] for run in order]
+
+
+def _completeness(data: dict[str, Any]) -> tuple[bool, int]:
+    return bool(data.get("complete")), len(data.get("cells") or [])
+
+
+def describe_host(data: dict[str, Any]) -> str:
+    """One line about the machine a raw report came from (older reports: from its cells)."""
+    host = data.get("host") or {}
+    env = data["cells"][0].env if data["cells"] else {}
+    system = host.get("system") or env.get("os", "?")
+    release = host.get("release") or env.get("os_release", "")
+    parts = [
+        f"{system} {release}".strip(),
+        host.get("arch") or env.get("machine") or "",
+        f"{host['cpus']} CPUs" if host.get("cpus") else "",
+        f"{host['memory_gb']:g} GB" if host.get("memory_gb") else "",
+        f"GPU {env.get('gpu') or 'none'}",
+    ]
+    return f"{data.get('machine') or '?'} ({', '.join(p for p in parts if p)})"
+
+
+def _method_rank(method: str) -> int:
+    return START_METHODS.index(method) if method in START_METHODS else len(START_METHODS)

@@ -1,0 +1,311 @@
+// The grid of index.html. Python (publish/grid.py) decided every table: its rows, columns,
+// labels, order, the text and colour of each place and which cell it opens, the filters and
+// the order of their values. This script only filters, draws and opens cells.
+"use strict";
+
+const DATA = JSON.parse(document.getElementById("data").textContent);
+const SIGS = DATA.signatures;
+const KEYS = DATA.filters.map(f => f.key);
+// A cell, for the filters: [configuration, scenario, outcome] (indices into DATA's tables).
+const [CONFIG, SCENARIO, OUTCOME] = [0, 1, 2];
+// A place in a table: [row, column, text, class, cell to open, reason, every cell].
+const [ROW, COL, TEXT, CLASS, OPENS, REASON, CELLS] = [0, 1, 2, 3, 4, 5, 6];
+
+// The filters' state lives in the URL's query: a shared link opens the same view.
+const filters = {};
+const params = new URLSearchParams(location.search);
+for (const k of KEYS) if (params.get(k)) filters[k] = params.get(k);
+let showSkips = params.get("notrun") === "1";
+
+function saveState() {
+  const q = new URLSearchParams(filters);
+  if (showSkips) q.set("notrun", "1");
+  const text = q.toString();
+  history.replaceState(null, "", text ? "?" + text : location.pathname);
+}
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+function value(i, key) {
+  const cell = DATA.cells[i];
+  if (key === "outcome") return cell[OUTCOME];
+  if (key === "scenario") return DATA.scenarios[cell[SCENARIO]];
+  const v = DATA.configs[cell[CONFIG]][key];
+  return v === undefined ? "" : v;
+}
+
+function visible(i) {
+  for (const k in filters) if (filters[k] !== value(i, k)) return false;
+  return true;
+}
+
+function buildFilters() {
+  const box = document.getElementById("filters");
+  for (const {key, values} of DATA.filters) {
+    const label = el("label", key);
+    const select = el("select");
+    select.id = "filter-" + key;
+    select.appendChild(el("option", "all"));
+    select.options[0].value = "";
+    for (const v of values) {
+      const o = el("option", v);
+      o.value = v;
+      select.appendChild(o);
+    }
+    select.value = filters[key] || "";
+    select.addEventListener("change", () => {
+      if (select.value) filters[key] = select.value;
+      else delete filters[key];
+      saveState();
+      render();
+    });
+    label.appendChild(select);
+    box.appendChild(label);
+  }
+  const label = el("label", "show not run");
+  const check = el("input");
+  check.type = "checkbox";
+  check.id = "filter-notrun";
+  check.checked = showSkips;
+  check.addEventListener("change", () => {
+    showSkips = check.checked;
+    saveState();
+    render();
+  });
+  label.appendChild(check);
+  box.appendChild(label);
+}
+
+// The grid draws at most this many rows at first (more on request): 100,000 cells must not
+// freeze the page. The count says how many match and how many rows are drawn.
+const ROWS_STEP = 250;
+let rowBudget = ROWS_STEP;
+
+function drawTable(fam, places, rows, cols) {
+  const table = el("table", null, "grid");
+  const head = el("thead");
+  const body = el("tbody");
+  const top = el("tr");
+  top.appendChild(el("th", fam.corner, "corner"));
+  for (const c of cols) {
+    const th = el("th", fam.columns[c].label);
+    th.title = fam.columns[c].title;
+    top.appendChild(th);
+  }
+  head.append(top);
+  const at = new Map(places.map(p => [p[ROW] + "|" + p[COL], p]));
+  for (const r of rows) {
+    const tr = el("tr");
+    tr.appendChild(el("th", fam.rows[r].label));
+    for (const c of cols) {
+      const place = at.get(r + "|" + c);
+      tr.appendChild(place ? drawPlace(place) : el("td", ""));
+    }
+    body.appendChild(tr);
+  }
+  table.append(head, body);
+  return table;
+}
+
+function drawPlace(place) {
+  const td = el("td", place[TEXT], "cell " + place[CLASS]);
+  td.tabIndex = 0;
+  td.title = place[REASON];
+  const open = () => {
+    document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
+    td.classList.add("selected");
+    showDetails(place[OPENS], td);
+  };
+  td.addEventListener("click", open);
+  td.addEventListener("keydown", ev => {
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      open();
+    } else {
+      move(td, ev);
+    }
+  });
+  return td;
+}
+
+function render() {
+  const root = document.getElementById("grids");
+  root.replaceChildren();
+  let matching = 0;
+  let drawn = 0;
+  let rowsTotal = 0;
+  for (const fam of DATA.families) {
+    // A place is shown when one of its cells passes the filters; a column with nothing
+    // measured only when asked for.
+    const places = fam.places.filter(p =>
+      (showSkips || fam.columns[p[COL]].measured) && p[CELLS].some(visible));
+    matching += places.reduce((n, p) => n + p[CELLS].filter(visible).length, 0);
+    const rows = [...new Set(places.map(p => p[ROW]))].sort((a, b) => a - b);
+    const cols = [...new Set(places.map(p => p[COL]))].sort((a, b) => a - b);
+    rowsTotal += rows.length;
+    if (!rows.length || drawn >= rowBudget) continue;
+    const shown = rows.slice(0, rowBudget - drawn);
+    drawn += shown.length;
+    root.appendChild(el("h2", fam.name));
+    if (fam.fixed) root.appendChild(el("p", fam.fixed, "fixed"));
+    if (fam.hidden && !showSkips) {
+      const note = fam.hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)";
+      root.appendChild(el("p", note, "fixed"));
+    }
+    const scroll = el("div", null, "scroll");
+    scroll.appendChild(drawTable(fam, places, shown, cols));
+    root.appendChild(scroll);
+  }
+  let count = matching + " of " + DATA.cells.length + " cells match";
+  if (drawn < rowsTotal) {
+    count += "; " + drawn + " of " + rowsTotal + " rows drawn";
+    const more = el("button", "draw " + Math.min(ROWS_STEP, rowsTotal - drawn) + " more rows");
+    more.id = "more-rows";
+    more.addEventListener("click", () => {
+      rowBudget += ROWS_STEP;
+      render();
+    });
+    root.appendChild(more);
+  }
+  document.getElementById("count").textContent = count;
+}
+
+function move(td, ev) {
+  const steps = {ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0]};
+  const step = steps[ev.key];
+  if (!step) return;
+  ev.preventDefault();
+  const row = td.parentElement;
+  const rows = [...row.parentElement.children];
+  const r = rows.indexOf(row) + step[0];
+  const c = [...row.children].indexOf(td) + step[1];
+  const next = rows[r] && rows[r].children[c];
+  if (next && next.tagName === "TD" && next.tabIndex === 0) next.focus();
+}
+
+function section(parent, title, text, highlight) {
+  if (!text) return;
+  parent.appendChild(el("h3", title));
+  const pre = el("pre");
+  const at = highlight ? text.lastIndexOf(highlight) : -1;
+  if (at >= 0) {  // the line that matched a signature, marked
+    pre.append(text.slice(0, at), el("mark", highlight), text.slice(at + highlight.length));
+  } else {
+    pre.textContent = text;
+  }
+  parent.appendChild(pre);
+  pre.scrollTop = pre.scrollHeight;  // output: its end is where the error shows
+  if (at >= 0) pre.querySelector("mark").scrollIntoView({block: "center"});
+}
+
+// A cell's details (output, stacks, serving record) are loaded on demand from the details
+// files beside the page, DATA.chunk cells to a file: plain script tags, so that a page opened
+// from disk (file://) can load them too.
+const chunks = new Map();  // number -> cells, or the callbacks waiting for it
+window.mpcompatDetails = (n, cells) => {
+  const waiting = chunks.get(n);
+  chunks.set(n, cells);
+  if (waiting && Array.isArray(waiting.callbacks)) waiting.callbacks.forEach(f => f());
+};
+
+function withDetails(i, then) {
+  const n = Math.floor(i / DATA.chunk);
+  const got = chunks.get(n);
+  if (Array.isArray(got)) return then(got[i % DATA.chunk]);
+  if (got) {
+    got.callbacks.push(() => then(chunks.get(n)[i % DATA.chunk]));
+    return undefined;
+  }
+  chunks.set(n, {callbacks: [() => then(chunks.get(n)[i % DATA.chunk])]});
+  const script = document.createElement("script");
+  script.src = DATA.files.replace("{chunk:04d}", String(n).padStart(4, "0"));
+  script.onerror = () => {
+    chunks.delete(n);
+    then(null);
+  };
+  document.head.appendChild(script);
+  return undefined;
+}
+
+const box = document.getElementById("details");
+box.addEventListener("keydown", ev => {
+  if (ev.key === "Escape") box.querySelector("button.close").click();
+});
+
+function showDetails(i, from) {
+  withDetails(i, full => {
+    if (full) {
+      showFull(full, from);
+      return;
+    }
+    const missing = "The details of this cell are in " + DATA.files + ", which is missing beside this page.";
+    box.replaceChildren(el("p", missing));
+    box.hidden = false;
+  });
+}
+
+function facts(cell) {
+  const list = el("ul");
+  const add = (k, v) => {
+    if (v !== null && v !== undefined && v !== "") list.appendChild(el("li", k + ": " + v));
+  };
+  add("outcome", cell.outcome);
+  add("configuration", Object.entries(cell.axes).map(([k, v]) => k + "=" + v).join(", "));
+  add("exit code", cell.exit_code);
+  add("signal", cell.signal);
+  add("duration", cell.duration_s + " s");
+  add("reason", cell.reason);
+  add("mismatch", cell.mismatch);
+  if (cell.expected) {
+    const sigs = cell.expected.signatures.length ? " [" + cell.expected.signatures.join(", ") + "]" : "";
+    add("expected", cell.expected.verdict + sigs);
+  }
+  if (cell.repeat > 1) add("verdicts over " + cell.repeat + " runs", JSON.stringify(cell.verdict_counts));
+  if (Object.keys(cell.methods_used || {}).length) add("processes started with", JSON.stringify(cell.methods_used));
+  if (cell.ran_as) add("ran as", cell.ran_as + " (not " + cell.method + ": the program chose its own start method)");
+  add("run", cell.run.session + " on " + cell.run.machine + ", " + cell.run.started);
+  return list;
+}
+
+function showFull(cell, from) {
+  box.replaceChildren();
+  box.hidden = false;
+  const close = el("button", "close \u2715", "close");
+  close.addEventListener("click", () => {
+    box.hidden = true;
+    if (from) from.focus();
+  });
+  box.appendChild(close);
+  box.appendChild(el("h2", cell.scenario + " \u2014 " + cell.method + ": " + cell.verdict));
+  const doc = DATA.docs[cell.scenario];
+  if (doc && doc[0]) box.appendChild(el("p", doc[0]));
+  box.appendChild(facts(cell));
+  for (const sid of cell.signatures) {
+    const sig = SIGS[sid];
+    const p = el("p");
+    p.appendChild(el("strong", sid + ": "));
+    p.appendChild(document.createTextNode(sig ? sig.explanation + " Fix: " + sig.fix : "(no description)"));
+    box.appendChild(p);
+  }
+  if (doc && doc[1]) {
+    const p = el("p");
+    p.appendChild(el("strong", "Fix (scenario): "));
+    p.append(doc[1]);
+    box.appendChild(p);
+  }
+  const matched = Object.values(cell.matches || {})[0] || "";
+  if (cell.serving) section(box, "serving", JSON.stringify(cell.serving, null, 1));
+  for (const leak of cell.leaked || []) section(box, "leaked process", leak);
+  section(box, "stderr (end)", cell.stderr_tail, matched);
+  section(box, "stdout (end)", cell.stdout_tail, matched);
+  for (const st of cell.stacks || []) section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
+  box.focus();
+}
+
+buildFilters();
+render();

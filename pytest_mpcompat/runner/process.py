@@ -1,0 +1,317 @@
+"""Run one cell: a scenario in a fresh interpreter under one default start method.
+
+The cell's interpreter is ``sys.executable`` (never a shell or a version-manager shim), started
+by a per-cell supervisor (``_child/supervisor.py``) in a new session with stdin closed; its
+output goes to files, never to a pipe that could fill and block it. The supervisor adopts the
+cell's orphans and kills what is left if this process dies; the runner bounds the cell with its
+timeout, takes the stacks of a hung tree, stops a server as an orchestrator would, and leaves no
+process of the cell alive: stragglers after the main process exits are reported as leaked.
+"""
+
+from __future__ import annotations
+
+import marshal
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from ..model.catalog import LEAKED_PROCESSES, PROCESS_LIMIT, Signature
+from ..model.cell import CellResult, Verdict
+from ..redact import Redactor
+from ._child import bootstrap, supervisor
+from ._proctree import (
+    ADOPTS_ORPHANS,
+    birth,
+    cmdline,
+    descendants,
+    in_session,
+    is_alive,
+    kill_all,
+    living,
+    send,
+)
+from ._stacks import collect_stacks
+from .judge import judge_exit, match_files, redact_result
+from .request import CellSpec, fill
+from .serve import ServedProcess, free_ports, ports_needed
+from .stop import check_still_serving, serve_cell, serving_signatures
+
+__all__ = ["TAIL_BYTES", "run_cell"]
+
+#: How much of the end of stdout and of stderr a result keeps.
+TAIL_BYTES = 8192
+
+_BOOTSTRAP = str(Path(bootstrap.__file__).resolve())
+_SUPERVISOR = str(Path(supervisor.__file__).resolve())
+_SUPERVISOR_START_S = 30.0
+_KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
+_FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
+
+
+def _ports(spec: CellSpec) -> list[int]:
+    """Free ports for the ``{port}``, ``{port2}``, ... placeholders (at least one to serve)."""
+    texts = [*spec.args, *spec.env.values(), *(spec.command or ())]
+    return free_ports(max(ports_needed(texts), 1 if spec.serve is not None else 0))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the runner while a cell was running."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated("SIGTERM")
+
+
+def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
+    """Run the cell once and return its verdict; never raises for anything the scenario does.
+
+    While the cell runs, SIGTERM to this process (a CI job being cancelled) is turned into an
+    interrupt, so the cell's tree is killed and pytest still writes its report, as on Ctrl-C.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run_cell(spec, catalog)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Cell(ServedProcess):
+    """A running cell as the supervisor reports it: its main process and its exit status."""
+
+    def __init__(self, argv: list[str], spec: CellSpec, work: Path, ports: Sequence[int]) -> None:
+        self.methods_log = work / "methods"
+        #: The cell's environment, built once: the supervisor's, and what its redaction hides.
+        self.env = spec.environment(ports, self.methods_log)
+        scratch = work / "cwd"
+        if spec.cwd is None:
+            scratch.mkdir()
+        config = {"argv": argv, "cwd": str(spec.cwd or scratch), "out": str(work / "stdout"),
+                  "err": str(work / "stderr")}  # fmt: skip
+        with open(work / "supervisor", "wb") as errors:
+            self.supervisor = subprocess.Popen(
+                [sys.executable, "-I", "-S", _SUPERVISOR, marshal.dumps(config).hex()],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=self.env,
+                start_new_session=True,
+            )
+        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._status: int | None = None
+        self.lost = False  # the supervisor ended before it reported the exit status
+        threading.Thread(target=self._read, args=(self.supervisor.stdout,), daemon=True).start()
+        first = self._next(_SUPERVISOR_START_S)
+        if first is None or "leader" not in first:
+            self.close()
+            why = (first or {}).get("error") or (work / "supervisor").read_text()[-2000:]
+            raise OSError(why or "the cell's supervisor did not start")
+        self.leader = int(first["leader"])
+        self.started = time.monotonic()
+        # Without a subreaper an orphan leaves the supervisor's tree: every process once seen
+        # in it is kept (with what tells it from a later process of the same pid).
+        self._seen: dict[int, object] = {}
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for line in stream:  # "leader PID", "exit STATUS" or "error MESSAGE"
+            kind, _, value = line.decode(errors="replace").strip().partition(" ")
+            self._events.put({kind: value})
+        stream.close()
+        # EOF: the supervisor is exiting (or died). Reap it here, so that close() need not wait.
+        try:
+            self.supervisor.wait(10)
+        except subprocess.TimeoutExpired:
+            self.supervisor.kill()
+            self.supervisor.wait()
+        self._events.put(None)
+
+    def _next(self, timeout: float | None) -> dict[str, Any] | None:
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def wait(self, timeout: float) -> int | None:
+        """The main process's exit status, waiting up to ``timeout`` seconds for it."""
+        end = time.monotonic() + max(0.0, timeout)
+        while self._status is None:
+            if self.lost:
+                break
+            left = max(0.0, end - time.monotonic())
+            if not ADOPTS_ORPHANS:
+                self.pids()  # follow the tree while it lives: its orphans are not adopted
+                left = min(left, _FOLLOW_S)
+            event = self._next(left)
+            if event is None and not ADOPTS_ORPHANS and time.monotonic() < end:
+                continue
+            if event is None:
+                self.lost = self.lost or self.supervisor.poll() is not None
+                break
+            if "exit" in event:
+                self._status = int(event["exit"])
+        return self._status
+
+    def exited(self) -> int | None:
+        return self.wait(0)
+
+    def pids(self, exact: bool = False) -> list[int]:
+        found = descendants(self.supervisor.pid, exact)
+        if ADOPTS_ORPHANS:
+            return found
+        here = set(found)
+        found += [p for p in in_session(self.leader) if p not in here]  # orphans that stayed
+        for pid in found:
+            if pid not in self._seen:
+                self._seen[pid] = birth(pid)
+        here = set(found)
+        gone = living(p for p in self._seen if p not in here)  # seen, then left the tree
+        orphans = [p for p in gone if self._seen[p] is True or birth(p) == self._seen[p]]
+        return found + orphans
+
+    def starts(self) -> int:
+        return sum(_count_lines(self.methods_log).values())
+
+    def kill(self) -> None:
+        kill_all(self.pids)
+        if self.exited() is None and is_alive(self.leader):  # no process table here
+            send([self.leader], _KILL)
+        self.wait(5.0)
+
+    def close(self) -> None:
+        """End the supervisor: at EOF on its stdin it kills anything still below it and exits;
+        the reader thread reaps it (closing its stdout here would wait for that)."""
+        if self.supervisor.stdin is not None:
+            self.supervisor.stdin.close()
+
+
+def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
+    work = Path(tempfile.mkdtemp(prefix="mpcompat-cell-"))
+    out_path, err_path = work / "stdout", work / "stderr"
+    name = spec.name or str(spec.script)
+    result = CellResult(scenario=name, method=spec.method, verdict=Verdict.ERROR)
+    try:
+        out_path.touch()
+        err_path.touch()
+        ports = _ports(spec)
+        values = spec.placeholders(ports)
+        if spec.command:
+            argv = [fill(a, values) for a in spec.command]
+        else:
+            args = [fill(a, values) for a in spec.args]
+            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
+        try:
+            cell = _Cell(argv, spec, work, ports)
+        except OSError as exc:
+            result.reason = str(exc)
+            return result
+        try:
+            if spec.serve is not None:
+                hung = serve_cell(cell, spec, spec.serve, ports, result, err_path)
+            elif spec.max_processes:
+                hung = not _wait_limited(cell, spec, result)
+            else:
+                hung = cell.wait(spec.timeout) is None
+            result.duration_s = round(time.monotonic() - cell.started, 4)
+            if cell.lost and cell.exited() is None:
+                send([cell.leader], _KILL)  # its other processes went to init: out of reach
+                result.verdict = Verdict.ERROR
+                result.reason = (
+                    f"the cell's supervisor died (status {cell.supervisor.returncode}) before "
+                    "its main process exited: something outside the cell killed it"
+                )
+                return result
+            if hung:
+                result.verdict = Verdict.HANG
+                result.reason = result.reason or f"still running after {spec.timeout:g} s"
+                result.stacks = result.stacks or collect_stacks(cell.pids, err_path, spec.stacks)
+                cell.kill()
+            else:
+                serve = spec.serve
+                probe = (lambda: check_still_serving(result, serve, ports)) if serve else None
+                result.leaked = _stragglers(cell.pids, spec.exit_grace, probe)
+                if spec.serve is None:
+                    judge_exit(result, cell.exited())
+        finally:
+            cell.kill()
+            cell.close()
+        found = match_files([out_path, err_path], catalog)
+        result.signatures = list(dict.fromkeys([*result.signatures, *found]))
+        result.signatures += serving_signatures(result.serving)
+        if result.leaked:
+            result.signatures.append(LEAKED_PROCESSES)
+        result.methods_used = _count_lines(cell.methods_log)
+        redact_result(result, Redactor(cell.env), found, _tail(out_path), _tail(err_path))
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:
+    """Wait like ``cell.wait``, counting the cell's live processes every 20 ms; above
+    ``max_processes`` the tree is killed (a fork bomb; RLIMIT_NPROC does not bind root)."""
+    assert spec.max_processes is not None
+    deadline = time.monotonic() + spec.timeout
+    while time.monotonic() < deadline:
+        if cell.wait(min(0.02, max(0.0, deadline - time.monotonic()))) is not None:
+            return True
+        alive = living(cell.pids())
+        if len(alive) > spec.max_processes:
+            result.reason = f"{len(alive)} processes, over the limit of {spec.max_processes}"
+            result.signatures.append(PROCESS_LIMIT)
+            cell.kill()
+            return True
+    return False
+
+
+def _stragglers(
+    find: Callable[[bool], list[int]], grace: float, before_kill: Callable[[], None] | None = None
+) -> list[str]:
+    """Processes of the cell still alive once the grace period is over, then killed
+    (``before_kill`` looks at what they still do first).
+
+    ``find(exact)`` lists the cell's processes; "none left" is confirmed with an exact reading,
+    since the quick one can miss a live process while its siblings exit."""
+    deadline = time.monotonic() + grace
+    while True:
+        alive = living(find(False))
+        if not alive:
+            alive = living(find(True))
+        if not alive:
+            return []
+        if time.monotonic() >= deadline:
+            leaked = [f"{pid} {cmdline(pid)}".strip() for pid in alive]
+            if before_kill is not None:
+                before_kill()
+            kill_all(lambda: find(True))
+            return leaked
+        time.sleep(0.005)
+
+
+def _count_lines(path: Path) -> dict[str, int]:
+    try:
+        lines = path.read_text().split()
+    except OSError:
+        return {}
+    return {m: lines.count(m) for m in dict.fromkeys(lines)}
+
+
+def _tail(path: Path) -> str:
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if size > TAIL_BYTES:
+            fh.seek(size - TAIL_BYTES)
+        data = fh.read()
+    if size > TAIL_BYTES:
+        data = data[data.find(b"\n") + 1 :]  # start on a whole line
+        return f"[... {size - len(data)} bytes before this ...]\n" + data.decode(errors="replace")
+    return data.decode("utf-8", errors="replace")
