@@ -81,13 +81,18 @@ def matrix_sessions(
     nox.options.error_on_missing_interpreters = any(
         m.missing_interpreters == "error" for m in loaded
     )
-    names: list[str] = []
-    for matrix in loaded:
-        for env in matrix.sets:
-            names.append(_register_set(matrix, env, layout, venv_backend))
+    names = [_register_set(matrix, env, layout, venv_backend)
+             for matrix in loaded for env in matrix.sets]  # fmt: skip
+    return names + _register_tools(loaded, published, layout, venv_backend)
+
+
+def _register_tools(
+    loaded: list[MatrixFile], published: list[str], layout: Layout, venv_backend: str
+) -> list[str]:
+    """lock, bisect, report (the published matrices) and report-NAME (each other one)."""
     nox.session(name="lock", venv_backend="none")(_doc(
         lambda session: lock_sets(session, loaded, layout.locks, layout.constraints),
-        f"Resolve every set of {folder}/*.toml for each Python and platform into "
+        f"Resolve every set of {layout.matrices}/*.toml for each Python and platform into "
         f"{layout.locks}/ with uv (posargs: set names; default: all).",
     ))  # fmt: skip
     nox.session(name="bisect", venv_backend=venv_backend)(_doc(
@@ -96,7 +101,7 @@ def matrix_sessions(
         "[--python X] [--old V] [--new V] [--override REQ]. Writes "
         f"{layout.reports}/bisect/*.json.",
     ))  # fmt: skip
-    names += ["lock", "bisect", "report"]
+    names = ["lock", "bisect", "report"]
     chosen = [m for m in loaded if m.name in published]
     nox.session(name="report", venv_backend=venv_backend)(_doc(
         lambda session: merge(session, layout, chosen, layout.reports),

@@ -24,6 +24,47 @@ FAIL_ON_CHOICES = tuple(o for o in OUTCOMES if o != "pass")
 SETTING_STEMS = ("methods", "timeout", "report", "repeat", "stacks", "fail_on", "exit_grace")
 
 
+#: (flag, its metavar, help) of every option that takes a value; its ini twin's help follows.
+_VALUED: tuple[tuple[str, str, str], ...] = (
+    ("--mp-methods", "LIST",
+     f"comma-separated start methods for scenarios that do not name their own "
+     f"({', '.join(START_METHODS)}; default: all this OS has). Env: MPCOMPAT_METHODS"),
+    ("--mp-timeout", "SECONDS",
+     f"timeout of a cell whose scenario sets none (default {DEFAULT_TIMEOUT_S:g}). "
+     "Env: MPCOMPAT_TIMEOUT"),
+    ("--mp-report", "PATH",
+     "write the JSON report of every cell here, after each cell. Env: MPCOMPAT_REPORT"),
+    ("--mp-repeat", "N",
+     "run each cell N times and record the verdict counts (default 1). Env: MPCOMPAT_REPEAT"),
+    ("--mp-stacks", "TOOL",
+     "how to take the stacks of a hung cell: auto (py-spy if found, else faulthandler), "
+     "py-spy or faulthandler. Env: MPCOMPAT_STACKS"),
+    ("--mp-fail-on", "LIST",
+     "fail cells whose scenario declares no expectation when their outcome is one of these "
+     f"({', '.join(FAIL_ON_CHOICES)}, or any; e.g. crash,hang). Cells with an expectation "
+     "are judged by it. Env: MPCOMPAT_FAIL_ON"),
+    ("--mp-exit-grace", "SECONDS",
+     "after a cell's main process exits, how long its other processes may take to end "
+     f"before they are reported as leaked and killed (default {DEFAULT_EXIT_GRACE_S:g}). "
+     "Env: MPCOMPAT_EXIT_GRACE"),
+    ("--mp-unsupported", "REASON",
+     "upstream does not support this environment (e.g. the package's Requires-Python "
+     "excludes it): record every cell as a skip with REASON"),
+    ("--mp-environment-gap", "REASON",
+     "this machine could not build the environment (a download or build failed): record "
+     "no cell, only the gap, which reports list as a missing run"),
+)  # fmt: skip
+_INI: tuple[tuple[str, str], ...] = (
+    ("mp_methods", "default start methods (comma-separated)"),
+    ("mp_timeout", "default timeout of a cell in seconds"),
+    ("mp_report", "path of the JSON report"),
+    ("mp_repeat", "how many times each cell runs"),
+    ("mp_stacks", "stack tool for hung cells: auto, py-spy or faulthandler"),
+    ("mp_fail_on", "outcomes that fail a cell with no expectation (comma-separated)"),
+    ("mp_exit_grace", "seconds a cell's processes may outlive its main process"),
+)
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("mpcompat", "multiprocessing start-method matrix")
     group.addoption(
@@ -33,49 +74,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="run every scenario script under the given paths (default: ini mp_paths) once per "
         "start method",
     )
-    group.addoption(
-        "--mp-methods",
-        metavar="LIST",
-        help=f"comma-separated start methods for scenarios that do not name their own "
-        f"({', '.join(START_METHODS)}; default: all this OS has). Env: MPCOMPAT_METHODS",
-    )
-    group.addoption(
-        "--mp-timeout",
-        metavar="SECONDS",
-        help=f"timeout of a cell whose scenario sets none (default {DEFAULT_TIMEOUT_S:g}). "
-        "Env: MPCOMPAT_TIMEOUT",
-    )
-    group.addoption(
-        "--mp-report",
-        metavar="PATH",
-        help="write the JSON report of every cell here, after each cell. Env: MPCOMPAT_REPORT",
-    )
-    group.addoption(
-        "--mp-repeat",
-        metavar="N",
-        help="run each cell N times and record the verdict counts (default 1). "
-        "Env: MPCOMPAT_REPEAT",
-    )
-    group.addoption(
-        "--mp-stacks",
-        metavar="TOOL",
-        help="how to take the stacks of a hung cell: auto (py-spy if found, else "
-        "faulthandler), py-spy or faulthandler. Env: MPCOMPAT_STACKS",
-    )
-    group.addoption(
-        "--mp-fail-on",
-        metavar="LIST",
-        help="fail cells whose scenario declares no expectation when their outcome is one of "
-        f"these ({', '.join(FAIL_ON_CHOICES)}, or any; e.g. crash,hang). Cells with an "
-        "expectation are judged by it. Env: MPCOMPAT_FAIL_ON",
-    )
-    group.addoption(
-        "--mp-exit-grace",
-        metavar="SECONDS",
-        help=f"after a cell's main process exits, how long its other processes may take to end "
-        f"before they are reported as leaked and killed (default {DEFAULT_EXIT_GRACE_S:g}). "
-        "Env: MPCOMPAT_EXIT_GRACE",
-    )
+    for flag, metavar, text in _VALUED:
+        group.addoption(flag, metavar=metavar, help=text)
     group.addoption(
         "--mp-label",
         action="append",
@@ -83,23 +83,6 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="KEY=VALUE",
         help="record an axis value with every cell, e.g. the requested kserve=0.13.1 (repeatable)",
     )
-    group.addoption(
-        "--mp-unsupported",
-        metavar="REASON",
-        help="upstream does not support this environment (e.g. the package's Requires-Python "
-        "excludes it): record every cell as a skip with REASON",
-    )
-    group.addoption(
-        "--mp-environment-gap",
-        metavar="REASON",
-        help="this machine could not build the environment (a download or build failed): record "
-        "no cell, only the gap, which reports list as a missing run",
-    )
     parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
-    parser.addini("mp_methods", "default start methods (comma-separated)")
-    parser.addini("mp_timeout", "default timeout of a cell in seconds")
-    parser.addini("mp_report", "path of the JSON report")
-    parser.addini("mp_repeat", "how many times each cell runs")
-    parser.addini("mp_stacks", "stack tool for hung cells: auto, py-spy or faulthandler")
-    parser.addini("mp_fail_on", "outcomes that fail a cell with no expectation (comma-separated)")
-    parser.addini("mp_exit_grace", "seconds a cell's processes may outlive its main process")
+    for name, text in _INI:
+        parser.addini(name, text)

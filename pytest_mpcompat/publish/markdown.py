@@ -92,19 +92,9 @@ def _answers(matrix: Matrix) -> list[str]:
     return out
 
 
-def render_markdown(matrix: Matrix) -> str:
-    out = ["# Compatibility report", ""]
-    machines = sorted({s.host for s in matrix.sources})
-    dates = sorted(s.started[:10] for s in matrix.sources if s.started)
-    out.append(
-        f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
-        f"({len(matrix.cells)} cells), run {_md(dates[0]) if dates else '?'} to "
-        f"{_md(dates[-1]) if dates else '?'} on "
-        f"{_md('; '.join(machines)) or 'unknown machines'}."
-    )
-    notes: dict[str, int] = {}  # skip reason -> footnote number
-    out += ["", f"**Coverage:** {_md(coverage(matrix))}", ""]
-    out += _answers(matrix)
+def _runs(matrix: Matrix) -> list[str]:
+    """The runs with no result, and the runs that did not finish."""
+    out = []
     if matrix.missing:
         out += [
             "",
@@ -112,27 +102,26 @@ def render_markdown(matrix: Matrix) -> str:
             "",
         ]
         out += [f"- {_code(run)}: {_md(why)}" for run, why in matrix.missing.items()]
-    incomplete = [s for s in matrix.sources if not s.complete]
-    for src in incomplete:
+    for src in (s for s in matrix.sources if not s.complete):
         names = ", ".join(nodeid for nodeid, _ in src.unfinished) or "interrupted"
         out.append(f"\n**Incomplete run** {_code(src.session)}: {_md(names)}")
-    out += [
-        "",
-        "## Summary",
-        "",
-        "| family | pass | degraded | crash | hang | skip | error |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    by_family: dict[str, Counter[str]] = defaultdict(Counter)
-    by_scenario: dict[str, list[MergedCell]] = defaultdict(list)  # in matrix order
-    for mc in matrix.cells:
-        by_scenario[mc.scenario].append(mc)
-        by_family[family(mc.scenario)][mc.outcome.value] += 1
+    return out
+
+
+def _summary(by_family: dict[str, Counter[str]]) -> list[str]:
+    out = ["", "## Summary", "", "| family | pass | degraded | crash | hang | skip | error |",
+           "|---|---|---|---|---|---|---|"]  # fmt: skip
     for fam, counts in sorted(by_family.items()):
         tally = [
             str(counts.get(v, 0)) for v in ("pass", "degraded", "crash", "hang", "skip", "error")
         ]
         out.append(f"| {_md(fam)} | " + " | ".join(tally) + " |")
+    return out
+
+
+def _changes(matrix: Matrix) -> list[str]:
+    """Where an outcome changes with a version, and the bisections that found the release."""
+    out = []
     merged = changes_by_scenario(matrix.insights)
     if merged:
         out += ["", "## Where the outcome changes with a version", ""]
@@ -144,60 +133,100 @@ def render_markdown(matrix: Matrix) -> str:
         for b in matrix.bisections:
             out.append(f"- {_code(b['scenario'])} ({_md(b['method'])}, Python "
                        f"{_md(b['python'])}): {_md(b['summary'])}")  # fmt: skip
+    return out
+
+
+def _table(scenario: str, idx: list[MergedCell], axis_names: list[str],
+           notes: dict[str, int]) -> list[str]:  # fmt: skip
+    """One scenario's table: a row per configuration, a column per start method."""
+    # Columns: every package and Python; OS and GPU only where they vary.
+    used = [
+        n
+        for n in axis_names
+        if any(n in mc.axes for mc in idx)
+        and (n not in ("os", "gpu") or len({mc.axes.get(n) for mc in idx}) > 1)
+    ]
+    methods = [m for m in START_METHODS if any(mc.method == m for mc in idx)]
+    # Every result of a configuration is kept: runs on two machines, or repeated runs, are one
+    # cell that says how often each outcome happened (never the last one only).
+    rows: dict[tuple[str, ...], dict[str, list[MergedCell]]] = {}
+    for mc in idx:
+        key = tuple(mc.axes.get(n, "") for n in used)
+        rows.setdefault(key, {}).setdefault(mc.method, []).append(mc)
+    out = ["", f"### {_code(scenario)}", ""]
+    out.append("| " + " | ".join(_md(n) for n in used + methods) + " |")
+    out.append("|" + "---|" * (len(used) + len(methods)))
+    for key, by_method in sorted(rows.items(), key=lambda kv: [version_key(v) for v in kv[0]]):
+        cols = [_md(k) for k in key]
+        cols += [_results(by_method[m], notes) if m in by_method else "" for m in methods]
+        out.append("| " + " | ".join(cols) + " |")
+    return out
+
+
+def _tables(matrix: Matrix, by_scenario: dict[str, list[MergedCell]], size: int,
+            notes: dict[str, int]) -> list[str]:  # fmt: skip
+    """Every scenario's table by family, until the file reaches ``TABLES_BUDGET`` bytes (a job
+    summary takes 1 MiB: the rest is on the page)."""
     axis_names = [n for n in matrix.axis_names() if n != "method"]
-    size = sum(len(line.encode()) + 1 for line in out)
+    out: list[str] = []
     left_out = 0
-    for fam in sorted(by_family):
+    for fam in sorted({family(s) for s in by_scenario}):
         if size > TABLES_BUDGET:
             left_out += sum(1 for s in by_scenario if family(s) == fam)
             continue
         out += ["", f"## {fam}"]
         for scenario in (s for s in by_scenario if family(s) == fam):
-            if size > TABLES_BUDGET:  # a job summary takes 1 MiB: the rest is on the page
+            if size > TABLES_BUDGET:
                 left_out += 1
                 continue
-            before = len(out)
-            idx = by_scenario[scenario]
-            # Columns: every package and Python; OS and GPU only where they vary.
-            used = [
-                n
-                for n in axis_names
-                if any(n in mc.axes for mc in idx)
-                and (n not in ("os", "gpu") or len({mc.axes.get(n) for mc in idx}) > 1)
-            ]
-            methods = [m for m in START_METHODS if any(mc.method == m for mc in idx)]
-            # Every result of a configuration is kept: runs on two machines, or repeated runs,
-            # are one cell that says how often each outcome happened (never the last one only).
-            rows: dict[tuple[str, ...], dict[str, list[MergedCell]]] = {}
-            for mc in idx:
-                key = tuple(mc.axes.get(n, "") for n in used)
-                rows.setdefault(key, {}).setdefault(mc.method, []).append(mc)
-            out += ["", f"### {_code(scenario)}", ""]
-            out.append("| " + " | ".join(_md(n) for n in used + methods) + " |")
-            out.append("|" + "---|" * (len(used) + len(methods)))
-            for key, by_method in sorted(
-                rows.items(), key=lambda kv: [version_key(v) for v in kv[0]]
-            ):
-                cols = [_md(k) for k in key]
-                cols += [_results(by_method[m], notes) if m in by_method else "" for m in methods]
-                out.append("| " + " | ".join(cols) + " |")
-            size += sum(len(line.encode()) + 1 for line in out[before:])
+            table = _table(scenario, by_scenario[scenario], axis_names, notes)
+            size += sum(len(line.encode()) + 1 for line in table)
+            out += table
     if left_out:
         out += [
             "",
             f"**{left_out} more scenario tables** are not in this file, which stays under 1 MiB "
             "(what a GitHub job summary takes): every cell is in `index.html`.",
         ]
+    return out
+
+
+def _signatures(matrix: Matrix) -> list[str]:
+    seen = dict.fromkeys(s for mc in matrix.cells for s in mc.cell.signatures)  # noqa: C401
+    if not seen:
+        return []
+    out = ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
+    for sid in seen:
+        sig = matrix.catalog.get(sid)
+        what, fix = (_md(sig.explanation), _md(sig.fix)) if sig else ("", "")
+        out.append(f"| {_code(sid)} | {what} | {fix} |")
+    return out
+
+
+def render_markdown(matrix: Matrix) -> str:
+    out = ["# Compatibility report", ""]
+    machines = sorted({s.host for s in matrix.sources})
+    dates = sorted(s.started[:10] for s in matrix.sources if s.started)
+    out.append(
+        f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
+        f"({len(matrix.cells)} cells), run {_md(dates[0]) if dates else '?'} to "
+        f"{_md(dates[-1]) if dates else '?'} on "
+        f"{_md('; '.join(machines)) or 'unknown machines'}."
+    )
+    out += ["", f"**Coverage:** {_md(coverage(matrix))}", ""]
+    out += _answers(matrix) + _runs(matrix)
+    by_family: dict[str, Counter[str]] = defaultdict(Counter)
+    by_scenario: dict[str, list[MergedCell]] = defaultdict(list)  # in matrix order
+    for mc in matrix.cells:
+        by_scenario[mc.scenario].append(mc)
+        by_family[family(mc.scenario)][mc.outcome.value] += 1
+    out += _summary(by_family) + _changes(matrix)
+    notes: dict[str, int] = {}  # skip reason -> footnote number
+    out += _tables(matrix, by_scenario, sum(len(line.encode()) + 1 for line in out), notes)
     if notes:
         out += ["", "## Why cells were skipped", ""]
         out += [f"{n}. {_md(reason)}" for reason, n in notes.items()]
-    seen = dict.fromkeys(s for mc in matrix.cells for s in mc.cell.signatures)  # noqa: C401
-    if seen:
-        out += ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
-        for sid in seen:
-            sig = matrix.catalog.get(sid)
-            what, fix = (_md(sig.explanation), _md(sig.fix)) if sig else ("", "")
-            out.append(f"| {_code(sid)} | {what} | {fix} |")
+    out += _signatures(matrix)
     out += [
         "",
         "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error, or a pass whose output shows",

@@ -316,23 +316,18 @@ class _Churn:
         return deaths
 
 
-def drive(
-    served: ServedProcess, spec: ServeSpec, ports: list[int], deadline: float
-) -> tuple[ServingRecord, str | None]:
-    """Wait for readiness, then send the requests; the runner stops the server afterwards.
-
-    Returns the record and the verdict it implies ("crash" or "hang"), or None when every answer
-    was right.
-    """
-    record = ServingRecord(ports=list(ports), workers_requested=spec.workers)
-    started = time.monotonic()
-    ready_by = min(deadline, started + spec.ready_timeout)
-    churn = _Churn(served, spec.workers, record)
+def _await_ready(
+    served: ServedProcess, spec: ServeSpec, port: int, ready_by: float, churn: _Churn
+) -> str | None:
+    """Probe ``spec.ready`` until it answers 200; None then, else the verdict its failure
+    implies ("crash": exited, or a crash loop; "hang": not ready in time), with the record's
+    outcome said."""
+    record, started = churn.record, time.monotonic()
     while True:
         status = served.exited()
         if status is not None:
             record.outcome = f"exited with code {status} before it was ready"
-            return record, "crash"
+            return "crash"
         deaths = churn.update()
         waited = time.monotonic() - started
         if deaths >= spec.crash_loop:
@@ -340,11 +335,11 @@ def drive(
                 f"not ready after {waited:.1f} s: {CRASH_LOOP} "
                 f"({deaths} died, {record.worker_restarts} replaced, {deaths / waited:.0f}/s)"
             )
-            return record, "crash"
+            return "crash"
         try:
-            code, _ = _request(ports[0], RequestSpec(path=spec.ready), timeout=_PROBE_S)
+            code, _ = _request(port, RequestSpec(path=spec.ready), timeout=_PROBE_S)
             if code == 200:
-                break
+                return None
         except OSError:  # refused, reset, or a half-started server's garbage
             pass
         if time.monotonic() >= ready_by:
@@ -355,15 +350,31 @@ def drive(
                     f"not ready after {waited:.0f} s: {CRASH_LOOP} "
                     f"({deaths} died, {record.worker_restarts} replaced)"
                 )
-                return record, "crash"
+                return "crash"
             stayed = "workers stayed up" if not deaths else (
                 "one process exited, the rest stayed up"
             )  # fmt: skip
             record.outcome = f"not ready after {waited:.0f} s ({stayed}: slow or stuck)"
-            return record, "hang"
+            return "hang"
         time.sleep(_POLL_S)
-    record.ready, record.ready_s = True, round(time.monotonic() - started, 3)
 
+
+def drive(
+    served: ServedProcess, spec: ServeSpec, ports: list[int], deadline: float
+) -> tuple[ServingRecord, str | None]:
+    """Wait for readiness, then send the requests; the runner stops the server afterwards.
+
+    Returns the record and the verdict it implies ("crash" or "hang"), or None when every answer
+    was right.
+    """
+    record = ServingRecord(ports=list(ports), workers_requested=spec.workers)
+    started = time.monotonic()
+    churn = _Churn(served, spec.workers, record)
+    failed = _await_ready(served, spec, ports[0], min(deadline, started + spec.ready_timeout),
+                          churn)  # fmt: skip
+    if failed is not None:
+        return record, failed
+    record.ready, record.ready_s = True, round(time.monotonic() - started, 3)
     for req in spec.requests:
         record.request_stats.append(_send_entry(record, req, ports, spec, deadline))
         churn.update()  # a worker that died or was replaced under the load
@@ -377,7 +388,6 @@ def drive(
     )
     if record.requests_timed_out:
         record.outcome += f" ({record.requests_timed_out} timed out)"
-    if record.requests_timed_out:
         return record, "hang"
     if record.failures:
         return record, "crash"
