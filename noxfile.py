@@ -68,12 +68,17 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend=VENV_BACKEND)
 def lint(session: nox.Session) -> None:
-    """ruff (check and format), mypy --strict on the package, the GitHub workflows (schema and
-    actionlint)."""
+    """ruff (check and format), mypy --strict on the package, its shape (no import cycle, no
+    long module or function), the raw result's schema, the published page's files (ESLint,
+    stylelint, html-validate), the GitHub workflows (schema and actionlint)."""
     session.install("ruff", "mypy", "pytest", "packaging", "nox", "check-jsonschema", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("python", ".ci/shape.py")
+    schema = "pytest_mpcompat/model/schema/raw-result.schema.json"
+    session.run("check-jsonschema", "--check-metaschema", schema)
+    session.run("python", ".ci/page_lint.py", external=True)
     workflows = sorted(glob.glob(".github/workflows/*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("python", ".ci/actionlint.py", external=True)

@@ -375,7 +375,7 @@ def test_the_page_orders_columns_as_the_markdown_does(tmp_path: Path) -> None:
     versions = ["1.0", "0.10.0", "1.0rc1", "0.9.0"]
     merged = merge_files([raw(tmp_path, "v", [cell(two, "fork", "pass", v) for v in versions])])
     (grid,) = family_grids(merged)
-    columns = [c["label"] for c in grid.columns]
+    columns = [c["labels"][0] for c in grid.columns]
     assert columns == ["0.9.0", "0.10.0", "1.0rc1", "1.0"]
     md = render_markdown(merged)
     rows = [ln.split(" | ")[1] for ln in md.splitlines() if ln.startswith("| 3.11.7")]

@@ -6,6 +6,7 @@ draws and opens what this decided (``page/grid.js``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,21 +65,21 @@ def group_text(group: list[MergedCell]) -> str:
 
 @dataclass
 class Family:
-    """One family's table."""
+    """One family's table. It is drawn two ways: with the configurations where something was
+    measured (the default) and with every one ("show not run"); what the columns are, their
+    labels and the axes said once above the table are worked out for each (index 0 and 1)."""
 
     name: str
-    fixed: str  # the axes that do not vary, said once above the table
-    corner: str  # what the columns are
+    fixed: tuple[str, str]  # the axes that do not vary, said once above the table
+    corner: tuple[str, str]  # what the columns are
     hidden: int  # columns with nothing measured (shown on request)
-    columns: list[dict[str, Any]] = field(default_factory=list)  # label, title, measured
-    rows: list[dict[str, Any]] = field(default_factory=list)  # label, scenario, method
+    columns: list[dict[str, Any]] = field(default_factory=list)  # labels, title, measured
+    rows: list[dict[str, Any]] = field(default_factory=list)  # label, method
     #: [row, column, text, class, cell to open, its reason, every cell of the place]
     places: list[list[Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "fixed": self.fixed, "corner": self.corner,
-                "hidden": self.hidden, "columns": self.columns, "rows": self.rows,
-                "places": self.places}  # fmt: skip
+        return dataclasses.asdict(self)
 
 
 def _rank(axis: str, fam: str) -> int:
@@ -86,43 +87,57 @@ def _rank(axis: str, fam: str) -> int:
     return 0 if axis.startswith(fam) else 1 if axis == "python" else 2
 
 
-def _columns(mine: list[MergedCell], axes: list[str], fam: str) -> tuple[list[str], list[str]]:
-    """(the axes that vary within the family, in label order; the axes that label a column:
-    the leading ones, unless two columns would then read the same)."""
-    present = [a for a in axes if any(a in mc.axes for mc in mine)]
-    varying = [a for a in present if len({mc.axes.get(a) for mc in mine}) > 1]
+@dataclass(frozen=True)
+class _View:
+    varying: list[str]  # the axes that vary among the view's cells, in label order
+    heads: list[str]  # those that label a column: the leading ones, unless two would then
+    fixed: str  # read the same; and the axes that do not vary, said once
+    corner: str
+
+
+def _view(cells: list[MergedCell], axes: list[str], fam: str) -> _View:
+    present = [a for a in axes if any(a in mc.axes for mc in cells)]
+    varying = [a for a in present if len({mc.axes.get(a) for mc in cells}) > 1]
     varying.sort(key=lambda a: _rank(a, fam))
     lead = [a for a in varying if _rank(a, fam) < 2]
-    configs = {tuple(mc.axes.get(a) for a in varying) for mc in mine}
+    configs = {tuple(mc.axes.get(a) for a in varying) for mc in cells}
     chosen = [varying.index(a) for a in lead]
     distinct = bool(lead) and len({tuple(c[i] for i in chosen) for c in configs}) == len(configs)
-    return varying, lead if distinct else varying
+    heads = lead if distinct else varying
+    fixed = [f"{a} {cells[0].axes.get(a)}" for a in present if a not in varying]
+    return _View(
+        varying=varying,
+        heads=heads,
+        fixed=("every cell: " + ", ".join(fixed)) if fixed else "",
+        corner="scenario \u00b7 method  \u2192  " + (" | ".join(heads) or "configuration"),
+    )
 
 
 def _family(fam: str, numbered: list[tuple[int, MergedCell]], axes: list[str]) -> Family:
     """``numbered``: the family's cells with their places in ``matrix.cells`` (where the
     details files have them)."""
     mine = [mc for _, mc in numbered]
-    varying, heads = _columns(mine, axes, fam)
-    present = [a for a in axes if any(a in mc.axes for mc in mine)]
-    fixed = [f"{a} {mine[0].axes.get(a)}" for a in present if a not in varying]
+    measured_cells = [mc for mc in mine if mc.cell.verdict is not Verdict.SKIP]
+    every = _view(mine, axes, fam)
+    views = (_view(measured_cells, axes, fam) if measured_cells else every, every)
+    varying = every.varying  # a column is a configuration as the whole family varies
 
     def key(mc: MergedCell) -> tuple[str, ...]:
         return tuple(mc.axes.get(a, "-") for a in varying)
 
     configs = sorted({key(mc) for mc in mine}, key=lambda k: [version_key(v) for v in k])
     column = {k: n for n, k in enumerate(configs)}
-    measured = {key(mc) for mc in mine if mc.cell.verdict is not Verdict.SKIP}
+    measured = {key(mc) for mc in measured_cells}
     grid = Family(
         name=fam,
-        fixed=("every cell: " + ", ".join(fixed)) if fixed else "",
-        corner="scenario \u00b7 method  \u2192  " + (" | ".join(heads) or "configuration"),
+        fixed=(views[0].fixed, views[1].fixed),
+        corner=(views[0].corner, views[1].corner),
         hidden=sum(1 for k in configs if k not in measured),
     )
     for k in configs:
-        label = " | ".join(k[varying.index(a)] for a in heads)
-        grid.columns.append({"label": label or "(one configuration)", "title": " | ".join(k),
-                             "measured": k in measured})  # fmt: skip
+        labels = [" | ".join(k[varying.index(a)] for a in v.heads) or "(one configuration)"
+                  for v in views]  # fmt: skip
+        grid.columns.append({"labels": labels, "title": " | ".join(k), "measured": k in measured})
     places: dict[tuple[int, int], list[tuple[int, MergedCell]]] = {}
     rows: dict[tuple[str, str], int] = {}
     scenarios = list(dict.fromkeys(mc.scenario for mc in mine))

@@ -1,6 +1,7 @@
 // The grid of index.html. Python (publish/grid.py) decided every table: its rows, columns,
 // labels, order, the text and colour of each place and which cell it opens, the filters and
 // the order of their values. This script only filters, draws and opens cells.
+(() => {
 "use strict";
 
 const DATA = JSON.parse(document.getElementById("data").textContent);
@@ -86,14 +87,17 @@ function buildFilters() {
 const ROWS_STEP = 250;
 let rowBudget = ROWS_STEP;
 
+// A family's table is worked out for two views: what was measured, and everything.
+const view = () => (showSkips ? 1 : 0);
+
 function drawTable(fam, places, rows, cols) {
   const table = el("table", null, "grid");
   const head = el("thead");
   const body = el("tbody");
   const top = el("tr");
-  top.appendChild(el("th", fam.corner, "corner"));
+  top.appendChild(el("th", fam.corner[view()], "corner"));
   for (const c of cols) {
-    const th = el("th", fam.columns[c].label);
+    const th = el("th", fam.columns[c].labels[view()]);
     th.title = fam.columns[c].title;
     top.appendChild(th);
   }
@@ -136,7 +140,6 @@ function drawPlace(place) {
 function render() {
   const root = document.getElementById("grids");
   root.replaceChildren();
-  let matching = 0;
   let drawn = 0;
   let rowsTotal = 0;
   for (const fam of DATA.families) {
@@ -144,7 +147,6 @@ function render() {
     // measured only when asked for.
     const places = fam.places.filter(p =>
       (showSkips || fam.columns[p[COL]].measured) && p[CELLS].some(visible));
-    matching += places.reduce((n, p) => n + p[CELLS].filter(visible).length, 0);
     const rows = [...new Set(places.map(p => p[ROW]))].sort((a, b) => a - b);
     const cols = [...new Set(places.map(p => p[COL]))].sort((a, b) => a - b);
     rowsTotal += rows.length;
@@ -152,7 +154,7 @@ function render() {
     const shown = rows.slice(0, rowBudget - drawn);
     drawn += shown.length;
     root.appendChild(el("h2", fam.name));
-    if (fam.fixed) root.appendChild(el("p", fam.fixed, "fixed"));
+    if (fam.fixed[view()]) root.appendChild(el("p", fam.fixed[view()], "fixed"));
     if (fam.hidden && !showSkips) {
       const note = fam.hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)";
       root.appendChild(el("p", note, "fixed"));
@@ -161,6 +163,7 @@ function render() {
     scroll.appendChild(drawTable(fam, places, shown, cols));
     root.appendChild(scroll);
   }
+  const matching = DATA.cells.filter((_, i) => visible(i)).length;
   let count = matching + " of " + DATA.cells.length + " cells match";
   if (drawn < rowsTotal) {
     count += "; " + drawn + " of " + rowsTotal + " rows drawn";
@@ -303,9 +306,12 @@ function showFull(cell, from) {
   for (const leak of cell.leaked || []) section(box, "leaked process", leak);
   section(box, "stderr (end)", cell.stderr_tail, matched);
   section(box, "stdout (end)", cell.stdout_tail, matched);
-  for (const st of cell.stacks || []) section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
+  for (const st of cell.stacks || []) {
+    section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
+  }
   box.focus();
 }
 
 buildFilters();
 render();
+})();
