@@ -13,17 +13,27 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .model.catalog import Signature
-    from .model.cell import CellResult, Expectation, ProcessStack, ServingRecord, Verdict
+    from .model.cell import (
+        CellResult,
+        Expectation,
+        Outcome,
+        ProcessStack,
+        ServingRecord,
+        SkipKind,
+        Verdict,
+    )
     from .scenario.serve import RequestSpec, ServeSpec
 
 __all__ = [
     "CellResult",
     "Expectation",
+    "Outcome",
     "ProcessStack",
     "RequestSpec",
     "ServeSpec",
     "ServingRecord",
     "Signature",
+    "SkipKind",
     "Verdict",
     "__version__",
 ]
@@ -36,6 +46,8 @@ _HOMES = {
     "ProcessStack": "model.cell",
     "ServingRecord": "model.cell",
     "Verdict": "model.cell",
+    "Outcome": "model.cell",
+    "SkipKind": "model.cell",
     "Signature": "model.catalog",
     "RequestSpec": "scenario.serve",
     "ServeSpec": "scenario.serve",
