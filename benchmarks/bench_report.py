@@ -94,7 +94,17 @@ def browse(page_path: Path, chromium: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cells", type=int, default=100_000)
-    parser.add_argument("--before", default="4dd639a", help="git revision of the earlier renderer")
+    parser.add_argument(
+        "--before",
+        default="4dd639a",
+        help="git revision of the earlier renderer, or none; one that cannot "
+        "read today's raw results fails (keep its figures with --keep)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the other entries of the --json file (earlier renderers)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -107,20 +117,26 @@ def main() -> None:
             [sys.executable, str(HERE / "_synthetic.py"), str(args.cells), str(raw)],
             check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
+        trees = [("now", ROOT)]
         before = Path(tmp, "before-tree")
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
-                        str(before), args.before], check=True)  # fmt: skip
+        if args.before != "none":
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q",
+                            str(before), args.before], check=True)  # fmt: skip
+            trees.insert(0, (f"before ({args.before})", before))
         try:
-            for name, tree in ((f"before ({args.before})", before), ("now", ROOT)):
+            for name, tree in trees:
                 out = Path(tmp, name.split()[0])
                 result = merge(tree, raw, out)
                 result.update(browse(out / "index.html", chromium))
                 results[name] = result
                 print(name, json.dumps(result), flush=True)  # noqa: T201
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(before)],
-                           check=False)  # fmt: skip
+            if args.before != "none":
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                str(before)], check=False)  # fmt: skip
     if args.json:
+        if args.keep and args.json.is_file():
+            results = {**json.loads(args.json.read_text()), **results}
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 
 
