@@ -15,6 +15,8 @@ workers forked after CUDA was initialised.
 # dependencies = ["torch"]
 #
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "cuda_spawned_worker.py"
 # timeout = 180
 # requires = ["cuda"]
 #

@@ -14,6 +14,8 @@ Source: sgl-project/sglang, `Engine(...)` scripts without a main guard (0.4.5.po
 # dependencies = ["sglang", "transformers", "tokenizers"]
 #
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "cuda_sglang_engine_main_guard.py"
 # timeout = 300
 # requires = ["cuda"]
 #

@@ -18,6 +18,7 @@ The tokenizer is trained here on a few sentences: nothing is downloaded.
 # dependencies = ["tokenizers"]
 #
 # [tool.mpcompat]
+# role = "mistake"
 # timeout = 60
 #
 # [[tool.mpcompat.expect]]

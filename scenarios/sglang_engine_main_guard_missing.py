@@ -30,6 +30,8 @@ Model: a tiny Llama built locally (_tiny_llama.py).
 # dependencies = ["sglang", "transformers", "tokenizers"]
 #
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "sglang_engine_main_guard.py"
 # timeout = 300
 #
 # [[tool.mpcompat.expect]]

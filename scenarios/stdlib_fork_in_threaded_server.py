@@ -10,6 +10,7 @@ Source: CPython 3.12 (gh-100228); seen in uvicorn/gunicorn deployments with metr
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
 # timeout = 30
 #
 # [[tool.mpcompat.expect]]

@@ -11,6 +11,8 @@ Source: SGLang `Engine` and vLLM `LLM` scripts run under spawn; this twin needs 
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "stdlib_main_guard_fixed.py"
 # timeout = 30
 #
 # [tool.mpcompat.expect]

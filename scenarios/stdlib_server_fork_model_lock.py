@@ -10,6 +10,8 @@ its lock) inside each worker.
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "stdlib_server_prefork.py"
 # timeout = 60
 # args = ["--port", "{port}", "--workers", "{workers}"]
 # expect = { fork = "hang", spawn = "pass", forkserver = "pass" }

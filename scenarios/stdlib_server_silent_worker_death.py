@@ -9,6 +9,8 @@ Fix: supervise workers (restart them and log their exit status), or run one work
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "stdlib_server_prefork.py"
 # timeout = 60
 # args = ["--port", "{port}", "--workers", "{workers}"]
 #

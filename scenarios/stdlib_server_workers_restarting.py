@@ -9,6 +9,8 @@ Fix: define model classes and worker functions at module level.
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "stdlib_server_prefork.py"
 # timeout = 60
 # args = ["--port", "{port}", "--workers", "{workers}"]
 #

@@ -10,6 +10,8 @@ Source: kserve/kserve ModelServer(workers=2).start(), fixed in KServe 0.14.0.
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "stdlib_start_method_checked.py"
 # timeout = 30
 #
 # [[tool.mpcompat.expect]]

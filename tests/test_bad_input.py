@@ -49,6 +49,13 @@ def test_unusable_timeouts_are_usage_errors(pytester: pytest.Pytester, value: st
             3,
             "unknown stop signal 'SIGKILL'",
         ),
+        ('# [tool.mpcompat]\n# role = "fixed"\n', 3, "'role' must be one of use, mistake"),
+        ('# [tool.mpcompat]\n# twin = "x_fixed.py"\n', 3, "'twin' names the fixed twin of a"),
+        (
+            '# [tool.mpcompat]\n# role = "mistake"\n# twin = "../x.py"\n',
+            4,
+            "'twin' must name a scenario file beside this one",
+        ),
         # tomllib places an unclosed array on the next key's line; the open bracket is blamed.
         ('# [tool.mpcompat]\n# args = ["a",\n# timeout = 3\n', 3, "invalid TOML"),
     ],

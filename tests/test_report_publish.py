@@ -68,8 +68,8 @@ def test_merge_keeps_every_cell_with_its_axes(tmp_path: Path) -> None:
     assert {c["axes"]["kserve"] for c in data["cells"]} == {"0.13.1", "0.14.0", "0.21.0"}
     # Neither kind of missing run is a cell: one has no raw result, one could not be built.
     assert data["missing_runs"] == [
-        {"run": "full-kserve-0.13.1-3.12", "reason": "no result: not run where the matrix ran "
-         "(its interpreter or hardware was missing), or the run did not finish"},
+        {"run": "full-kserve-0.13.1-3.12",
+         "reason": "not run: neither a result nor a record of why is here"},
         {"run": "full-kserve-0.14.0-3.13", "reason": "environment gap: torch==2.13.0: download failed"},
     ]  # fmt: skip
     assert [s["complete"] for s in data["sources"]] == [True, True, True, False]
@@ -296,7 +296,7 @@ def test_a_pass_with_an_error_signature_is_degraded_in_every_summary(tmp_path: P
         "- ⚠️ kserve 0.14.0 (Python 3.11), 1 scenario under spawn: degraded: two\\_workers "
         "under spawn \\[unclean-shutdown, workers-missing\\]." in text
     )
-    assert "- ✅ kserve 0.21.0 (Python 3.11): clean under spawn (1 scenario)." in text
+    assert "- ✅ kserve 0.21.0 (Python 3.11): pass under spawn (1 scenario)." in text
     assert "  - `workers-missing`: Check how the server starts its workers" in text
 
 
@@ -305,16 +305,17 @@ def test_the_answers_come_first_and_say_what_each_release_line_does(tmp_path: Pa
 
     text = render_markdown(merge_files(three_runs(tmp_path)))
     answers = text[text.index("## Answers") : text.index("## Summary")]
+    assert text.index("## What to deploy") < text.index("## Not measured")
     assert text.index("**Coverage:**") < text.index("## Answers") < text.index("## Summary")
     assert (
-        "**kserve\\_\\* scenarios, by kserve release: crash 0.13.1; clean 0.14.0; hang 0.21.0**"
+        "**kserve\\_\\* scenarios, by kserve release: crash 0.13.1; pass 0.14.0; hang 0.21.0**"
         in answers
     )
     assert (
         "- 💥 kserve 0.13.1 (Python 3.11), 1 scenario under fork, spawn: crash: "
         "start\\_method\\_conflict under fork, spawn \\[start-method-already-set\\]." in answers
     )
-    assert "- ✅ kserve 0.14.0 (Python 3.11): clean under fork, spawn (1 scenario)." in answers
+    assert "- ✅ kserve 0.14.0 (Python 3.11): pass under fork, spawn (1 scenario)." in answers
     assert "- ⏳ kserve 0.21.0 (Python 3.11), 1 scenario under fork, spawn: hang: " in answers
     # The fix: from the signature's catalog entry, and for a hang with no signature from the
     # Fix: paragraph of the scenario's docstring.
@@ -453,8 +454,9 @@ def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
     assert (
         "**Coverage:** 1 cells measured; 3 not run: 1 because upstream does not support that "
         "Python or platform, 1 because the runner's environment lacked a package the scenario "
-        "needs (an environment gap), 1 for a scenario's other requirements (a GPU, an OS); "
-        "2 runs with no result (1 environment gaps). Families with no measured cell: cuda."
+        "needs, 1 for a scenario's other requirements (a GPU, an OS); "
+        "2 runs with no result (listed below with their causes). Families with no measured cell: "
+        "cuda."
     ) in md
 
 
@@ -466,10 +468,11 @@ def test_the_markdown_stops_its_tables_at_its_budget_and_says_so(
     cells = [cell(f"scenarios/kserve_s{i:02d}.py", "fork", "pass", "0.21.0") for i in range(40)]
     merged = merge_files([raw(tmp_path, "many", cells)])
     whole = markdown.render_markdown(merged)
-    assert whole.count("### ") == 40 and "more scenario tables" not in whole
+    tables = whole.count("### `")  # a scenario's table (the deploy tables head "### kserve:")
+    assert tables == 40 and "more scenario tables" not in whole
     monkeypatch.setattr(markdown, "TABLES_BUDGET", len(whole.encode()) // 2)
     cut = markdown.render_markdown(merged)
-    shown = cut.count("### ")
+    shown = cut.count("### `")
     assert 0 < shown < 40
     assert f"**{40 - shown} more scenario tables** are not in this file" in cut
     assert "## Signatures" not in whole or "## Signatures" in cut  # what follows is kept
@@ -496,7 +499,7 @@ def test_answers_follow_what_each_set_varies_on_purpose(tmp_path: Path) -> None:
             [labelled("0.13.1", "2.9.1", "hang", vary_torch=True)]),
     ])  # fmt: skip
     text = render_markdown(merged)
-    assert "**kserve\\_\\* scenarios, by kserve release: hang 0.13.1; clean 0.21.0**" in text
+    assert "**kserve\\_\\* scenarios, by kserve release: hang 0.13.1; pass 0.21.0**" in text
     assert (
         "**kserve\\_\\* scenarios, by torch release (with kserve 0.13.1): hang 2.9.1–2.13.0**"
         in text
@@ -505,16 +508,19 @@ def test_answers_follow_what_each_set_varies_on_purpose(tmp_path: Path) -> None:
 
 
 def test_a_run_not_made_names_its_matrix_file(tmp_path: Path) -> None:
-    """A GPU run that no GPU machine made reads as such, not only as a missing interpreter."""
+    """A run of a GPU matrix that no GPU machine made reads as such, not as a guess."""
     gpu = tmp_path / "gpu.toml"
-    gpu.write_text('description = "GPU: CUDA scenarios"\n\n[[set]]\nname = "cuda"\n'
-                   'venv = false\nscenarios = ["cuda_*.py"]\n')  # fmt: skip
+    gpu.write_text('description = "GPU: CUDA scenarios"\nhardware = "gpu"\n\n[[set]]\n'
+                   'name = "cuda"\nvenv = false\nscenarios = ["cuda_*.py"]\n')  # fmt: skip
     out = tmp_path / "out"
     runs = [str(p) for p in three_runs(tmp_path)]
     assert main(["merge", *runs, "--matrix", str(gpu), "--out", str(out)]) == 0
     (missing,) = json.loads((out / "matrix.json").read_text())["missing_runs"]
     assert missing["run"] == "gpu-cuda"
-    assert missing["reason"].endswith(f"did not finish ({gpu}: GPU: CUDA scenarios)")
+    assert missing["reason"] == (
+        "not run: it needs a GPU runner, and no result from one is here (run `nox -t gpu` on a "
+        f"machine with a GPU; {gpu})"
+    )
 
 
 def test_the_same_run_found_twice_is_merged_once(tmp_path: Path) -> None:

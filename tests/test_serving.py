@@ -431,7 +431,7 @@ def test_a_non_zero_exit_on_sigterm_is_an_unclean_shutdown(pytester: pytest.Pyte
     assert cell["signatures"] == ["unclean-shutdown"]
     assert cell["outcome"] == "degraded"
     assert "RuntimeError: shutdown failed" in cell["stderr_tail"]
-    cells.result.stdout.fnmatch_lines(["*http_server.py*pass exit 1 [[]unclean-shutdown[]]*"])
+    cells.result.stdout.fnmatch_lines(["*http_server.py*degraded exit 1 [[]unclean-shutdown[]]*"])
 
 
 def test_a_server_on_two_ports(pytester: pytest.Pytester) -> None:

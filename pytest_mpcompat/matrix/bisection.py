@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,10 @@ class Probe:
 
     @property
     def result(self) -> str:
-        """What is compared: the verdict and its error-level signatures."""
+        """What is compared: the outcome (the verdict, for a release that did not install) and
+        its error-level signatures."""
         sigs = f" [{', '.join(self.signatures)}]" if self.signatures else ""
-        return f"{self.verdict}{sigs}"
+        return f"{self.outcome or self.verdict}{sigs}"
 
 
 @dataclass
@@ -99,6 +100,15 @@ class Bisection:
             f"({old.result} through {self.last_before}, {after.result} from "
             f"{self.first_changed}; {span})"
         )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Bisection:
+        """A written result read back (its ``summary`` is said again, in today's words)."""
+        names = {f.name for f in fields(cls)} - {"probes"}
+        probe_names = {f.name for f in fields(Probe)}
+        probes = [Probe(**{k: v for k, v in p.items() if k in probe_names})
+                  for p in data.get("probes", [])]  # fmt: skip
+        return cls(**{k: v for k, v in data.items() if k in names}, probes=probes)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -22,7 +22,10 @@ else:  # pragma: no cover
 
 __all__ = ["EnvSet", "MatrixFile", "MatrixFileError", "load_matrix"]
 
-_TOP = {"description", "missing_interpreters", "set"}
+_TOP = {"description", "missing_interpreters", "hardware", "set"}
+#: What a matrix's runs need of the machine beyond an interpreter; a report lists a run of a
+#: matrix that needs a GPU and has no result as waiting for a GPU runner.
+HARDWARE = ("cpu", "gpu")
 _SET = {
     "name", "python", "scenarios", "install", "constraints", "overrides", "uninstall", "labels",
     "pytest_args", "venv", "description", "like", "manylinux",
@@ -71,6 +74,7 @@ class MatrixFile:
     description: str
     missing_interpreters: str  # "report" or "error"
     sets: tuple[EnvSet, ...]
+    hardware: str = "cpu"  # one of HARDWARE
 
     def session_names(self) -> list[str]:
         """The nox session (and raw result) name of every set and Python."""
@@ -109,6 +113,9 @@ def load_matrix(path: Path) -> MatrixFile:
     missing = data.get("missing_interpreters", "report")
     if missing not in ("report", "error"):
         raise fail("missing_interpreters must be 'report' or 'error'", "missing_interpreters")
+    hardware = data.get("hardware", "cpu")
+    if hardware not in HARDWARE:
+        raise fail(f"hardware must be one of {', '.join(HARDWARE)}, not {hardware!r}", "hardware")
     sets: list[EnvSet] = []
     names: set[str] = set()
     start = 0
@@ -120,7 +127,8 @@ def load_matrix(path: Path) -> MatrixFile:
         sets.append(env if base is None else dataclasses.replace(env, lock=base.lock_name))
     if not sets:
         raise fail("a matrix needs at least one [[set]]", "[[set]]")
-    return MatrixFile(path.stem, path, str(data.get("description", "")), missing, tuple(sets))
+    return MatrixFile(path.stem, path, str(data.get("description", "")), missing, tuple(sets),
+                      hardware)  # fmt: skip
 
 
 def _like(raw: dict[str, Any], sets: list[EnvSet], fail: Any, start: int) -> EnvSet | None:

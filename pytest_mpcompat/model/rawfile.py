@@ -59,6 +59,7 @@ def build_report(
     exitstatus: int | None = None,
     catalog: Mapping[str, Signature] | None = None,
     gap: str | None = None,
+    not_made: str | None = None,
 ) -> dict[str, Any]:
     from .. import __version__
     from .catalog import BUILTIN, described
@@ -80,6 +81,8 @@ def build_report(
         "unfinished": [{"nodeid": k, "reason": v} for k, v in unfinished.items()],
         # Set when this machine could not build the environment: no cell ran, none is implied.
         "environment_gap": gap,
+        # Set when the run could not be made on this machine at all (its Python is missing).
+        "not_made": not_made,
     }
 
 

@@ -26,6 +26,7 @@ nox users expect, and check that the environment found has what the set needs.
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,9 @@ import nox
 
 from ..matrix.origin import plugin_install_args
 from ..matrix.sets import EnvSet, MatrixFile, MatrixFileError, load_matrix
-from ._environ import expose_pyenv_versions
+from ._environ import expose_pyenv_versions, interpreter_found
 from ._lock import lock_sets
-from ._sessions import Layout, bisect, merge, run_set
+from ._sessions import Layout, bisect, merge, not_made, run_set
 
 __all__ = ["expose_pyenv_versions", "matrix_sessions"]
 
@@ -81,8 +82,8 @@ def matrix_sessions(
     nox.options.error_on_missing_interpreters = any(
         m.missing_interpreters == "error" for m in loaded
     )
-    names = [_register_set(matrix, env, layout, venv_backend)
-             for matrix in loaded for env in matrix.sets]  # fmt: skip
+    names = [n for matrix in loaded for env in matrix.sets
+             for n in _register_set(matrix, env, layout, venv_backend)]  # fmt: skip
     return names + _register_tools(loaded, published, layout, venv_backend)
 
 
@@ -120,14 +121,32 @@ def _register_tools(
     return names
 
 
-def _register_set(matrix: MatrixFile, env: EnvSet, layout: Layout, venv_backend: str) -> str:
+def _register_set(matrix: MatrixFile, env: EnvSet, layout: Layout, venv_backend: str) -> list[str]:
+    """The set's sessions: one per Python found here, and for each Python that is not one that
+    records the run as not made, and why (nox would skip it and leave no trace)."""
     name = f"{matrix.name}-{env.name}"
     where = ", ".join(env.install) or ("the environment it finds" if not env.venv else "stdlib")
     doc = f"{matrix.name} matrix: {' '.join(env.scenarios)} with {where}. {env.description}"
-    python: Any = list(env.python) if env.venv else False
-    nox.session(name=name, python=python, venv_backend=venv_backend if env.venv else "none",
-                tags=[matrix.name])(_doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
-    return name
+    if not env.venv:
+        nox.session(name=name, python=False, venv_backend="none", tags=[matrix.name])(
+            _doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
+        return [name]
+    found = [py for py in env.python if interpreter_found(py)]
+    names = []
+    if found or not env.python:
+        python: Any = found or None
+        nox.session(name=name, python=python, venv_backend=venv_backend,
+                    tags=[matrix.name])(_doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
+        names.append(name)
+    fail = matrix.missing_interpreters == "error"
+    for py in (py for py in env.python if py not in found):
+        why = (f"Python {py} is not installed on {platform.node() or 'this machine'} (no "
+               f"python{py} on PATH, in pyenv or among uv's Pythons)")  # fmt: skip
+        nox.session(name=f"{name}-{py}", python=False, venv_backend="none", tags=[matrix.name])(
+            _doc(_bind(not_made, layout, why, fail), f"{doc.strip()} Not runnable here: {why}; "
+                 "records that."))  # fmt: skip
+        names.append(f"{name}-{py}")
+    return names
 
 
 def _bind(body: Callable[..., None], *args: Any) -> Callable[[nox.Session], None]:

@@ -55,6 +55,22 @@ def expose_pyenv_versions(pythons: Iterable[str]) -> None:
         os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys(v for v in chosen if v))
 
 
+def interpreter_found(version: str) -> bool:
+    """Whether Python ``version`` ("3.14") is installed where nox looks: on PATH (pyenv's
+    versions made visible), behind the Windows launcher, or among uv's own Pythons. Reads
+    folders only; anything but X.Y is left to nox."""
+    if not re.fullmatch(r"\d+\.\d+", version):
+        return True
+    if shutil.which(f"python{version}") or (sys.platform == "win32" and shutil.which("py")):
+        return True
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    uv = Path(os.environ.get("UV_PYTHON_INSTALL_DIR") or Path(data) / "uv" / "python")
+    try:
+        return any(uv.glob(f"cpython-{version}.*"))
+    except OSError:
+        return False
+
+
 def _pip_find_links() -> str:
     """pip's ``find-links`` (a folder of local builds, such as CPU torch wheels), which uv does
     not read from pip's configuration."""

@@ -3,6 +3,7 @@ and the reports."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import glob
 import os
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from ._install import (
     why_not,
 )
 
-__all__ = ["Layout", "bisect", "merge", "run_set"]
+__all__ = ["Layout", "bisect", "merge", "not_made", "run_set"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,20 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     report = layout.raw / f"{name}.json"
     session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", str(report), *args,
                 *env.pytest_args, *session.posargs, external=True)  # fmt: skip
+
+
+def not_made(session: nox.Session, layout: Layout, why: str, fail: bool) -> None:
+    """A run that cannot be made on this machine (its Python is not installed here): its raw
+    result records why, so that the report names the cause instead of guessing it. ``fail``:
+    the matrix asks for missing interpreters to fail the run, as nox would."""
+    from ..model.rawfile import build_report, write_atomic
+
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    report = layout.raw / f"{session.name}.json"
+    write_atomic(report, build_report([], {}, started=started, complete=True, not_made=why))
+    if fail:
+        session.error(f"{why} (recorded in {report})")
+    session.log(f"not run: {why} (recorded in {report})")
 
 
 def bisect(session: nox.Session, layout: Layout) -> None:

@@ -22,8 +22,9 @@ _COLOURS: dict[str, dict[str, bool]] = {
 
 
 def cell_label(cell: CellResult) -> str:
-    """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]``."""
-    parts = [cell.verdict.value]
+    """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]``: its outcome (the
+    one name reports use too), the exit status, the signatures."""
+    parts = [cell.outcome.value]
     status = exit_status(cell)
     if status:
         parts.append(status)

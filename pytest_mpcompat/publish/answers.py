@@ -1,11 +1,12 @@
-"""The answers block: for each incident family, in words, which release lines crash, hang,
-degrade or are clean, under which start methods and Pythons, what to do about it, and what was
-not measured.
+"""The answers: for each incident family, which release lines pass, degrade, crash or hang when
+the library is used as intended, what a deployer does about each, which known mistakes
+reproduce as documented, and what was not measured.
 
-Built from outcomes (a verdict plus error-level signatures and the exit status after a stop, see
-``signatures.outcome``), never from the bare verdict: KServe 0.14 "passes" while serving from one
-process when asked for two, and that is not clean. The fixes come from the signatures' catalog
-and from the ``Fix:`` paragraph of each scenario's docstring.
+A scenario is the intended use of a library (``role = "use"``) or a known mistake in the user's
+code reproduced on purpose (``role = "mistake"``, with its fixed twin). A release is judged by
+its intended-use cells and by any cell that contradicts its expectation; a mistake that fails
+as documented is reported as such, beside the result of its twin. Built from outcomes (a pass
+whose output shows an error-level signature is degraded), never from the bare verdict.
 """
 
 from __future__ import annotations
@@ -16,16 +17,29 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..model.catalog import Signature
-from ..model.cell import START_METHODS, SkipKind, Verdict
-from ..model.matrix import Matrix, MergedCell, version_key
+from ..model.cell import START_METHODS, Outcome, SkipKind, Verdict
+from ..model.matrix import Matrix, MergedCell, spans, version_key
 
-__all__ = ["Answer", "Line", "answers", "coverage", "describe", "family", "icon", "scenario_doc"]
+__all__ = [
+    "PROBLEMS",
+    "Answer",
+    "Line",
+    "Mistake",
+    "answers",
+    "family",
+    "judged",
+    "minor",
+    "ordered",
+    "scenario_doc",
+    "short",
+]
 
 _NOT_PACKAGES = {"os", "python", "gpu", "method", "runner"}
-_PROBLEMS = ("crash", "hang", "error", "degraded")  # the order a line lists them in
+#: The outcomes that make a line unsafe, in the order a line lists them.
+PROBLEMS = ("crash", "hang", "error", "degraded")
 
 
 def family(scenario: str) -> str:
@@ -37,6 +51,10 @@ def short(scenario: str) -> str:
     """A scenario's name without its directory, family and suffix: ``two_workers``."""
     stem = scenario.rsplit("/", 1)[-1].removesuffix(".py")
     return stem.split("_", 1)[1] if "_" in stem else stem
+
+
+def minor(python: str) -> str:
+    return ".".join(python.split(".")[:2])
 
 
 @functools.lru_cache(maxsize=512)
@@ -62,26 +80,47 @@ def scenario_doc(path: str) -> tuple[str, str]:
     return first, f"{said}: {text}" if said else text
 
 
+def judged(mc: MergedCell) -> bool:
+    """Whether a cell judges its release: an intended use, or a result that contradicts its
+    scenario's expectation (a mistake that did not fail as documented)."""
+    return mc.cell.role != "mistake" or bool(mc.cell.mismatch)
+
+
 @dataclass
 class Line:
-    """Consecutive versions with the same findings over the same scenarios."""
+    """Consecutive versions with the same findings under the same start methods."""
 
     versions: list[str]
     pythons: list[str]
     methods: list[str]
-    scenarios: list[str]
+    #: version -> how many scenarios judged it (intended uses, and contradicted expectations)
+    backing: dict[str, int]
+    scenarios: list[str]  # every scenario that judged a version of the line
     # outcome -> scenario -> methods it happened under, with the signatures seen
     problems: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     signatures: dict[str, list[str]] = field(default_factory=dict)  # scenario -> signatures
+    #: What a deployer does about it: upgrade, another start method, a setting.
+    actions: list[str] = field(default_factory=list)
 
     @property
     def span(self) -> str:
         first, last = self.versions[0], self.versions[-1]
-        return first if first == last else f"{first}–{last}"
+        return first if first == last else f"{first}\u2013{last}"
 
     @property
-    def clean(self) -> bool:
-        return not self.problems
+    def outcome(self) -> str:
+        """The worst outcome of the line: pass, or the first of ``PROBLEMS`` it has."""
+        return next(iter(self.problems), "pass")
+
+
+@dataclass
+class Mistake:
+    """A known mistake measured on purpose, and what its fixed twin did."""
+
+    scenario: str  # short name
+    shows: str  # what you would see: "crash under spawn, forkserver [spawn-main-guard-missing]"
+    twin: str | None  # the twin's short name
+    twin_result: str  # "passes under fork, spawn", "not measured here: ...", ""
 
 
 @dataclass
@@ -90,24 +129,15 @@ class Answer:
     package: str  # the axis the lines run along ("python" where no package varies)
     context: str  # what else was held fixed, e.g. "kserve 0.13.1"
     lines: list[Line]
-    fixes: list[tuple[str, str]]  # (signature id or scenario, what to do)
+    fixes: list[tuple[str, str]]  # (signature id or scenario, what the authors change)
     measured: int
     not_run: dict[str, int]  # reason -> cells
+    mistakes: list[Mistake] = field(default_factory=list)
+    cells: list[MergedCell] = field(default_factory=list, repr=False)
 
 
 def _packages(axes: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in axes.items() if k not in _NOT_PACKAGES and v != "not installed"}
-
-
-def _minor(python: str) -> str:
-    return ".".join(python.split(".")[:2])
-
-
-def _span(values: list[str]) -> str:
-    ordered = sorted(set(values), key=version_key)
-    if not ordered:
-        return "?"
-    return ordered[0] if len(ordered) == 1 else f"{ordered[0]}–{ordered[-1]}"
 
 
 def answers(matrix: Matrix) -> list[Answer]:
@@ -123,7 +153,6 @@ def answers(matrix: Matrix) -> list[Answer]:
     by_family: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in matrix.cells:
         by_family[family(mc.scenario)].append(mc)
-    catalog = matrix.catalog
     found = []
     for fam in sorted(by_family):
         idx = by_family[fam]
@@ -131,16 +160,7 @@ def answers(matrix: Matrix) -> list[Answer]:
         for mc in idx:
             groups[_label_names(mc)].append(mc)
         for names, mine in sorted(groups.items(), key=lambda kv: (len(kv[0]), kv[0])):
-            if not names:  # a plain --mp-matrix run: its family's own package, if it varies
-                own = sorted({n for mc in mine for n in _packages(mc.axes) if n.startswith(fam)})
-                own = [n for n in own if len({mc.axes.get(n) for mc in mine}) > 1]
-                found.append(_answer(catalog, fam, mine, own[0] if own else "python", ""))
-                continue
-            varying = [n for n in names if len({mc.axes.get(n) for mc in mine}) > 1]
-            # Else the label only this group has (torch, beside the kserve every set has).
-            elsewhere = {n for other in groups if other != names for n in other}
-            lead = (varying or [n for n in names if n not in elsewhere] or list(names))[0]
-            fixed = {n: mine[0].axes.get(n, "") for n in names if n != lead}
+            lead, fixed = _axis(fam, names, mine, groups)
             if fixed:
                 scenarios = {mc.scenario for mc in mine}
                 have = {id(mc) for mc in mine}
@@ -150,11 +170,29 @@ def answers(matrix: Matrix) -> list[Answer]:
                     and all(mc.axes.get(n) == v for n, v in fixed.items())
                 ]  # fmt: skip
             context = ", ".join(f"{n} {v}" for n, v in sorted(fixed.items()))
-            found.append(_answer(catalog, fam, mine, lead, context))
+            found.append(_answer(matrix, fam, mine, lead, context))
     # The serving systems' release lines first, then what they were held against, then the
     # families measured only along Python versions.
     found.sort(key=lambda a: (a.package == "python", bool(a.context), -a.measured))
     return found
+
+
+def _axis(
+    fam: str,
+    names: tuple[str, ...],
+    mine: list[MergedCell],
+    groups: Mapping[tuple[str, ...], list[MergedCell]],
+) -> tuple[str, dict[str, str]]:
+    """The axis a group is answered along, and the labels held fixed."""
+    if not names:  # a plain --mp-matrix run: its family's own package, if it varies
+        own = sorted({n for mc in mine for n in _packages(mc.axes) if n.startswith(fam)})
+        own = [n for n in own if len({mc.axes.get(n) for mc in mine}) > 1]
+        return (own[0] if own else "python"), {}
+    varying = [n for n in names if len({mc.axes.get(n) for mc in mine}) > 1]
+    # Else the label only this group has (torch, beside the kserve every set has).
+    elsewhere = {n for other in groups if other != names for n in other}
+    lead = (varying or [n for n in names if n not in elsewhere] or list(names))[0]
+    return lead, {n: mine[0].axes.get(n, "") for n in names if n != lead}
 
 
 def _label_names(mc: MergedCell) -> tuple[str, ...]:
@@ -162,31 +200,32 @@ def _label_names(mc: MergedCell) -> tuple[str, ...]:
     return tuple(sorted(str(k) for k in labels if k not in _NOT_PACKAGES))
 
 
-def _answer(
-    catalog: Mapping[str, Signature],
-    fam: str,
-    idx: list[MergedCell],
-    package: str,
-    context: str,
-) -> Answer:
+def _version(mc: MergedCell, package: str) -> str:
+    return minor(mc.axes.get("python", "?")) if package == "python" else mc.axes.get(package, "?")
+
+
+def _answer(matrix: Matrix, fam: str, idx: list[MergedCell], package: str, context: str) -> Answer:
     measured = [mc for mc in idx if mc.cell.verdict is not Verdict.SKIP]
     not_run = Counter(_why_skipped(mc) for mc in idx if mc.cell.verdict is Verdict.SKIP)
     by_version: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in measured:
-        axes = mc.axes
-        value = _minor(axes.get("python", "?")) if package == "python" else axes.get(package, "?")
-        by_version[value].append(mc)
+        if judged(mc):
+            by_version[_version(mc, package)].append(mc)
     lines: list[Line] = []
     fixes: dict[str, str] = {}
     for version in sorted(by_version, key=version_key):
-        line = _line(catalog, version, by_version[version], fixes)
+        line = _line(matrix.catalog, version, by_version[version], fixes)
         last = lines[-1] if lines else None
-        same = ("problems", "signatures", "scenarios", "methods")
+        same = ("problems", "signatures", "methods")
         if last is not None and all(getattr(last, k) == getattr(line, k) for k in same):
             last.versions.append(version)
+            last.backing.update(line.backing)
+            last.scenarios = sorted(set(last.scenarios) | set(line.scenarios))
             last.pythons = sorted(set(last.pythons) | set(line.pythons), key=version_key)
         else:
             lines.append(line)
+    for n, line in enumerate(lines):
+        line.actions = _actions(line, lines[n + 1 :], matrix.catalog, package)
     return Answer(
         family=fam,
         package=package,
@@ -195,21 +234,19 @@ def _answer(
         fixes=sorted(fixes.items()),
         measured=len(measured),
         not_run=dict(not_run.most_common()),
+        mistakes=_mistakes(matrix, [mc for mc in measured if not judged(mc)], package),
+        cells=idx,
     )
 
 
 def _line(
-    catalog: Mapping[str, Signature],
-    version: str,
-    idx: list[MergedCell],
-    fixes: dict[str, str],
+    catalog: Mapping[str, Signature], version: str, idx: list[MergedCell], fixes: dict[str, str]
 ) -> Line:
     problems: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     signatures: dict[str, set[str]] = defaultdict(set)
     for mc in idx:
-        cell = mc.cell
-        name = cell.outcome.value
-        if name not in _PROBLEMS:
+        cell, name = mc.cell, mc.outcome.value
+        if name not in PROBLEMS:
             continue
         problems[name][short(cell.scenario)].add(cell.method)
         failing = [s for s in cell.signatures if s in catalog and catalog[s].severity == "error"]
@@ -221,22 +258,22 @@ def _line(
             fix = scenario_doc(cell.scenario)[1]
             if fix:
                 fixes.setdefault(short(cell.scenario), fix)
-    cells = [mc.cell for mc in idx]
     return Line(
         versions=[version],
-        pythons=sorted({_minor(mc.axes.get("python", "?")) for mc in idx}, key=version_key),
-        methods=[m for m in START_METHODS if any(c.method == m for c in cells)],
-        scenarios=sorted({short(c.scenario) for c in cells}),
+        pythons=sorted({minor(mc.axes.get("python", "?")) for mc in idx}, key=version_key),
+        methods=[m for m in START_METHODS if any(mc.method == m for mc in idx)],
+        backing={version: len({mc.scenario for mc in idx})},
+        scenarios=sorted({short(mc.scenario) for mc in idx}),
         problems={
-            o: {sc: _ordered(ms) for sc, ms in sorted(problems[o].items())}
-            for o in _PROBLEMS
+            o: {sc: ordered(ms) for sc, ms in sorted(problems[o].items())}
+            for o in PROBLEMS
             if o in problems
         },
         signatures={sc: sorted(s) for sc, s in signatures.items()},
     )
 
 
-def _ordered(methods: set[str]) -> list[str]:
+def ordered(methods: set[str]) -> list[str]:
     return [m for m in START_METHODS if m in methods] + sorted(methods - set(START_METHODS))
 
 
@@ -246,78 +283,85 @@ def _why_skipped(mc: MergedCell) -> str:
     return (mc.cell.reason or "skipped").split(":", 1)[0][:80]
 
 
-def describe(answer: Answer) -> tuple[str, list[str], str]:
-    """(heading, one sentence per line, what was not run) in plain words, shared by the
-    Markdown and the page."""
-    axis = "Python" if answer.package == "python" else answer.package
-    heading = f"{answer.family}_* scenarios, by {axis} " + (
-        "version" if answer.package == "python" else "release"
-    )
-    if answer.context:
-        heading += f" (with {answer.context})"
-    spans: dict[str, list[str]] = {}
-    for line in answer.lines:
-        spans.setdefault(icon(line), []).append(line.span)
-    heading += ": " + "; ".join(f"{name} {', '.join(where)}" for name, where in spans.items())
-    sentences = []
-    for line in answer.lines:
-        where = f"{axis} {line.span}"
-        if answer.package != "python":
-            where += f" (Python {_span(line.pythons)})"
-        scope = f"{len(line.scenarios)} scenario{'s' if len(line.scenarios) != 1 else ''}"
-        methods = ", ".join(line.methods)
-        if line.clean:
-            sentences.append(f"{where}: clean under {methods} ({scope}).")
-            continue
-        parts = []
-        for name, where_by_scenario in line.problems.items():
-            # Scenarios that went the same way (same methods, same signatures) are named once.
-            alike: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
-            for sc, ms in where_by_scenario.items():
-                alike.setdefault((tuple(ms), tuple(line.signatures.get(sc, []))), []).append(sc)
-            items = []
-            for (how, sigs), scs in alike.items():
-                who = "every scenario" if len(scs) == len(line.scenarios) > 1 else ", ".join(scs)
-                seen = f" [{', '.join(sigs)}]" if sigs else ""
-                items.append(f"{who} under {', '.join(how)}{seen}")
-            parts.append(f"{name}: " + "; ".join(items))
-        troubled = {sc for found in line.problems.values() for sc in found}
-        fine = [sc for sc in line.scenarios if sc not in troubled]
-        if fine:  # a broken pattern's fixed twin, shown beside it
-            parts.append("clean: " + ", ".join(fine))
-        sentences.append(f"{where}, {scope} under {methods}: " + ". ".join(parts) + ".")
-    skipped = ", ".join(f"{n} {why}" for why, n in answer.not_run.items())
-    not_run = f"{answer.measured} cells measured" + (f"; not run: {skipped}" if skipped else "")
-    return heading, sentences, not_run
+def _actions(
+    line: Line, later: list[Line], catalog: Mapping[str, Signature], package: str
+) -> list[str]:
+    """What a deployer does about an unsafe line, without changing the program: a later
+    release that passes, a start method that passes, the settings its signatures name."""
+    if not line.problems:
+        return []
+    out = []
+    safe = next((n for n, other in enumerate(later) if not other.problems), None)
+    if safe is not None:
+        newer = all(not other.problems for other in later[safe:])
+        name = "Python" if package == "python" else package
+        out.append(f"use {name} {later[safe].versions[0]}" + (" or newer" if newer else ""))
+    hit = {m for by in line.problems.values() for ms in by.values() for m in ms}
+    free = [m for m in line.methods if m not in hit]
+    if free:
+        out.append(f"start the workers with {' or '.join(free)}")
+    for sigs in line.signatures.values():
+        out += [catalog[s].deploy for s in sigs if s in catalog and catalog[s].deploy]
+    # Fragments of one sentence: "use kserve 0.15.2 or newer; or run one worker per replica".
+    said = [a.rstrip(".") for a in out]
+    said = [a[0].lower() + a[1:] if a[1:2].islower() else a for a in said]
+    return list(dict.fromkeys(said)) or ["no measured release or start method avoids it"]
 
 
-def icon(line: Line) -> str:
-    """The worst outcome of a line, for its bullet: clean, or the first of ``_PROBLEMS``."""
-    return next(iter(line.problems), "clean")
+def _shows(cells: list[MergedCell]) -> str:
+    """What a set of cells did, by outcome: "crash under spawn, forkserver [sig]; pass under
+    fork"."""
+    by: dict[str, set[str]] = defaultdict(set)
+    sigs: dict[str, set[str]] = defaultdict(set)
+    for mc in cells:
+        by[mc.outcome.value].add(mc.method)
+        sigs[mc.outcome.value].update(mc.cell.signatures)
+    order = sorted(by, key=lambda o: -Outcome(o).rank)
+    parts = []
+    for name in order:
+        seen = f" [{', '.join(sorted(sigs[name]))}]" if sigs[name] else ""
+        parts.append(f"{name} under {', '.join(ordered(by[name]))}{seen}")
+    return "; ".join(parts)
 
 
-def coverage(matrix: Matrix) -> str:
-    """One plain sentence: what was measured, and what was not and why (upstream, the runner's
-    environment, a scenario's own requirement, or runs with no result at all)."""
-    skips = Counter(mc.cell.skip_kind for mc in matrix.cells if mc.cell.verdict is Verdict.SKIP)
-    upstream = skips[SkipKind.UPSTREAM]
-    unsplit = skips[SkipKind.NOT_INSTALLABLE]  # older results told these two apart less
-    lacking = skips[SkipKind.ENVIRONMENT]  # a package the scenario needs that the runner lacked
-    total = sum(skips.values())
-    gaps = sum(1 for why in matrix.missing.values() if why.startswith("environment gap"))
-    measured = len(matrix.cells) - total
-    own = total - upstream - unsplit - lacking
-    text = (
-        f"{measured} cells measured; {total} not run: {upstream} because upstream does not "
-        f"support that Python or platform, {lacking} because the runner's environment lacked a "
-        f"package the scenario needs (an environment gap), {own} for a scenario's other "
-        "requirements (a GPU, an OS)"
-        + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
-           "told apart in these older results)" if unsplit else "")
-        + f"; {len(matrix.missing)} runs with no result ({gaps} environment gaps)."
-    )  # fmt: skip
-    ran = {family(mc.scenario) for mc in matrix.cells if mc.cell.verdict is not Verdict.SKIP}
-    never = sorted({family(mc.scenario) for mc in matrix.cells} - ran)
-    if never:
-        text += f" Families with no measured cell: {', '.join(never)}."
-    return text
+def _mistakes(matrix: Matrix, cells: list[MergedCell], package: str) -> list[Mistake]:
+    """Each mistake that failed as documented, with what its twin did where it was measured."""
+    by_scenario: dict[str, list[MergedCell]] = defaultdict(list)
+    for mc in cells:
+        by_scenario[mc.scenario].append(mc)
+    found = []
+    for scenario, mine in sorted(by_scenario.items()):
+        twin = next((mc.cell.twin for mc in mine if mc.cell.twin), None)
+        found.append(Mistake(short(scenario), _shows(mine), short(twin) if twin else None,
+                             _twin_result(matrix, twin, package) if twin else ""))  # fmt: skip
+    return found
+
+
+def _twin_result(matrix: Matrix, twin: str, package: str) -> str:
+    """What the twin did here (the releases it passes with); where it never passed here, what
+    its GPU variant (``cuda_<twin>``) did, or that it is not yet measured."""
+    mine = [mc for mc in matrix.cells if mc.scenario == twin]
+    ran = [mc for mc in mine if mc.cell.verdict is not Verdict.SKIP]
+    if ran and all(mc.outcome is Outcome.PASS for mc in ran):
+        return f"it passes here under {', '.join(ordered({mc.method for mc in ran}))}"
+    by: dict[str, list[MergedCell]] = defaultdict(list)
+    for mc in ran:
+        by[_version(mc, package)].append(mc)
+    good = [v for v, got in by.items() if all(mc.outcome is Outcome.PASS for mc in got)]
+    if good and package != "python":
+        return f"it passes here with {package} {spans(good, list(by))}"
+    here = f"here: {_shows(ran)}" if ran else "it was not measured here"
+    if not ran and mine:
+        here += f" ({mine[0].cell.reason})"
+    path = PurePosixPath(twin)
+    variant = (path.parent / f"cuda_{path.name}").as_posix()
+    gpu = [mc for mc in matrix.cells if mc.scenario == variant]
+    gpu = [mc for mc in gpu if mc.cell.verdict is not Verdict.SKIP]
+    name = PurePosixPath(variant).stem
+    if gpu and all(mc.outcome is Outcome.PASS for mc in gpu):
+        return f"{here}; on a GPU, {name} passes"
+    if gpu:
+        return f"{here}; on a GPU, {name}: {_shows(gpu)}"
+    if Path(variant).is_file():
+        return f"{here}; on a GPU not yet measured ({name} has no result)"
+    return f"{here}; not yet measured where it can run"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..matrix.sets import MatrixFileError, load_matrix
+from ..matrix.sets import MatrixFile, MatrixFileError, load_matrix
 from ..model.rawfile import write_atomic
 from .html import write_html
 from .markdown import render_markdown
@@ -41,8 +41,7 @@ def _merge(args: argparse.Namespace) -> int:
     expected: dict[str, str] = {}  # run -> the matrix file it is from, and what that file is
     for matrix in args.matrix:
         loaded = load_matrix(Path(matrix))
-        note = f"{matrix}: {loaded.description}" if loaded.description else str(matrix)
-        expected.update(dict.fromkeys(loaded.session_names(), note))
+        expected.update(dict.fromkeys(loaded.session_names(), _why_missing(matrix, loaded)))
     merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +50,16 @@ def _merge(args: argparse.Namespace) -> int:
     write_html(merged, out)
     print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
     return 0
+
+
+def _why_missing(path: str, matrix: MatrixFile) -> str:
+    """What a run of ``matrix`` with no raw result, and no record of why, is waiting for. A run
+    that was tried leaves a record (an interpreter or environment it did not find)."""
+    if matrix.hardware == "gpu":
+        return (f"not run: it needs a GPU runner, and no result from one is here (run "
+                f"`nox -t {matrix.name}` on a machine with a GPU; {path})")  # fmt: skip
+    return (f"not run: neither a result nor a record of why is here (its nox session, run "
+            f"where its Python is installed, makes one; {path})")  # fmt: skip
 
 
 def _load_matrix(name: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.cell import START_METHODS, Outcome, Verdict
+from ..model.cell import START_METHODS, Verdict
 from ..model.matrix import (
     DETAILS_CHUNK,
     DETAILS_FILES,
@@ -26,8 +26,8 @@ __all__ = ["Family", "cell_class", "family_grids", "group_text", "page_data"]
 
 
 def cell_class(mc: MergedCell) -> str:
-    """The colour class of a cell: its verdict's, or ``warn`` for a degraded pass."""
-    return "warn" if mc.outcome is Outcome.DEGRADED else mc.cell.verdict.value
+    """The colour class of a cell: its outcome's name."""
+    return mc.outcome.value
 
 
 def _worst(group: list[MergedCell]) -> MergedCell:
@@ -44,7 +44,7 @@ def group_text(group: list[MergedCell]) -> str:
     started, signatures), ``×N`` when every run agreed, else each outcome with its count and
     machines (``flaky: 1 pass (ci-a), 1 hang (ci-b)``): never the last run only."""
     cell = _worst(group).cell
-    text = cell.verdict.value
+    text = cell.outcome.value
     status = _worst(group).status
     text += f" {status}" if status else ""
     text += f" (ran as {cell.ran_as})" if cell.ran_as else ""
@@ -171,7 +171,10 @@ def family_grids(matrix: Matrix) -> list[Family]:
 
 
 def _filters(matrix: Matrix) -> list[dict[str, Any]]:
-    """Every axis, the outcome and the scenario that take more than one value, in order."""
+    """Every axis, the outcome and the scenario, each value in order with its label (``(none)``
+    for a configuration without that axis), and whether it takes more than one value."""
+    from .wording import OUTCOME_NAMES
+
     out = []
     for key in [*matrix.axis_names(), "outcome", "scenario"]:
         if key == "outcome":
@@ -182,8 +185,10 @@ def _filters(matrix: Matrix) -> list[dict[str, Any]]:
         else:
             found = {mc.axes.get(key, "") for mc in matrix.cells}
             names = sorted(found, key=version_key)
-        if len(names) > 1:
-            out.append({"key": key, "values": names})
+        labels = [OUTCOME_NAMES[n] if key == "outcome" else n or "(none)" for n in names]
+        options = [list(o) for o in zip(names, labels, strict=True)]
+        # One that does not vary is drawn only when a link sets it (python=3.14).
+        out.append({"key": key, "options": options, "varies": len(names) > 1})
     return out
 
 

@@ -20,8 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from ..model.matrix import DETAILS_CHUNK, DETAILS_FILES, Matrix
-from .answers import answers, coverage, describe, icon
+from .answers import answers
+from .deploy import deploy_tables
 from .grid import page_data
+from .html_front import (
+    answers_html,
+    deploy_html,
+    legend_html,
+    not_measured_html,
+    summary_html,
+)
 from .insight import changes_by_scenario
 
 __all__ = ["details_files", "render_html", "write_html"]
@@ -37,24 +45,6 @@ def _page_file(name: str) -> str:
     return text
 
 
-def _answers(matrix: Matrix) -> str:
-    """The answers block as static HTML: readable without JavaScript, first on the page."""
-    out = []
-    for answer in answers(matrix):
-        heading, sentences, tested = describe(answer)
-        out.append(f"<h3>{escape(heading)}</h3><ul>")
-        for line, sentence in zip(answer.lines, sentences, strict=True):
-            mark = icon(line)
-            out.append(f'<li><span class="mark {mark}">{mark}</span>{escape(sentence)}</li>')
-        if answer.fixes:
-            fixes = "".join(
-                f"<li><code>{escape(w)}</code>: {escape(f)}</li>" for w, f in answer.fixes
-            )
-            out.append(f'<li class="what">What to do:<ul>{fixes}</ul></li>')
-        out.append(f'<li class="tested">Tested: {escape(tested)}.</li></ul>')
-    return "\n".join(out)
-
-
 def _script_json(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
@@ -63,6 +53,7 @@ def _script_json(data: Any) -> str:
 
 def render_html(matrix: Matrix) -> str:
     """index.html itself; the cells' details are ``details_files``, written beside it."""
+    found = answers(matrix)
     machines = sorted({s.host for s in matrix.sources})
     meta = (
         f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
@@ -88,8 +79,11 @@ def render_html(matrix: Matrix) -> str:
             else ""
         ),
         "META": escape(meta),
-        "COVERAGE": escape(coverage(matrix)),
-        "ANSWERS": _answers(matrix),
+        "DEPLOY": deploy_html(deploy_tables(matrix, found)),
+        "NOTMEASURED": not_measured_html(matrix),
+        "SUMMARY": summary_html(matrix),
+        "LEGEND": legend_html(),
+        "ANSWERS": answers_html(found),
         "BISECTIONS": section if bisections else "",
         "DATA": _script_json(page_data(matrix)),
         "STYLE": _page_file("style.css"),

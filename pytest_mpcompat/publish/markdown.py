@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 
-from ..model.cell import START_METHODS, Outcome
+from ..model.cell import START_METHODS
 from ..model.matrix import Matrix, MergedCell, version_key
-from .answers import answers, coverage, describe, family, icon
+from .answers import answers, family
+from .deploy import deploy_tables
 from .insight import changes_by_scenario
+from .markdown_front import answers_section, deploy_section, not_measured_section
+from .mdtext import code as _code
+from .mdtext import md as _md
+from .wording import OUTCOME_ICONS, OUTCOME_NAMES
 
 __all__ = ["render_markdown"]
 
@@ -16,34 +20,11 @@ __all__ = ["render_markdown"]
 #: signatures and the skip reasons, stays well under the 1 MiB of a GitHub job summary).
 TABLES_BUDGET = 800_000
 
-_ICON = {"pass": "✅", "crash": "💥", "hang": "⏳", "skip": "⏭️", "error": "⚠️"}
-
-
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!{}])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def _md(text: str) -> str:
-    """Text from a raw file, safe inside a paragraph or a table cell: one line, and every
-    character that Markdown (or a table) would act on is escaped."""
-    return _SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", str(text)))
-
-
-def _code(text: str) -> str:
-    """``text`` as an inline code span that no backtick in it can close early, fit for a
-    table cell (a ``|`` would end the cell even inside code)."""
-    text = _CONTROL.sub(" ", str(text)).replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
 
 def _label(mc: MergedCell, notes: dict[str, int]) -> str:
     cell = mc.cell
-    verdict = cell.verdict.value
-    icon = "⚠️" if cell.outcome is Outcome.DEGRADED else _ICON.get(verdict, "")
-    text = f"{icon} {verdict}"
+    verdict, outcome = cell.verdict.value, cell.outcome.value
+    text = f"{OUTCOME_ICONS[outcome]} {outcome}"
     status = mc.status
     if status:
         text += f" {_md(status)}"
@@ -72,36 +53,9 @@ def _results(group: list[MergedCell], notes: dict[str, int]) -> str:
     return "🔀 flaky: " + ", ".join(parts)
 
 
-_ANSWER_ICON = {**_ICON, "clean": _ICON["pass"], "degraded": _ICON["error"]}
-
-
-def _answers(matrix: Matrix) -> list[str]:
-    """The answers block: per family, each release line in words, what to do, what was not run."""
-    out = ["## Answers", ""]
-    for answer in answers(matrix):
-        heading, sentences, not_run = describe(answer)
-        out.append(f"**{_md(heading)}**")
-        out.append("")
-        for line, sentence in zip(answer.lines, sentences, strict=True):
-            out.append(f"- {_ANSWER_ICON[icon(line)]} {_md(sentence)}")
-        if answer.fixes:
-            out.append("- What to do:")
-            out += [f"  - {_code(what)}: {_md(fix)}" for what, fix in answer.fixes]
-        out.append(f"- Tested: {_md(not_run)}.")
-        out.append("")
-    return out
-
-
 def _runs(matrix: Matrix) -> list[str]:
-    """The runs with no result, and the runs that did not finish."""
+    """The runs that did not finish."""
     out = []
-    if matrix.missing:
-        out += [
-            "",
-            f"**Runs with no result** ({len(matrix.missing)}): not results, and not skips:",
-            "",
-        ]
-        out += [f"- {_code(run)}: {_md(why)}" for run, why in matrix.missing.items()]
     for src in (s for s in matrix.sources if not s.complete):
         names = ", ".join(nodeid for nodeid, _ in src.unfinished) or "interrupted"
         out.append(f"\n**Incomplete run** {_code(src.session)}: {_md(names)}")
@@ -213,8 +167,9 @@ def render_markdown(matrix: Matrix) -> str:
         f"{_md(dates[-1]) if dates else '?'} on "
         f"{_md('; '.join(machines)) or 'unknown machines'}."
     )
-    out += ["", f"**Coverage:** {_md(coverage(matrix))}", ""]
-    out += _answers(matrix) + _runs(matrix)
+    found = answers(matrix)
+    out += [""] + deploy_section(deploy_tables(matrix, found))
+    out += not_measured_section(matrix) + answers_section(found) + _runs(matrix)
     by_family: dict[str, Counter[str]] = defaultdict(Counter)
     by_scenario: dict[str, list[MergedCell]] = defaultdict(list)  # in matrix order
     for mc in matrix.cells:
@@ -227,10 +182,10 @@ def render_markdown(matrix: Matrix) -> str:
         out += ["", "## Why cells were skipped", ""]
         out += [f"{n}. {_md(reason)}" for reason, n in notes.items()]
     out += _signatures(matrix)
+    legend = ", ".join(f"{OUTCOME_ICONS[o]} {name}" for o, name in OUTCOME_NAMES.items())
     out += [
         "",
-        "Cells: ✅ pass, 💥 crash, ⏳ hang, ⏭️ skip, ⚠️ error, or a pass whose output shows",
-        "a failure.",
+        f"Outcomes: {legend}; 🔀 flaky: runs of one configuration disagree.",
         "The data is in `matrix.json`; `index.html` has each cell's output, stacks and details.",
         "",
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,10 +20,8 @@ from .insight import version_changes
 __all__ = ["MergeError", "axes_of", "merge_files"]
 
 
-_NO_RESULT = (
-    "no result: not run where the matrix ran (its interpreter or hardware was missing), "
-    "or the run did not finish"
-)
+#: The reason given for an expected run that left neither a result nor a record of why.
+NO_RECORD = "not run: neither a result nor a record of why is here"
 
 
 class MergeError(ValueError):
@@ -80,6 +79,23 @@ def _cap(cell: CellResult) -> None:
             env[key] = clip(env[key], NAME_CHARS)
 
 
+@functools.lru_cache(maxsize=1024)
+def role_of(scenario: str) -> tuple[str, str | None]:
+    """(role, twin) of a scenario from its file where the report is merged; ("use", None)
+    when the file is not there or says nothing."""
+    from ..scenario import ScenarioError, load_scenario
+
+    path = Path(scenario)
+    if not path.is_file():
+        return "use", None
+    try:
+        found = load_scenario(path)
+    except ScenarioError:
+        return "use", None
+    twin = (path.parent / found.twin).as_posix() if found.twin else None
+    return found.role, twin
+
+
 def read_json(path: Path) -> Any:
     """A JSON file's data; a file that cannot be read or parsed raises MergeError naming it."""
     try:
@@ -95,6 +111,12 @@ def read_bisection(path: Path) -> dict[str, Any]:
     data = read_json(path)
     if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat bisection":
         raise MergeError(f"{path}: not a bisection result (nox -s bisect writes them)")
+    from ..matrix.bisection import Bisection
+
+    try:  # said again in the report's words (outcomes), whatever release wrote it
+        data["summary"] = Bisection.from_dict(data).summary()
+    except (TypeError, KeyError, ValueError) as exc:
+        raise MergeError(f"{path}: not a bisection result this release reads: {exc}") from None
     return data
 
 
@@ -115,6 +137,8 @@ def merge_files(
         for cell in data["cells"]:
             scrub(cell, redact)  # every string: names, labels, reasons, stacks, output
             _cap(cell)
+            if cell.role is None:  # not recorded by the run: as the scenario file says
+                cell.role, cell.twin = role_of(cell.scenario)
             merged.append((cell, axes_of(cell), len(sources)))
         sources.append(source)
     merged.sort(
@@ -126,15 +150,12 @@ def merge_files(
     )
     cells = [MergedCell(c, axes, sources[i], i) for c, axes, i in merged]
     have = {s.session for s in sources}
-    # Each expected run names what it is for (its matrix file and description), or "".
-    missing = {
-        r: _NO_RESULT + (f" ({n})" if n else "")
-        for r, n in (expected_runs or {}).items()
-        if r not in have
-    }
+    # Each expected run says why it would have no result (its matrix file knows), or "".
+    missing = {r: why or NO_RECORD for r, why in (expected_runs or {}).items() if r not in have}
     missing.update(
         (s.session, f"environment gap: {s.environment_gap}") for s in sources if s.environment_gap
     )
+    missing.update((s.session, f"not run: {s.not_made}") for s in sources if s.not_made)
     shown = {sid for mc in cells for sid in mc.cell.signatures}
     return Matrix(
         cells=cells,
@@ -157,6 +178,7 @@ def _source(path: Path, data: dict[str, Any], redact: Redactor) -> Source:
         unfinished=tuple((u["nodeid"], u.get("reason", "")) for u in data.get("unfinished") or []),
         host=describe_host(data),
         environment_gap=data.get("environment_gap") or None,
+        not_made=data.get("not_made") or None,
     )
     scrubbed: Source = scrub(source, redact)
     return scrubbed

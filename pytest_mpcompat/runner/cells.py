@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from packaging.specifiers import SpecifierSet
@@ -154,6 +154,8 @@ def run_scenario_cell(
     with ``catalog`` and compare it with the scenario's expectation. ``name`` is the cell's
     name in every report; ``request`` is what the test asks beyond the scenario's settings."""
     env_axes = environment_axes(scenario.dependencies)
+    # A mistake's twin is named as the cell is: a scenario in the same folder.
+    twin = str(PurePosixPath(name).parent / scenario.twin) if scenario.twin else None
     skip = (SkipKind.UPSTREAM, f"not supported upstream: {settings.unsupported}") if (
         settings.unsupported
     ) else skip_reason(scenario, method)  # fmt: skip
@@ -161,7 +163,7 @@ def run_scenario_cell(
         kind, reason = skip
         return CellResult(
             scenario=name, method=method, verdict=Verdict.SKIP, reason=reason, skip_kind=kind,
-            env=env_axes, verdict_counts={"skip": 1},
+            env=env_axes, verdict_counts={"skip": 1}, role=scenario.role, twin=twin,
         )  # fmt: skip
     spec = cell_spec(
         scenario,
@@ -176,7 +178,7 @@ def run_scenario_cell(
     patterns = list(catalog.values())
     runs = [decide(run_cell(spec, patterns), catalog) for _ in range(settings.repeat)]
     result = _aggregate(runs)
-    result.env = env_axes
+    result.env, result.role, result.twin = env_axes, scenario.role, twin
     rule = pick_expectation(scenario, method)
     if rule is not None:
         result.expected = Expectation(rule.verdict, rule.signatures)

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -28,15 +28,20 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["ExpectRule", "Scenario", "ScenarioError", "load_scenario"]
+__all__ = ["ROLES", "ExpectRule", "Scenario", "ScenarioError", "load_scenario"]
 
 _TOML_POS = re.compile(r"\((?:at line (\d+), column \d+|at end of document)\)")
 
 _TOP_KEYS = {"requires-python", "dependencies", "tool"}  # PEP 723 defines no others
 _KEYS = {
     "methods", "timeout", "requires", "env", "args", "expect", "serve", "memory_limit_mb",
-    "max_processes", "exit_grace", "cwd",
+    "max_processes", "exit_grace", "cwd", "role", "twin",
 }  # fmt: skip
+#: What a scenario is for: the intended use of a library (does this release work when used
+#: so?), or a known mistake in the user's code reproduced on purpose (does it fail as
+#: documented?), with its fixed ``twin`` beside it. Reports judge a release by the first kind,
+#: and by any result that contradicts an expectation.
+ROLES = ("use", "mistake")
 #: Where a cell runs: the folder pytest was started from (the default: a script that puts a
 #: relative path on sys.path, or keeps state in a file, behaves as when its user runs it), the
 #: script's folder, or a fresh empty folder of its own (what a server writes there, .metrics/ or
@@ -75,6 +80,8 @@ class Scenario:
     max_processes: int | None = None  # more live processes than this: the cell is killed
     exit_grace: float | None = None  # None: the run's default (see runner.DEFAULT_EXIT_GRACE_S)
     cwd: str = "invocation"  # one of CWD_CHOICES
+    role: str = "use"  # one of ROLES
+    twin: str | None = None  # a mistake's fixed twin: a scenario file beside it
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -169,6 +176,7 @@ def _build(block: Block, data: dict[str, Any]) -> Scenario:
     cwd = tool.get("cwd", "invocation")
     if cwd not in CWD_CHOICES:
         raise block.error(f"'cwd' must be one of {', '.join(CWD_CHOICES)}, not {cwd!r}", "cwd")
+    role, twin = _role(block, tool)
     requires_python = data.get("requires-python")
     return Scenario(
         path=block.path,
@@ -185,7 +193,25 @@ def _build(block: Block, data: dict[str, Any]) -> Scenario:
         max_processes=whole(block, tool, "max_processes"),
         exit_grace=seconds(block, tool, "exit_grace", zero_ok=True),
         cwd=cwd,
+        role=role,
+        twin=twin,
     )
+
+
+def _role(block: Block, tool: dict[str, Any]) -> tuple[str, str | None]:
+    role, twin = tool.get("role", "use"), tool.get("twin")
+    if role not in ROLES:
+        raise block.error(f"'role' must be one of {', '.join(ROLES)}, not {role!r}", "role")
+    if twin is None:
+        return role, None
+    if role != "mistake":
+        raise block.error("'twin' names the fixed twin of a mistake: set role = \"mistake\"",
+                          "twin")  # fmt: skip
+    # Named as a file beside this one; a report says it was not measured where it has no cells.
+    if not isinstance(twin, str) or not twin.endswith(".py") or twin != PurePosixPath(twin).name:
+        raise block.error(f"'twin' must name a scenario file beside this one, such as "
+                          f"'server_fixed.py', not {twin!r}", "twin")  # fmt: skip
+    return role, twin
 
 
 def _expect_rules(block: Block, raw: Any) -> tuple[ExpectRule, ...]:

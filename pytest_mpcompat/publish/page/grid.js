@@ -47,18 +47,24 @@ function visible(i) {
 
 function buildFilters() {
   const box = document.getElementById("filters");
-  for (const {key, values} of DATA.filters) {
+  for (const {key, options, varies} of DATA.filters) {
+    if (!varies && filters[key] === undefined) continue;  // only what varies, or what a link set
     const label = el("label", key);
     const select = el("select");
     select.id = "filter-" + key;
     select.appendChild(el("option", "all"));
     select.options[0].value = "";
-    for (const v of values) {
-      const o = el("option", v);
+    const known = new Set(options.map(([v]) => v));
+    // A value from a link that no cell has (a Python no run measured) is kept, and said so.
+    if (filters[key] !== undefined && !known.has(filters[key])) {
+      options.push([filters[key], filters[key] + " (no cell)"]);
+    }
+    for (const [v, text] of options) {
+      const o = el("option", text);
       o.value = v;
       select.appendChild(o);
     }
-    select.value = filters[key] || "";
+    select.value = filters[key] === undefined ? "" : filters[key];
     select.addEventListener("change", () => {
       if (select.value) filters[key] = select.value;
       else delete filters[key];
@@ -117,6 +123,7 @@ function drawTable(fam, places, rows, cols) {
 }
 
 function drawPlace(place) {
+  // (a place of the grid: one configuration's results for one row)
   const td = el("td", place[TEXT], "cell " + place[CLASS]);
   td.tabIndex = 0;
   td.title = place[REASON];
@@ -140,34 +147,16 @@ function drawPlace(place) {
 function render() {
   const root = document.getElementById("grids");
   root.replaceChildren();
-  let drawn = 0;
-  let rowsTotal = 0;
-  for (const fam of DATA.families) {
-    // A place is shown when one of its cells passes the filters; a column with nothing
-    // measured only when asked for.
-    const places = fam.places.filter(p =>
-      (showSkips || fam.columns[p[COL]].measured) && p[CELLS].some(visible));
-    const rows = [...new Set(places.map(p => p[ROW]))].sort((a, b) => a - b);
-    const cols = [...new Set(places.map(p => p[COL]))].sort((a, b) => a - b);
-    rowsTotal += rows.length;
-    if (!rows.length || drawn >= rowBudget) continue;
-    const shown = rows.slice(0, rowBudget - drawn);
-    drawn += shown.length;
-    root.appendChild(el("h2", fam.name));
-    if (fam.fixed[view()]) root.appendChild(el("p", fam.fixed[view()], "fixed"));
-    if (fam.hidden && !showSkips) {
-      const note = fam.hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)";
-      root.appendChild(el("p", note, "fixed"));
-    }
-    const scroll = el("div", null, "scroll");
-    scroll.appendChild(drawTable(fam, places, shown, cols));
-    root.appendChild(scroll);
-  }
+  const tally = {drawn: 0, rows: 0, shown: 0, hidden: 0};
+  for (const fam of DATA.families) drawFamily(root, fam, tally);
   const matching = DATA.cells.filter((_, i) => visible(i)).length;
-  let count = matching + " of " + DATA.cells.length + " cells match";
-  if (drawn < rowsTotal) {
-    count += "; " + drawn + " of " + rowsTotal + " rows drawn";
-    const more = el("button", "draw " + Math.min(ROWS_STEP, rowsTotal - drawn) + " more rows");
+  let count = tally.shown + " of " + DATA.cells.length + " cells shown";
+  if (tally.hidden) count += "; " + tally.hidden + " not run are hidden (tick \u201cshow not run\u201d)";
+  if (tally.drawn < tally.rows) count += "; " + tally.drawn + " of " + tally.rows + " rows drawn";
+  document.getElementById("count").textContent = count;
+  if (!tally.rows) root.appendChild(emptyState(matching));
+  if (tally.drawn < tally.rows) {
+    const more = el("button", "draw " + Math.min(ROWS_STEP, tally.rows - tally.drawn) + " more rows");
     more.id = "more-rows";
     more.addEventListener("click", () => {
       rowBudget += ROWS_STEP;
@@ -175,7 +164,55 @@ function render() {
     });
     root.appendChild(more);
   }
-  document.getElementById("count").textContent = count;
+}
+
+// Why nothing is drawn: no cell matches, or every match is a cell that was not run.
+function emptyState(matching) {
+  const box = el("p", null, "empty");
+  if (matching) {
+    box.append(matching + " cells match, and none of them was run: tick \u201cshow not run\u201d to see them.");
+  } else {
+    box.append("No cell matches these filters. The runs with no result are listed under ");
+    const link = el("a", "Not measured");
+    link.href = "#not-measured";
+    box.append(link, ".");
+  }
+  return box;
+}
+
+function drawFamily(root, fam, tally) {
+  // A place is shown when one of its cells passes the filters; a column with nothing
+  // measured only when asked for.
+  const matching = fam.places.filter(p => p[CELLS].some(visible));
+  const places = matching.filter(p => showSkips || fam.columns[p[COL]].measured);
+  tally.hidden += matching.filter(p => !places.includes(p))
+    .reduce((n, p) => n + p[CELLS].filter(visible).length, 0);
+  const rows = [...new Set(places.map(p => p[ROW]))].sort((a, b) => a - b);
+  const cols = [...new Set(places.map(p => p[COL]))].sort((a, b) => a - b);
+  tally.rows += rows.length;
+  if (!rows.length || tally.drawn >= rowBudget) return;
+  const shown = rows.slice(0, rowBudget - tally.drawn);
+  tally.drawn += shown.length;
+  const drawnRows = new Set(shown);
+  tally.shown += places.filter(p => drawnRows.has(p[ROW]))
+    .reduce((n, p) => n + p[CELLS].filter(visible).length, 0);
+  {
+    const heading = el("h2", fam.name);
+    heading.id = "grid-" + fam.name;
+    root.appendChild(heading);
+    if (fam.fixed[view()]) root.appendChild(el("p", fam.fixed[view()], "fixed"));
+    if (fam.hidden && !showSkips) {
+      const note = fam.hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)";
+      root.appendChild(el("p", note, "fixed"));
+    }
+    // A scrollable region is reached from the keyboard too.
+    const scroll = el("div", null, "scroll");
+    scroll.tabIndex = 0;
+    scroll.setAttribute("role", "region");
+    scroll.setAttribute("aria-label", fam.name + " grid");
+    scroll.appendChild(drawTable(fam, places, shown, cols));
+    root.appendChild(scroll);
+  }
 }
 
 function move(td, ev) {
@@ -201,9 +238,13 @@ function section(parent, title, text, highlight) {
   } else {
     pre.textContent = text;
   }
+  pre.tabIndex = 0;  // a scrollable region is reached from the keyboard too
+  pre.setAttribute("aria-label", title);
   parent.appendChild(pre);
-  pre.scrollTop = pre.scrollHeight;  // output: its end is where the error shows
-  if (at >= 0) pre.querySelector("mark").scrollIntoView({block: "center"});
+  // Scrolled within itself, never the panel (which opens at its top): to the matched line, else
+  // to the end of the output, where an error shows.
+  const mark = pre.querySelector("mark");
+  pre.scrollTop = mark ? mark.offsetTop - pre.offsetTop - pre.clientHeight / 2 : pre.scrollHeight;
 }
 
 // A cell's details (output, stacks, serving record) are loaded on demand from the details
@@ -257,7 +298,9 @@ function facts(cell) {
   const add = (k, v) => {
     if (v !== null && v !== undefined && v !== "") list.appendChild(el("li", k + ": " + v));
   };
-  add("outcome", cell.outcome);
+  if (cell.verdict !== cell.outcome) {
+    add("verdict", cell.verdict + " (how its processes ended; the outcome reads its signatures too)");
+  }
   add("configuration", Object.entries(cell.axes).map(([k, v]) => k + "=" + v).join(", "));
   add("exit code", cell.exit_code);
   add("signal", cell.signal);
@@ -281,10 +324,11 @@ function showFull(cell, from) {
   const close = el("button", "close \u2715", "close");
   close.addEventListener("click", () => {
     box.hidden = true;
+    document.body.classList.remove("panel-open");
     if (from) from.focus();
   });
   box.appendChild(close);
-  box.appendChild(el("h2", cell.scenario + " \u2014 " + cell.method + ": " + cell.verdict));
+  box.appendChild(el("h2", cell.scenario + " \u2014 " + cell.method + ": " + cell.outcome));
   const doc = DATA.docs[cell.scenario];
   if (doc && doc[0]) box.appendChild(el("p", doc[0]));
   box.appendChild(facts(cell));
@@ -309,9 +353,17 @@ function showFull(cell, from) {
   for (const st of cell.stacks || []) {
     section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
   }
-  box.focus();
+  // The page makes room for the panel (on a wide screen), so the selected cell stays in view.
+  document.body.classList.add("panel-open");
+  if (from) from.scrollIntoView({block: "nearest", inline: "nearest"});
+  box.scrollTop = 0;
+  close.focus();
 }
 
 buildFilters();
 render();
+if (location.hash) {  // a link into a family's grid: the grid is drawn now, so scroll to it
+  const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target) target.scrollIntoView();
+}
 })();

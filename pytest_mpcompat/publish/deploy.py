@@ -1,0 +1,119 @@
+"""What to deploy: per family, a table from Python (on a CPU or a GPU) and start method to the
+releases measured safe, with what a deployer does about the others.
+
+A release is safe at a Python and start method when every cell that judges it there (an
+intended use, or a result that contradicts its expectation) passes. Each entry links into the
+grid, filtered to its Python and start method.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from ..model.cell import START_METHODS, Outcome, Verdict
+from ..model.matrix import Matrix, MergedCell, spans, version_key
+from .answers import Answer, answers, judged, minor
+
+__all__ = ["Entry", "Table", "deploy_tables"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One Python and start method: the releases measured safe there."""
+
+    text: str  # "0.15.2 and newer (8 scenarios)", "none measured safe", "not measured"
+    safe: bool
+    link: str  # a query and fragment for index.html
+
+
+@dataclass
+class Table:
+    family: str
+    package: str  # what the entries list: releases of it ("python": the row itself)
+    methods: list[str]
+    rows: list[tuple[str, list[Entry]]] = field(default_factory=list)
+    #: One line per unsafe release line: what it does and what a deployer does about it.
+    unsafe: list[str] = field(default_factory=list)
+    mistakes: int = 0  # known mistakes that reproduced as documented (said in the answers)
+
+
+def _row(mc: MergedCell) -> tuple[str, bool]:
+    gpu = mc.axes.get("gpu", "none") not in ("none", "", "?")
+    return minor(mc.axes.get("python", "?")), gpu
+
+
+def _entry(fam: str, package: str, cells: list[MergedCell]) -> Entry:
+    """The releases measured safe among ``cells`` (one Python, one start method)."""
+    pythons = Counter(mc.axes.get("python", "") for mc in cells)
+    method = cells[0].method
+    link = "?" + urlencode({"python": pythons.most_common(1)[0][0], "method": method})
+    link += f"#grid-{fam}"
+    by_version: dict[str, list[MergedCell]] = defaultdict(list)
+    for mc in cells:
+        version = mc.axes.get("python", "?") if package == "python" else mc.axes.get(package, "?")
+        by_version[version].append(mc)
+    measured = sorted(by_version, key=version_key)
+    safe = [v for v in measured if all(mc.outcome is Outcome.PASS for mc in by_version[v])]
+    backing = sorted({len({mc.scenario for mc in by_version[v]}) for v in safe})
+    count = "" if not backing else (
+        f"{backing[0]}" if len(backing) == 1 else f"{backing[0]}\u2013{backing[-1]}"
+    )  # fmt: skip
+    scenarios = f" ({count} scenario{'s' if count != '1' else ''})" if count else ""
+    if package == "python":
+        worst = max((mc.outcome for mc in cells), key=lambda o: o.rank)
+        return Entry(f"{worst.value}{scenarios if safe else ''}", bool(safe), link)
+    if not safe:
+        return Entry("none measured safe", False, link)
+    if len(measured) == 1:
+        only = f" ({count} scenario{'s' if count != '1' else ''}; the one release measured)"
+        return Entry(f"{safe[0]}{only}", True, link)
+    newest = 0  # the safe run that reaches the newest release measured
+    while newest < len(measured) and measured[-1 - newest] in safe:
+        newest += 1
+    if not newest:
+        return Entry(spans(safe, measured) + scenarios, True, link)
+    start = measured[-newest]
+    earlier = [v for v in safe if version_key(v) < version_key(start)]
+    text = f"{start} and newer" + (f"; also {spans(earlier, measured)}" if earlier else "")
+    return Entry(text + scenarios, True, link)
+
+
+def _table(answer: Answer) -> Table:
+    judging = [mc for mc in answer.cells if judged(mc) and mc.cell.verdict is not Verdict.SKIP]
+    methods = [m for m in START_METHODS if any(mc.method == m for mc in judging)]
+    table = Table(answer.family, answer.package, methods, mistakes=len(answer.mistakes))
+    grid: dict[tuple[str, bool], dict[str, list[MergedCell]]] = defaultdict(dict)
+    for mc in judging:
+        grid[_row(mc)].setdefault(mc.method, []).append(mc)
+    for (python, gpu), by_method in sorted(grid.items(), key=lambda kv: version_key(kv[0][0])):
+        label = f"Python {python}" + (" on a GPU" if gpu else "")
+        entries = [
+            _entry(answer.family, answer.package, by_method[m])
+            if m in by_method
+            else Entry("not measured", False, "")
+            for m in methods
+        ]
+        table.rows.append((label, entries))
+    axis = "Python" if answer.package == "python" else answer.package
+    for line in answer.lines:
+        if line.problems:
+            sigs = sorted({s for found in line.signatures.values() for s in found})
+            seen = f" [{', '.join(sigs)}]" if sigs else ""
+            # The first two things to do; the answers below give every one.
+            table.unsafe.append(f"{axis} {line.span}: {line.outcome}{seen}. What to do: "
+                                + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
+    return table
+
+
+def deploy_tables(matrix: Matrix, found: list[Answer] | None = None) -> list[Table]:
+    """One table per family, from its main answer (along its own releases, nothing held
+    fixed); families measured only by known mistakes say so."""
+    tables: dict[str, Table] = {}
+    for answer in found if found is not None else answers(matrix):
+        if answer.family in tables or answer.context:
+            continue
+        tables[answer.family] = _table(answer)
+    # Serving systems first, then what is measured along Python, then mistakes only.
+    return sorted(tables.values(), key=lambda t: (not t.rows, t.package == "python", t.family))

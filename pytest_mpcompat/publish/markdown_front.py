@@ -1,0 +1,70 @@
+"""The first part of COMPATIBILITY.md, the part a deployer reads: what to deploy (a table per
+family), what was not measured and why, the coverage, and the answers in words."""
+
+from __future__ import annotations
+
+from ..model.matrix import Matrix
+from .answers import Answer
+from .deploy import Table
+from .mdtext import code, md, prose
+from .wording import OUTCOME_ICONS, coverage, describe, mistake_sentences, not_measured
+
+__all__ = ["answers_section", "deploy_section", "not_measured_section"]
+
+
+def _table(table: Table) -> list[str]:
+    what = "by Python" if table.package == "python" else f"{table.package} releases measured safe"
+    out = [f"### {md(table.family)}: {md(what)}", ""]
+    if not table.rows:
+        return out + ["Only known mistakes were measured: see the answers.", ""]
+    out.append("| | " + " | ".join(md(m) for m in table.methods) + " |")
+    out.append("|---|" + "---|" * len(table.methods))
+    for label, entries in table.rows:
+        cells = [
+            f"{'✅' if e.safe else '⛔'} [{md(e.text)}](index.html{e.link})" if e.link
+            else md(e.text)
+            for e in entries
+        ]  # fmt: skip
+        out.append(f"| {md(label)} | " + " | ".join(cells) + " |")
+    out.append("")
+    out += [f"- ⛔ {prose(line)}" for line in table.unsafe]
+    if table.mistakes:
+        out.append(f"- {table.mistakes} known mistake(s) reproduced as documented: see the "
+                   "answers.")  # fmt: skip
+    return out + [""]
+
+
+def deploy_section(tables: list[Table]) -> list[str]:
+    out = ["## What to deploy", "",
+           "A release is safe at a Python and start method when every scenario of its intended "
+           "use passes there (known mistakes reproduced on purpose do not count against it).",
+           ""]  # fmt: skip
+    for table in tables:
+        out += _table(table)
+    return out
+
+
+def not_measured_section(matrix: Matrix) -> list[str]:
+    groups = not_measured(matrix)
+    out = ["## Not measured", "", f"**Coverage:** {md(coverage(matrix))}", ""]
+    for why, runs in groups:
+        names = ", ".join(code(r) for r in runs)
+        out.append(f"- {len(runs)} run{'s' if len(runs) != 1 else ''}: {prose(why)}: {names}")
+    return out + [""]
+
+
+def answers_section(found: list[Answer]) -> list[str]:
+    """Per family, each release line in words, what to do, the mistakes that reproduced as
+    documented, what was tested."""
+    out = ["## Answers", ""]
+    for answer in found:
+        heading, sentences, tested = describe(answer)
+        out += [f"**{md(heading)}**", ""]
+        for line, sentence in zip(answer.lines, sentences, strict=True):
+            out.append(f"- {OUTCOME_ICONS[line.outcome]} {prose(sentence)}")
+        out += [f"- 🧪 {prose(text)}" for text in mistake_sentences(answer)]
+        if answer.fixes:
+            out.append("- For the authors of the code:")
+            out += [f"  - {code(what)}: {prose(fix)}" for what, fix in answer.fixes]
+        out += [f"- Tested: {md(tested)}.", ""]
+    return out

@@ -1,0 +1,144 @@
+"""The answers in words, shared by the Markdown and the page: a heading and a sentence per
+release line, the mistakes that reproduce as documented, the coverage, and every run with no
+result grouped by its cause. One name per outcome everywhere (``OUTCOME_NAMES``)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from ..model.cell import Outcome, SkipKind, Verdict
+from ..model.matrix import Matrix, spans, version_key
+from .answers import Answer, Line, family
+
+__all__ = [
+    "OUTCOME_ICONS",
+    "OUTCOME_NAMES",
+    "backing",
+    "coverage",
+    "describe",
+    "mistake_sentences",
+    "not_measured",
+    "outcome_name",
+]
+
+#: What each outcome is called and shown as, in the terminal, the Markdown, the page, the
+#: bisections and the gate alike.
+OUTCOME_NAMES = {
+    "pass": "pass",
+    "degraded": "degraded (passed, but its output shows a failure)",
+    "crash": "crash",
+    "hang": "hang",
+    "skip": "not run",
+    "error": "harness error",
+}
+OUTCOME_ICONS = {"pass": "✅", "degraded": "⚠️", "crash": "💥", "hang": "⏳", "skip": "⏭️",
+                 "error": "❗"}  # fmt: skip
+
+
+def backing(line: Line) -> str:
+    """How many scenarios back each release of a line: "8 scenarios", or "2–8 scenarios: 8 at
+    0.15.2, 0.21.0; 2 at 0.16.0–0.20.0"."""
+    by: dict[int, list[str]] = defaultdict(list)
+    for version, n in line.backing.items():
+        by[n].append(version)
+    if len(by) == 1:
+        (n,) = by
+        return f"{n} scenario{'s' if n != 1 else ''}"
+    parts = [f"{n} at {spans(vs, line.versions)}" for n, vs in sorted(by.items(), reverse=True)]
+    return f"{min(by)}\u2013{max(by)} scenarios: " + "; ".join(parts)
+
+
+def _axis(answer: Answer) -> str:
+    return "Python" if answer.package == "python" else answer.package
+
+
+def describe(answer: Answer) -> tuple[str, list[str], str]:
+    """(heading, one sentence per line, what was measured and not run)."""
+    axis = _axis(answer)
+    if not answer.lines and answer.mistakes:
+        heading = f"{answer.family}_* scenarios: only known mistakes measured"
+    else:
+        heading = f"{answer.family}_* scenarios, by {axis} " + (
+            "version" if answer.package == "python" else "release"
+        )
+    if answer.context:
+        heading += f" (with {answer.context})"
+    found: dict[str, list[str]] = {}
+    for line in answer.lines:
+        found.setdefault(line.outcome, []).append(line.span)
+    if found:
+        heading += ": " + "; ".join(f"{name} {', '.join(where)}" for name, where in found.items())
+    sentences = [_sentence(answer, line) for line in answer.lines]
+    skipped = ", ".join(f"{n} {why}" for why, n in answer.not_run.items())
+    tested = f"{answer.measured} cells measured" + (f"; not run: {skipped}" if skipped else "")
+    return heading, sentences, tested
+
+
+def _sentence(answer: Answer, line: Line) -> str:
+    where = f"{_axis(answer)} {line.span}"
+    if answer.package != "python":
+        pythons = sorted(line.pythons, key=version_key)
+        py = pythons[0] if len(pythons) == 1 else f"{pythons[0]}\u2013{pythons[-1]}"
+        where += f" (Python {py})"
+    methods = ", ".join(line.methods)
+    if not line.problems:
+        return f"{where}: pass under {methods} ({backing(line)})."
+    parts = []
+    for name, where_by_scenario in line.problems.items():
+        # Scenarios that went the same way (same methods, same signatures) are named once.
+        alike: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        for sc, ms in where_by_scenario.items():
+            alike.setdefault((tuple(ms), tuple(line.signatures.get(sc, []))), []).append(sc)
+        items = []
+        for (how, sigs), scs in alike.items():
+            seen = f" [{', '.join(sigs)}]" if sigs else ""
+            who = "every scenario" if len(scs) == len(line.scenarios) > 1 else ", ".join(scs)
+            items.append(f"{who} under {', '.join(how)}{seen}")
+        parts.append(f"{name}: " + "; ".join(items))
+    text = f"{where}, {backing(line)} under {methods}: " + ". ".join(parts) + "."
+    return text + " What to do: " + "; or ".join(line.actions) + "."
+
+
+def mistake_sentences(answer: Answer) -> list[str]:
+    """One sentence per known mistake that reproduced as documented."""
+    out = []
+    for m in answer.mistakes:
+        fix = f" The fix: {m.twin}: {m.twin_result}." if m.twin else ""
+        out.append(f"{m.scenario} reproduces as documented: {m.shows}.{fix}")
+    return out
+
+
+def coverage(matrix: Matrix) -> str:
+    """One plain sentence: what was measured, and what was not and why (upstream, the runner's
+    environment, a scenario's own requirement, or runs with no result at all)."""
+    skips = Counter(mc.cell.skip_kind for mc in matrix.cells if mc.cell.verdict is Verdict.SKIP)
+    upstream, lacking = skips[SkipKind.UPSTREAM], skips[SkipKind.ENVIRONMENT]
+    unsplit = skips[SkipKind.NOT_INSTALLABLE]  # older results told these two apart less
+    total = sum(skips.values())
+    measured = len(matrix.cells) - total
+    own = total - upstream - unsplit - lacking
+    text = (
+        f"{measured} cells measured; {total} not run: {upstream} because upstream does not "
+        f"support that Python or platform, {lacking} because the runner's environment lacked a "
+        f"package the scenario needs, {own} for a scenario's other requirements (a GPU, an OS)"
+        + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
+           "told apart in these older results)" if unsplit else "")
+        + f"; {len(matrix.missing)} runs with no result (listed below with their causes)."
+    )  # fmt: skip
+    ran = {family(mc.scenario) for mc in matrix.cells if mc.cell.verdict is not Verdict.SKIP}
+    never = sorted({family(mc.scenario) for mc in matrix.cells} - ran)
+    if never:
+        text += f" Families with no measured cell: {', '.join(never)}."
+    return text
+
+
+def not_measured(matrix: Matrix) -> list[tuple[str, list[str]]]:
+    """The runs with no result, grouped by their cause: [(cause, runs)], most runs first."""
+    by: dict[str, list[str]] = defaultdict(list)
+    for run, why in matrix.missing.items():
+        by[why].append(run)
+    return sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
+def outcome_name(outcome: Outcome | str) -> str:
+    return OUTCOME_NAMES[Outcome(outcome).value]
