@@ -12,6 +12,7 @@ from .insight import changes_by_scenario
 from .markdown_front import answers_section, deploy_section, not_measured_section
 from .mdtext import code as _code
 from .mdtext import md as _md
+from .mdtext import prose
 from .wording import OUTCOME_ICONS, OUTCOME_NAMES
 
 __all__ = ["render_markdown"]
@@ -152,7 +153,7 @@ def _signatures(matrix: Matrix) -> list[str]:
     out = ["", "## Signatures", "", "| signature | what it means | fix |", "|---|---|---|"]
     for sid in seen:
         sig = matrix.catalog.get(sid)
-        what, fix = (_md(sig.explanation), _md(sig.fix)) if sig else ("", "")
+        what, fix = (prose(sig.explanation), prose(sig.fix)) if sig else ("", "")
         out.append(f"| {_code(sid)} | {what} | {fix} |")
     return out
 
@@ -180,7 +181,7 @@ def render_markdown(matrix: Matrix) -> str:
     out += _tables(matrix, by_scenario, sum(len(line.encode()) + 1 for line in out), notes)
     if notes:
         out += ["", "## Why cells were skipped", ""]
-        out += [f"{n}. {_md(reason)}" for reason, n in notes.items()]
+        out += [f"{n}. {prose(reason)}" for reason, n in notes.items()]
     out += _signatures(matrix)
     legend = ", ".join(f"{OUTCOME_ICONS[o]} {name}" for o, name in OUTCOME_NAMES.items())
     out += [

@@ -293,6 +293,11 @@ function showDetails(i, from) {
   });
 }
 
+// Text whose `quoted` parts are code (the catalog's and the scenarios' own words), as nodes.
+function withCode(parent, text) {
+  String(text).split("`").forEach((part, i) => parent.append(i % 2 ? el("code", part) : part));
+}
+
 function facts(cell) {
   const list = el("ul");
   const add = (k, v) => {
@@ -336,13 +341,13 @@ function showFull(cell, from) {
     const sig = SIGS[sid];
     const p = el("p");
     p.appendChild(el("strong", sid + ": "));
-    p.appendChild(document.createTextNode(sig ? sig.explanation + " Fix: " + sig.fix : "(no description)"));
+    withCode(p, sig ? sig.explanation + " Fix: " + sig.fix : "(no description)");
     box.appendChild(p);
   }
   if (doc && doc[1]) {
     const p = el("p");
     p.appendChild(el("strong", "Fix (scenario): "));
-    p.append(doc[1]);
+    withCode(p, doc[1]);
     box.appendChild(p);
   }
   const matched = Object.values(cell.matches || {})[0] || "";
