@@ -13,7 +13,14 @@ from ..model.catalog import Signature
 from ..model.cell import CellResult, Verdict
 from ..redact import Redactor
 
-__all__ = ["MATCH_CHARS", "judge_exit", "match_files", "redact_result", "signal_name"]
+__all__ = [
+    "MATCH_CHARS",
+    "judge_exit",
+    "match_files",
+    "record_exit",
+    "redact_result",
+    "signal_name",
+]
 
 _CHUNK = 1 << 20
 _OVERLAP = 4096  # a match may straddle two chunks; no pattern here spans more than this
@@ -57,10 +64,14 @@ def judge_exit(result: CellResult, status: int | None) -> None:
     if status is None:  # cannot happen: the runner waited for the exit
         result.reason = "the supervisor lost the exit status of the main process"
         return
-    result.exit_code = status
-    if status < 0:
-        result.signal = signal_name(-status)
+    record_exit(result, status)
     result.verdict = Verdict.PASS if status == 0 else Verdict.CRASH
+
+
+def record_exit(result: CellResult, status: int) -> None:
+    """The main process's exit status, and the signal that ended it (a negative status)."""
+    result.exit_code = status
+    result.signal = signal_name(-status) if status < 0 else None
 
 
 def signal_name(num: int) -> str:

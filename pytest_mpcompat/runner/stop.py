@@ -20,7 +20,7 @@ from ..model.cell import CellResult, ServingRecord, Verdict
 from ..scenario.serve import ServeSpec
 from ._proctree import cmdline, is_alive, send
 from ._stacks import collect_stacks, find_pyspy
-from .judge import signal_name
+from .judge import record_exit
 from .request import CellSpec
 from .serve import CRASH_LOOP, ServedProcess, drive, explained_exit, still_serving
 
@@ -54,8 +54,7 @@ def serve_cell(
     elif status != 0 and implied is None:
         implied = "crash"
         result.reason = f"{record.outcome}; then exited with code {status} before it was stopped"
-    result.exit_code = status
-    result.signal = signal_name(-status) if status < 0 else None
+    record_exit(result, status)
     result.verdict = Verdict(implied or "pass")
     return False
 
@@ -80,8 +79,7 @@ def _stop_hung(
             f"{record.outcome}; then {record.stopped_by} stopped it in "
             f"{record.shutdown_s:.1f} s (exit status {status})"
         )
-    result.exit_code = status
-    result.signal = signal_name(-status) if status < 0 else None
+    record_exit(result, status)
     result.verdict = Verdict.HANG
 
 
