@@ -289,19 +289,25 @@ class _Churn:
         self.served, self.asked, self.record = served, asked, record
         self.ever: set[int] = set()
         self.before_death: set[int] | None = None  # the workers seen at the first death
+        self.helpers: set[int] = set()  # processes seen as helpers (never workers after)
 
     def update(self) -> int:
         """Read the tree once; the deaths so far."""
         served, record = self.served, self.record
         starts = served.starts()  # before the sample: every process logged exists by then
         current, alive = _sample(served)
+        # A helper stays one: the resource tracker, exiting after the main process, has no
+        # command line left for a moment and would otherwise read as a new worker.
+        self.helpers |= alive - current - {served.leader}
+        current -= self.helpers
         self.ever |= current
         # Workers that died: those seen alive and gone, or those started and not alive now
         # (a worker that dies within milliseconds is rarely seen, but always logged). One seen
         # as a worker that is still alive became a helper at exec: it did not die; nor did a
         # forked helper that is still alive (every fork is logged, workers or not).
         others = alive - {served.leader}
-        deaths = max(len(self.ever - alive), starts - len(others), 0, record.worker_deaths)
+        gone = self.ever - alive - self.helpers  # (a helper that exits is no dead worker)
+        deaths = max(len(gone), starts - len(others), 0, record.worker_deaths)
         if deaths and self.before_death is None:
             self.before_death = set(self.ever)
         if self.before_death is not None:
