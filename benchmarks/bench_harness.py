@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 from pytest_mpcompat.model.catalog import BUILTIN_SIGNATURES
-from pytest_mpcompat.runner.process import CellSpec, run_cell
+from pytest_mpcompat.runner.process import run_cell
+from pytest_mpcompat.runner.request import CellSpec
 
 HERE = Path(__file__).parent
 SCENARIOS = HERE / "scenarios"

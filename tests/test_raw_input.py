@@ -121,3 +121,28 @@ def test_every_committed_raw_result_reads(tmp_path: Path) -> None:
     cells = [c for f in files for c in read_report(f)["cells"]]
     assert all(c.outcome is not None for c in cells)
     assert all(c.skip_kind is not None for c in cells if c.verdict.value == "skip")
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict", "outcome"),
+    [
+        ("raise SystemExit(3)\n", "crash", "crash"),
+        ("import sys\nprint('RuntimeError: context has already been set', file=sys.stderr)\n",
+         "pass", "degraded"),
+        ("print('ok')\n", "pass", "pass"),
+    ],
+    ids=["crash", "degraded", "pass"],
+)  # fmt: skip
+def test_a_run_is_judged_where_it_runs(
+    tmp_path: Path, body: str, verdict: str, outcome: str
+) -> None:
+    """The outcome comes with the run's result, whoever asked for it (the plugin or a script
+    of its own), never from the verdict it started with."""
+    from pytest_mpcompat.model.catalog import BUILTIN_SIGNATURES
+    from pytest_mpcompat.runner.process import run_cell
+    from pytest_mpcompat.runner.request import CellSpec
+
+    script = tmp_path / "s.py"
+    script.write_text(body)
+    result = run_cell(CellSpec(script, "spawn", 30), BUILTIN_SIGNATURES)
+    assert (result.verdict.value, result.outcome.value) == (verdict, outcome)

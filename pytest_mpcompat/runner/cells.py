@@ -15,7 +15,7 @@ from typing import Protocol
 
 from packaging.specifiers import SpecifierSet
 
-from ..model.catalog import Signature, decide, failing_signatures
+from ..model.catalog import Signature, failing_signatures
 from ..model.cell import CellResult, Expectation, SkipKind, Verdict
 from ..scenario.load import ExpectRule, Scenario, ScenarioError
 from ..scenario.requirements import (
@@ -150,8 +150,8 @@ def run_scenario_cell(
     cwd: Path,
     request: CellRequest | None = None,
 ) -> CellResult:
-    """Run the cell (``settings.repeat`` times) unless it must be skipped, decide its outcome
-    with ``catalog`` and compare it with the scenario's expectation. ``name`` is the cell's
+    """Run the cell (``settings.repeat`` times, each run judged with ``catalog``) unless it must
+    be skipped, and compare it with the scenario's expectation. ``name`` is the cell's
     name in every report; ``request`` is what the test asks beyond the scenario's settings."""
     env_axes = environment_axes(scenario.dependencies)
     # A mistake's twin is named as the cell is: a scenario in the same folder.
@@ -176,7 +176,7 @@ def run_scenario_cell(
         request=request or CellRequest(),
     )
     patterns = list(catalog.values())
-    runs = [decide(run_cell(spec, patterns), catalog) for _ in range(settings.repeat)]
+    runs = [run_cell(spec, patterns) for _ in range(settings.repeat)]
     result = _aggregate(runs)
     result.env, result.role, result.twin = env_axes, scenario.role, twin
     rule = pick_expectation(scenario, method)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..model.catalog import LEAKED_PROCESSES, PROCESS_LIMIT, Signature
+from ..model.catalog import LEAKED_PROCESSES, PROCESS_LIMIT, Signature, decide
 from ..model.cell import CellResult, Verdict
 from ..redact import Redactor
 from ._child import bootstrap, supervisor
@@ -80,7 +80,8 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return _run_cell(spec, catalog)
+        # Judged here, once: the outcome by the catalog whose patterns were matched.
+        return decide(_run_cell(spec, catalog), {sig.id: sig for sig in catalog})
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
