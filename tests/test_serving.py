@@ -363,7 +363,7 @@ def test_a_later_stop_signal_does_not_hide_the_hang(pytester: pytest.Pytester) -
         pytester,
         "def test_sequence(mp_server):\n"
         "    cell = mp_server('http_server.py', workers=1, args=['{port}', '--on-sigterm', 'ignore'],\n"
-        "                     stop_signals=['SIGTERM', 'SIGINT'], stop_timeout=0.5)\n"
+        "                     stop_signals=['SIGTERM', 'SIGINT'], stop_timeout=2)\n"
         "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     cell = cells["test_sequence"]
@@ -394,7 +394,7 @@ def test_a_launcher_that_ignores_sigint_changes_no_verdict(pytester: pytest.Pyte
         "    assert cell.verdict.value == 'pass', cell.reason\n"
         "def test_sequence(mp_server):\n"
         "    cell = mp_server('http_server.py', workers=1, args=['{port}', '--on-sigterm', 'ignore'],\n"
-        "                     stop_signals=['SIGTERM', 'SIGINT'], stop_timeout=0.5)\n"
+        "                     stop_signals=['SIGTERM', 'SIGINT'], stop_timeout=2)\n"
         "    assert cell.verdict.value == 'hang', cell.reason\n",
     )
     assert cells["test_cell"]["stdout_tail"].split("\n")[:2] == ["SIGINT True", "blocked []"]
