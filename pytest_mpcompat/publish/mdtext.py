@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 
+from .wording import code_spans
+
 __all__ = ["code", "md", "prose"]
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!{}])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 def md(text: str) -> str:
@@ -30,8 +31,4 @@ def code(text: str) -> str:
 
 def prose(text: str) -> str:
     """``md`` for a sentence whose `quoted` parts are code: those become code spans."""
-    out, done = [], 0
-    for m in _SPAN.finditer(text):
-        out += [md(text[done : m.start()]), code(m.group(1))]
-        done = m.end()
-    return "".join(out) + md(text[done:])
+    return "".join(code(part) if is_code else md(part) for is_code, part in code_spans(text))

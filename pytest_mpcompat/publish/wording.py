@@ -4,21 +4,23 @@ result grouped by its cause. One name per outcome everywhere (``OUTCOME_NAMES``)
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
-from ..model.cell import Outcome, SkipKind, Verdict
+from ..model.cell import SkipKind, Verdict
 from ..model.matrix import Matrix, spans, version_key
 from .answers import Answer, Line, family
 
 __all__ = [
     "OUTCOME_ICONS",
+    "code_spans",
     "OUTCOME_NAMES",
     "backing",
     "coverage",
     "describe",
     "mistake_sentences",
     "not_measured",
-    "outcome_name",
 ]
 
 #: What each outcome is called and shown as, in the terminal, the Markdown, the page, the
@@ -33,6 +35,20 @@ OUTCOME_NAMES = {
 }
 OUTCOME_ICONS = {"pass": "✅", "degraded": "⚠️", "crash": "💥", "hang": "⏳", "skip": "⏭️",
                  "error": "❗"}  # fmt: skip
+
+
+_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def code_spans(text: str) -> Iterator[tuple[bool, str]]:
+    """``text`` in pieces, each (is code, piece): the plugin's own texts quote names as
+    `scenario.py`, which the Markdown and the page render as code."""
+    done = 0
+    for m in _SPAN.finditer(text):
+        yield False, text[done : m.start()]
+        yield True, m.group(1)
+        done = m.end()
+    yield False, text[done:]
 
 
 def backing(line: Line) -> str:
@@ -138,7 +154,3 @@ def not_measured(matrix: Matrix) -> list[tuple[str, list[str]]]:
     for run, why in matrix.missing.items():
         by[why].append(run)
     return sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-
-
-def outcome_name(outcome: Outcome | str) -> str:
-    return OUTCOME_NAMES[Outcome(outcome).value]
