@@ -488,3 +488,95 @@ def test_a_worker_that_starts_late_is_not_missing(pytester: pytest.Pytester) -> 
     serving = cells["test_late"]["serving"]
     assert (serving["requests_ok"], serving["workers_seen"]) == (2, 2)
     assert cells["test_late"]["signatures"] == []
+
+
+# A thief on the port the harness chose, as when a parallel test binds it between the choice and
+# the server's start: it answers ("first", as the server would), or only listens.
+THIEF = """
+import os
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pytest_mpcompat.runner import process
+
+
+class Answers(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"first")
+
+    def log_message(self, *args):
+        pass
+
+
+if os.environ["THIEF"] == "answers":
+    thief = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    threading.Thread(target=thief.serve_forever, daemon=True).start()
+    THIEF_PORT = thief.server_address[1]
+else:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    THIEF_PORT = silent.getsockname()[1]
+TRIES = [int(os.environ["STOLEN_TRIES"])]
+_real = process.free_ports
+
+
+def free_ports(count):
+    ports = _real(count)
+    if TRIES[0] > 0:
+        TRIES[0] -= 1
+        ports[0] = THIEF_PORT
+    return ports
+
+
+process.free_ports = free_ports
+"""
+
+
+@pytest.mark.parametrize("thief", ["answers", "listens"])
+def test_a_port_taken_before_the_server_bound_it_is_run_again(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, thief: str
+) -> None:
+    """What another process answers on a stolen port is not the server's: the cell runs again
+    on fresh ports and is judged by its own server."""
+    copy_server(pytester)
+    pytester.makeconftest(THIEF)
+    monkeypatch.setenv("THIEF", thief)
+    monkeypatch.setenv("STOLEN_TRIES", "1")
+    cells = run_tests(
+        pytester,
+        "def test_it(mp_server):\n"
+        "    cell = mp_server('http_server.py', workers=1, args=['{port}', '--on-sigterm', 'exit0'])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n",
+    )
+    cell = cells["test_it"]
+    assert (cell["exit_code"], cell["signatures"]) == (0, [])
+    assert "the first try's were taken" in cell["reason"], cell["reason"]
+    assert "outside the cell" in cell["reason"]
+
+
+def test_a_port_taken_on_every_try_is_an_error_naming_the_taker(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_server(pytester)
+    pytester.makeconftest(THIEF)
+    monkeypatch.setenv("THIEF", "listens")
+    monkeypatch.setenv("STOLEN_TRIES", "3")
+    cells = run_tests(
+        pytester,
+        "def test_it(mp_server):\n"
+        "    cell = mp_server('http_server.py', workers=1, args=['{port}'])\n"
+        "    assert cell.verdict.value == 'error', cell.reason\n"
+        "    assert cell.outcome.value == 'error'\n"
+        "    assert 'port-taken' in cell.signatures\n"
+        "    import os\n"
+        "    assert f'was taken by pid {os.getpid()}: ' in cell.reason, cell.reason\n",
+    )
+    cell = cells["test_it"]
+    assert cell["exit_code"] == 1  # the server could not bind: Address already in use
+    assert "Address already in use" in cell["stderr_tail"]
+    assert cell["serving"]["ready"] is False

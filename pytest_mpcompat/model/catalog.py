@@ -17,6 +17,7 @@ from .cell import CellResult, Outcome, Verdict
 __all__ = [
     "BUILTIN_SIGNATURES",
     "LEAKED_PROCESSES",
+    "PORT_TAKEN",
     "PROCESS_LIMIT",
     "SERVING_AFTER_STOP",
     "SHUTDOWN_TIMEOUT",
@@ -75,6 +76,7 @@ SHUTDOWN_TIMEOUT = "shutdown-timeout"
 UNCLEAN_SHUTDOWN = "unclean-shutdown"
 SERVING_AFTER_STOP = "serving-after-stop"
 PROCESS_LIMIT = "process-limit"
+PORT_TAKEN = "port-taken"
 
 BUILTIN_SIGNATURES: tuple[Signature, ...] = (
     Signature(
@@ -222,6 +224,17 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "or run the workers in the main process's group so that the platform's kill reaches "
         "them.",
         deploy="Run one worker per replica.",
+    ),
+    Signature(
+        PORT_TAKEN,
+        None,
+        "Another process on the machine started listening on a port chosen for the server "
+        "before the server bound it, so the server could not bind it and what answered was "
+        "not the server. This says nothing about the program: the cell was run again on fresh "
+        "ports, and this is what its last try saw.",
+        "Nothing in the program. Run fewer servers on the machine at once, or keep other "
+        "programs from binding ports in the kernel's ephemeral range "
+        "(/proc/sys/net/ipv4/ip_local_port_range).",
     ),
     Signature(
         UNCLEAN_SHUTDOWN,

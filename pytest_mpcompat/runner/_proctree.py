@@ -23,16 +23,17 @@ from typing import Any
 __all__ = [
     "ADOPTS_ORPHANS",
     "PROCESS_TABLES",
+    "READS_PROC",
     "ProcInfo",
     "birth",
     "in_session",
-    "listening_holders",
     "cmdline",
     "descendants",
     "is_alive",
     "kill_all",
     "living",
     "proc_info",
+    "psutil_module",
     "send",
 ]
 
@@ -42,6 +43,8 @@ _TABLE = os.environ.get("MPCOMPAT_PROCESS_TABLE") or (
     "proc" if sys.platform.startswith("linux") else "psutil"
 )
 _LINUX = _TABLE == "proc"
+#: True where processes (and their sockets) are read from /proc.
+READS_PROC = _LINUX
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows: TerminateProcess
 
 
@@ -59,7 +62,7 @@ class ProcInfo:
 def proc_info(pid: int) -> ProcInfo | None:
     """State of one process, or None when it no longer exists."""
     if not _LINUX:
-        psutil = _psutil()
+        psutil = psutil_module()
         if psutil is None:
             return _table().get(pid)
         try:  # one process, not the whole table
@@ -87,7 +90,7 @@ def cmdline(pid: int) -> str:
                 return fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             return ""
-    psutil = _psutil()
+    psutil = psutil_module()
     if psutil is not None:
         try:
             return " ".join(psutil.Process(pid).cmdline())
@@ -119,7 +122,8 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _psutil() -> Any:
+def psutil_module() -> Any:
+    """psutil where it is installed and chosen, else None."""
     if _TABLE == "ps":
         return None
     try:
@@ -139,7 +143,7 @@ def _table() -> dict[int, ProcInfo]:
                 if info is not None:
                     table[info.pid] = info
         return table
-    psutil = _psutil()
+    psutil = psutil_module()
     if psutil is not None:
         table = {}
         for proc in psutil.process_iter(["pid", "ppid", "status"]):
@@ -224,60 +228,6 @@ def kill_all(find: Callable[[], list[int]], deadline_s: float = 5.0) -> list[int
 ADOPTS_ORPHANS = _LINUX
 
 
-def listening_holders(pids: Iterable[int], ports: Iterable[int]) -> set[int] | None:
-    """Which of ``pids`` hold a listening TCP socket on one of ``ports``: the processes that
-    serve. None where that cannot be read (neither /proc nor psutil)."""
-    if not _LINUX:
-        return _psutil_listening(pids, set(ports))
-    wanted = {f"{p:04X}" for p in ports}
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table, encoding="ascii") as fh:
-                next(fh, None)
-                for line in fh:
-                    fields = line.split()
-                    # local address "0100007F:1F90", state 0A (LISTEN), inode in field 9
-                    listening = len(fields) > 9 and fields[3] == "0A"
-                    if listening and fields[1].rsplit(":", 1)[1] in wanted:
-                        inodes.add(fields[9])
-        except OSError:
-            continue
-    targets = {f"socket:[{inode}]" for inode in inodes}
-    holders = set()
-    for pid in pids:
-        try:
-            names = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for name in names:
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{name}") in targets:
-                    holders.add(pid)
-                    break
-            except OSError:
-                continue
-    return holders
-
-
-def _psutil_listening(pids: Iterable[int], ports: set[int]) -> set[int] | None:
-    psutil = _psutil()
-    if psutil is None:
-        return None
-    holders = set()
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            read = getattr(proc, "net_connections", None) or proc.connections  # psutil < 6
-            for conn in read(kind="tcp"):
-                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr[1] in ports:
-                    holders.add(pid)
-                    break
-        except (psutil.Error, OSError):
-            continue
-    return holders
-
-
 def in_session(sid: int) -> list[int]:
     """Every process of session ``sid`` (a cell's main process leads its own): its orphans too,
     wherever they were re-parented, unless they made a session of their own."""
@@ -295,7 +245,7 @@ def birth(pid: int) -> object:
     """What tells this process from a later one with its pid: its start time where psutil
     says it (None when it is gone), else True (``ps``: the pid alone); used where orphans are
     followed by pid."""
-    psutil = _psutil()
+    psutil = psutil_module()
     if psutil is not None:
         try:
             return psutil.Process(pid).create_time()

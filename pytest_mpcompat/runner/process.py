@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..model.catalog import LEAKED_PROCESSES, PROCESS_LIMIT, Signature, decide
+from ..model.catalog import LEAKED_PROCESSES, PORT_TAKEN, PROCESS_LIMIT, Signature, decide
 from ..model.cell import CellResult, Verdict
 from ..redact import Redactor
 from ._child import bootstrap, supervisor
@@ -40,8 +40,9 @@ from ._proctree import (
 )
 from ._stacks import collect_stacks
 from .judge import judge_exit, match_files, redact_result
+from .ports import free_ports, ports_needed
 from .request import CellSpec, fill
-from .serve import ServedProcess, free_ports, ports_needed
+from .serve import ServedProcess
 from .stop import check_still_serving, serve_cell, serving_signatures
 
 __all__ = ["TAIL_BYTES", "run_cell"]
@@ -54,6 +55,7 @@ _SUPERVISOR = str(Path(supervisor.__file__).resolve())
 _SUPERVISOR_START_S = 30.0
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 _FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
+_PORT_TRIES = 3  # runs of a server cell whose ports other processes keep taking
 
 
 def _ports(spec: CellSpec) -> list[int]:
@@ -80,8 +82,16 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        result = _run_cell(spec, catalog)
+        for _ in range(_PORT_TRIES - 1):
+            if PORT_TAKEN not in result.signatures:
+                break
+            taken = result.reason
+            result = _run_cell(spec, catalog)  # on fresh ports: the first were not the server's
+            if PORT_TAKEN not in result.signatures:
+                result.reason += f" (on fresh ports; the first try's were taken: {taken})"
         # Judged here, once: the outcome by the catalog whose patterns were matched.
-        return decide(_run_cell(spec, catalog), {sig.id: sig for sig in catalog})
+        return decide(result, {sig.id: sig for sig in catalog})
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -14,30 +14,32 @@ What it saw decides the cell's verdict:
   stuck), or it did not exit on its first stop signal (``shutdown-timeout``);
 - ``crash``: it exited before it was ready or before it was stopped with a non-zero status,
   answered wrongly, or its workers kept dying and being replaced (``workers-restarting``: decided
-  from the restart count as soon as it shows a crash loop, not at the ready timeout).
+  from the restart count as soon as it shows a crash loop, not at the ready timeout);
+- no verdict (``port-taken``): another process listens on its port and it does not, so what
+  answered was not the server; the runner runs the cell again on fresh ports.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import signal
 import socket
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..model.catalog import PORT_TAKEN
 from ..model.cell import ServingRecord
 from ..scenario.serve import RequestSpec, ServeSpec
-from ._proctree import cmdline, listening_holders, proc_info
+from ._proctree import cmdline, proc_info
+from .ports import listening_holders, taken_elsewhere
 
 __all__ = [
     "CRASH_LOOP",
     "ServedProcess",
     "drive",
     "explained_exit",
-    "free_ports",
-    "ports_needed",
+    "port_taken",
     "still_serving",
 ]
 
@@ -48,7 +50,6 @@ _HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 #: In the outcome of a server that never got ready because its workers kept being replaced; a
 #: server whose main process exits by itself (and takes its workers with it) is not that.
 CRASH_LOOP = "workers keep dying"
-_PORT_RX = re.compile(r"\{port(\d*)\}")
 
 
 class ServedProcess:
@@ -77,29 +78,6 @@ class ServedProcess:
     def kill(self) -> None:
         """Kill every process of the cell."""
         raise NotImplementedError
-
-
-def ports_needed(texts: Iterable[str]) -> int:
-    """How many ports the placeholders in ``texts`` ask for ({port} is 1, {port3} is 3)."""
-    most = 0
-    for text in texts:
-        for m in _PORT_RX.finditer(text):
-            most = max(most, int(m.group(1) or 1))
-    return most
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports on 127.0.0.1 (held open together, so never the same)."""
-    socks = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            socks.append(sock)
-            sock.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def still_serving(ports: Sequence[int], ready: str) -> list[str]:
@@ -322,17 +300,34 @@ class _Churn:
         return deaths
 
 
+def port_taken(
+    served: ServedProcess, record: ServingRecord, ports: Sequence[int], what: str
+) -> bool:
+    """True, with ``what`` and who took the port as the record's outcome, when another
+    process listens on one of ``ports`` and the server on none (see ``ports.py``)."""
+    taken = taken_elsewhere(served.pids(exact=True), ports)
+    for port, who in taken.items():
+        record.outcome = (
+            f"{what}: 127.0.0.1:{port} was taken by {who} (outside the cell) before the server "
+            "bound it"
+        )
+        return True
+    return False
+
+
 def _await_ready(
-    served: ServedProcess, spec: ServeSpec, port: int, ready_by: float, churn: _Churn
+    served: ServedProcess, spec: ServeSpec, ports: list[int], ready_by: float, churn: _Churn
 ) -> str | None:
     """Probe ``spec.ready`` until it answers 200; None then, else the verdict its failure
-    implies ("crash": exited, or a crash loop; "hang": not ready in time), with the record's
-    outcome said."""
+    implies ("crash": exited, or a crash loop; "hang": not ready in time; PORT_TAKEN: another
+    process took a port, and answered), with the record's outcome said."""
     record, started = churn.record, time.monotonic()
     while True:
         status = served.exited()
         if status is not None:
             record.outcome = f"exited with code {status} before it was ready"
+            if status and port_taken(served, record, ports, record.outcome):
+                return PORT_TAKEN
             return "crash"
         deaths = churn.update()
         waited = time.monotonic() - started
@@ -343,9 +338,13 @@ def _await_ready(
             )
             return "crash"
         try:
-            code, _ = _request(port, RequestSpec(path=spec.ready), timeout=_PROBE_S)
+            code, _ = _request(ports[0], RequestSpec(path=spec.ready), timeout=_PROBE_S)
             if code == 200:
-                return None
+                return (
+                    PORT_TAKEN
+                    if port_taken(served, record, ports[:1], "another process answered")
+                    else None
+                )
         except OSError:  # refused, reset, or a half-started server's garbage
             pass
         if time.monotonic() >= ready_by:
@@ -376,7 +375,7 @@ def drive(
     record = ServingRecord(ports=list(ports), workers_requested=spec.workers)
     started = time.monotonic()
     churn = _Churn(served, spec.workers, record)
-    failed = _await_ready(served, spec, ports[0], min(deadline, started + spec.ready_timeout),
+    failed = _await_ready(served, spec, ports, min(deadline, started + spec.ready_timeout),
                           churn)  # fmt: skip
     if failed is not None:
         return record, failed

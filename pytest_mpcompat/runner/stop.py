@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..model.catalog import (
+    PORT_TAKEN,
     SERVING_AFTER_STOP,
     SHUTDOWN_TIMEOUT,
     UNCLEAN_SHUTDOWN,
@@ -22,7 +23,14 @@ from ._proctree import cmdline, is_alive, send
 from ._stacks import collect_stacks, find_pyspy
 from .judge import record_exit
 from .request import CellSpec
-from .serve import CRASH_LOOP, ServedProcess, drive, explained_exit, still_serving
+from .serve import (
+    CRASH_LOOP,
+    ServedProcess,
+    drive,
+    explained_exit,
+    port_taken,
+    still_serving,
+)
 
 __all__ = ["check_still_serving", "serve_cell", "serving_signatures"]
 
@@ -41,6 +49,8 @@ def serve_cell(
     takes its stacks and kills it). Sets the verdict otherwise."""
     record, implied = drive(cell, serve, ports, cell.started + spec.timeout)
     result.serving, result.reason = record, record.outcome
+    if implied == PORT_TAKEN:
+        return _port_taken(cell, result, record)
     if implied == "hang" and cell.exited() is None:
         _stop_hung(cell, spec, serve, record, result, err_path)
         return False
@@ -54,8 +64,22 @@ def serve_cell(
     elif status != 0 and implied is None:
         implied = "crash"
         result.reason = f"{record.outcome}; then exited with code {status} before it was stopped"
+        if port_taken(cell, record, ports, result.reason):
+            return _port_taken(cell, result, record)
     record_exit(result, status)
     result.verdict = Verdict(implied or "pass")
+    return False
+
+
+def _port_taken(cell: ServedProcess, result: CellResult, record: ServingRecord) -> bool:
+    """Another process took the server's port: no verdict on the program (the runner runs
+    the cell again on fresh ports). The server is killed at once; it has nothing to show."""
+    cell.kill()
+    result.verdict, result.reason = Verdict.ERROR, record.outcome
+    result.signatures.append(PORT_TAKEN)
+    status = cell.exited()
+    if status is not None:
+        record_exit(result, status)
     return False
 
 
