@@ -211,6 +211,11 @@ class CellResult:
     #: one is). None: not recorded (older raw results; the report reads the scenario file).
     role: str | None = None
     twin: str | None = None
+    #: When the run that measured it ended (UTC, ISO 8601 to the second); "" for a skip.
+    measured_at: str = ""
+    #: True when this run's result is an earlier run's, reused because none of the cell's
+    #: inputs changed since (``runner/reuse.py``); ``measured_at`` then says when it ran.
+    reused: bool = False
 
     def __post_init__(self) -> None:
         if self.outcome is None:

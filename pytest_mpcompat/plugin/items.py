@@ -65,7 +65,7 @@ class CellItem(pytest.Item):
             )
             state.record(result, self)
         else:
-            result = state.run(self.scenario, self.name, self)
+            result = state.run(self.scenario, self.name, self, reuse=True)
         if result.verdict is Verdict.SKIP:
             pytest.skip(result.reason)
         if result.verdict is Verdict.ERROR:

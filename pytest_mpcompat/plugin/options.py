@@ -74,6 +74,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="run every scenario script under the given paths (default: ini mp_paths) once per "
         "start method",
     )
+    group.addoption(
+        "--mp-fresh",
+        action="store_true",
+        default=False,
+        help="run every matrix cell anew: reuse no earlier result, even where none of its "
+        "inputs changed (--mp-repeat never reuses). Env: MPCOMPAT_FRESH=1",
+    )
     for flag, metavar, text in _VALUED:
         group.addoption(flag, metavar=metavar, help=text)
     group.addoption(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..model.catalog import Signature
     from ..model.cell import CellResult
     from ..runner.request import CellRequest
+    from ..runner.reuse import CellCache
     from ..scenario.load import Scenario
     from .settings import Settings
 
@@ -46,6 +47,8 @@ class MatrixSession:
         self.unfinished_reasons: dict[str, str] = {}
         self.started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
         self._catalog: dict[str, Signature] | None = None
+        self._cache: CellCache | None = None
+        self._looked_for_cache = False
         if config.pluginmanager.hasplugin("xdist"):
             from ._xdist import XdistHooks
 
@@ -61,6 +64,20 @@ class MatrixSession:
                     catalog.setdefault(sig.id, sig)
             self._catalog = catalog
         return self._catalog
+
+    def cell_cache(self) -> CellCache | None:
+        """Where matrix cells' results are kept for reuse: pytest's cache folder, unless
+        ``--mp-fresh`` (or ``MPCOMPAT_FRESH``) asks for fresh runs, or the cache provider is
+        off (``-p no:cacheprovider``)."""
+        if self._looked_for_cache:
+            return self._cache
+        self._looked_for_cache = True
+        cache = getattr(self.config, "cache", None)
+        if cache is not None and not self.settings.fresh:
+            from ..runner.reuse import CellCache
+
+            self._cache = CellCache(Path(cache.mkdir("mpcompat-cells")))
+        return self._cache
 
     def default_methods(self) -> tuple[str, ...]:
         from ..runner.cells import available_methods
@@ -90,9 +107,11 @@ class MatrixSession:
         method: str,
         node: pytest.Item,
         request: CellRequest | None = None,
+        reuse: bool = False,
     ) -> CellResult:
         """Run one cell of ``scenario`` for ``node`` (skip reasons, repeats and expectations
-        included), as ``request`` asks, and record it."""
+        included), as ``request`` asks, and record it. ``reuse``: a matrix cell, whose earlier
+        result stands while none of its inputs changed (see ``runner/reuse.py``)."""
         from ..runner.cells import run_scenario_cell
         from ..runner.request import CellRequest
 
@@ -106,6 +125,7 @@ class MatrixSession:
             catalog=self.catalog,
             cwd=self.config.invocation_params.dir,
             request=request,
+            reuse=self.cell_cache() if reuse else None,
         )
         self.record(result, node)
         return result
@@ -137,11 +157,17 @@ class MatrixSession:
         if stacks == "auto":
             stacks = "py-spy" if find_pyspy() else "faulthandler"
         fail_on = ",".join(sorted(self.settings.fail_on)) or "nothing (recording)"
+        if self.settings.repeat > 1 or self.settings.fresh:
+            reuse = "none (every cell runs)"
+        elif getattr(config, "cache", None) is None:
+            reuse = "none (the cache provider is off)"
+        else:
+            reuse = "unchanged cells (--mp-fresh runs every cell)"
         return [
             f"mpcompat: methods {', '.join(self.default_methods())}; default timeout "
             f"{self.settings.timeout:g} s; repeat {self.settings.repeat}; stacks via {stacks}; "
             f"fail on {fail_on}; GPU: {detect_gpu() or 'none'}; "
-            f"report: {self.settings.report or 'none'}"
+            f"report: {self.settings.report or 'none'}; reuse: {reuse}"
         ]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:

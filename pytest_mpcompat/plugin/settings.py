@@ -35,6 +35,8 @@ class Settings:
     #: Outcomes that fail a cell whose scenario declares no expectation for it.
     fail_on: frozenset[str] = frozenset()
     exit_grace: float = DEFAULT_EXIT_GRACE_S
+    #: Run every matrix cell anew, reusing no earlier result (see ``runner/reuse.py``).
+    fresh: bool = False
 
 
 def _raw(config: pytest.Config, stem: str) -> tuple[str | None, str]:
@@ -97,7 +99,7 @@ def parse_fail_on(text: str, source: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def resolve_settings(config: pytest.Config) -> Settings:
+def _check_process_table() -> None:
     table = os.environ.get("MPCOMPAT_PROCESS_TABLE")
     if table and table not in PROCESS_TABLES:
         raise pytest.UsageError(
@@ -109,6 +111,10 @@ def resolve_settings(config: pytest.Config) -> Settings:
             "environment variable MPCOMPAT_PROCESS_TABLE=psutil: psutil is not installed "
             "(pip install psutil), or use ps"
         )
+
+
+def resolve_settings(config: pytest.Config) -> Settings:
+    _check_process_table()
     methods_text, source = _raw(config, "methods")
     methods = parse_methods(methods_text, source) if methods_text is not None else None
     timeout_text, source = _raw(config, "timeout")
@@ -156,7 +162,13 @@ def resolve_settings(config: pytest.Config) -> Settings:
         stacks=stacks,
         fail_on=fail_on,
         exit_grace=grace,
+        fresh=bool(config.getoption("--mp-fresh")) or _flag_env("MPCOMPAT_FRESH"),
     )
+
+
+def _flag_env(name: str) -> bool:
+    """A yes/no environment variable: set and not 0, false, no or off."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def _find_pyspy() -> str | None:

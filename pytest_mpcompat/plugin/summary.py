@@ -76,6 +76,13 @@ def write_matrix(
         tr.line("")
     if any(c.mismatch for c in cells):
         tr.write_line("! = contradicts what the scenario expects")
+    reused = sorted(c.measured_at for c in cells if c.reused)
+    if reused:
+        when = reused[0] if reused[0] == reused[-1] else f"{reused[0]} to {reused[-1]}"
+        tr.write_line(
+            f"{len(reused)} of {len(cells)} cells reused from earlier runs, measured {when}: "
+            "none of their inputs changed since (--mp-fresh runs them anew)"
+        )
     seen: dict[str, CellResult] = {}
     for cell in cells:
         for sid in cell.signatures:

@@ -1,7 +1,8 @@
 """Run one cell: a scenario in a fresh interpreter under one default start method.
 
 The cell's interpreter is ``sys.executable`` (never a shell or a version-manager shim), started
-by a per-cell supervisor (``_child/supervisor.py``) in a new session with stdin closed; its
+by the supervisor (``_child/supervisor.py``, kept between cells: ``supervision.py``) in a new
+session with stdin closed; its
 output goes to files, never to a pipe that could fill and block it. The supervisor adopts the
 cell's orphans and kills what is left if this process dies; the runner bounds the cell with its
 timeout, takes the stacks of a hung tree, stops a server as an orchestrator would, and leaves no
@@ -10,23 +11,21 @@ process of the cell alive: stragglers after the main process exits are reported 
 
 from __future__ import annotations
 
-import marshal
-import queue
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..model.catalog import LEAKED_PROCESSES, PORT_TAKEN, PROCESS_LIMIT, Signature, decide
 from ..model.cell import CellResult, Verdict
 from ..redact import Redactor
-from ._child import bootstrap, supervisor
+from . import supervision
+from ._child import bootstrap
 from ._proctree import (
     ADOPTS_ORPHANS,
     birth,
@@ -51,8 +50,6 @@ __all__ = ["TAIL_BYTES", "run_cell"]
 TAIL_BYTES = 8192
 
 _BOOTSTRAP = str(Path(bootstrap.__file__).resolve())
-_SUPERVISOR = str(Path(supervisor.__file__).resolve())
-_SUPERVISOR_START_S = 30.0
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 _FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
 _PORT_TRIES = 3  # runs of a server cell whose ports other processes keep taking
@@ -102,55 +99,29 @@ class _Cell(ServedProcess):
 
     def __init__(self, argv: list[str], spec: CellSpec, work: Path, ports: Sequence[int]) -> None:
         self.methods_log = work / "methods"
-        #: The cell's environment, built once: the supervisor's, and what its redaction hides.
+        #: The cell's environment, built once: its main process's, and what redaction hides.
         self.env = spec.environment(ports, self.methods_log)
         scratch = work / "cwd"
         if spec.cwd is None:
             scratch.mkdir()
-        config = {"argv": argv, "cwd": str(spec.cwd or scratch), "out": str(work / "stdout"),
-                  "err": str(work / "stderr")}  # fmt: skip
-        with open(work / "supervisor", "wb") as errors:
-            self.supervisor = subprocess.Popen(
-                [sys.executable, "-I", "-S", _SUPERVISOR, marshal.dumps(config).hex()],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env=self.env,
-                start_new_session=True,
-            )
-        self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        config = {"argv": argv, "cwd": str(spec.cwd or scratch), "env": self.env,
+                  "out": str(work / "stdout"), "err": str(work / "stderr")}  # fmt: skip
+        self.supervisor = supervision.acquire()
         self._status: int | None = None
         self.lost = False  # the supervisor ended before it reported the exit status
-        threading.Thread(target=self._read, args=(self.supervisor.stdout,), daemon=True).start()
-        first = self._next(_SUPERVISOR_START_S)
-        if first is None or "leader" not in first:
-            self.close()
-            why = (first or {}).get("error") or (work / "supervisor").read_text()[-2000:]
-            raise OSError(why or "the cell's supervisor did not start")
-        self.leader = int(first["leader"])
+        try:
+            self.leader = self.supervisor.start(config)
+        except OSError:
+            supervision.release(self.supervisor)
+            raise
         self.started = time.monotonic()
         # Without a subreaper an orphan leaves the supervisor's tree: every process once seen
         # in it is kept (with what tells it from a later process of the same pid).
         self._seen: dict[int, object] = {}
 
-    def _read(self, stream: IO[bytes]) -> None:
-        for line in stream:  # "leader PID", "exit STATUS" or "error MESSAGE"
-            kind, _, value = line.decode(errors="replace").strip().partition(" ")
-            self._events.put({kind: value})
-        stream.close()
-        # EOF: the supervisor is exiting (or died). Reap it here, so that close() need not wait.
-        try:
-            self.supervisor.wait(10)
-        except subprocess.TimeoutExpired:
-            self.supervisor.kill()
-            self.supervisor.wait()
-        self._events.put(None)
-
-    def _next(self, timeout: float | None) -> dict[str, Any] | None:
-        try:
-            return self._events.get(timeout=timeout)
-        except queue.Empty:
-            return None
+    def _event(self, event: dict[str, Any]) -> None:
+        if "exit" in event:
+            self._status = int(event["exit"])
 
     def wait(self, timeout: float) -> int | None:
         """The main process's exit status, waiting up to ``timeout`` seconds for it."""
@@ -162,14 +133,13 @@ class _Cell(ServedProcess):
             if not ADOPTS_ORPHANS:
                 self.pids()  # follow the tree while it lives: its orphans are not adopted
                 left = min(left, _FOLLOW_S)
-            event = self._next(left)
+            event = self.supervisor.next(left)
             if event is None and not ADOPTS_ORPHANS and time.monotonic() < end:
                 continue
             if event is None:
-                self.lost = self.lost or self.supervisor.poll() is not None
+                self.lost = self.lost or self.supervisor.proc.poll() is not None
                 break
-            if "exit" in event:
-                self._status = int(event["exit"])
+            self._event(event)
         return self._status
 
     def exited(self) -> int | None:
@@ -199,10 +169,10 @@ class _Cell(ServedProcess):
         self.wait(5.0)
 
     def close(self) -> None:
-        """End the supervisor: at EOF on its stdin it kills anything still below it and exits;
-        the reader thread reaps it (closing its stdout here would wait for that)."""
-        if self.supervisor.stdin is not None:
-            self.supervisor.stdin.close()
+        """End the cell: the supervisor kills anything of it still below it, and is given
+        back for the next cell (or retired, if it could not)."""
+        self.supervisor.end(self._event)
+        supervision.release(self.supervisor)
 
 
 def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
@@ -237,7 +207,7 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 send([cell.leader], _KILL)  # its other processes went to init: out of reach
                 result.verdict = Verdict.ERROR
                 result.reason = (
-                    f"the cell's supervisor died (status {cell.supervisor.returncode}) before "
+                    f"the cell's supervisor died (status {cell.supervisor.proc.returncode}) before "
                     "its main process exited: something outside the cell killed it"
                 )
                 return result

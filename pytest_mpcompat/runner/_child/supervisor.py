@@ -1,19 +1,22 @@
-"""The per-cell supervisor: parent of a cell's main process and adopter of its orphans.
+"""The supervisor: parent of every cell's main process and adopter of its orphans.
 
-The runner starts ``python -I -S supervisor.py CONFIG`` (a dict, marshalled, in hex) in a new
-session, with a pipe on stdin (control) and one on stdout (status). The supervisor
+One supervisor serves a pytest process (or a benchmark) for its whole run, and runs its cells
+one at a time, so that a cell costs a ``posix_spawn`` and not a second interpreter. The runner
+starts ``python -I -S supervisor.py`` in a new session, with a pipe on stdin (commands) and one
+on stdout (events), one line each:
 
-- becomes a child subreaper on Linux, so a grandchild whose parent exits, or a daemon that
-  double-forks, is re-parented here instead of to init (or to the pytest process);
-- starts the cell's main process (CONFIG's argv, cwd, stdout and stderr files) and writes the
-  line ``leader PID``, then ``exit STATUS`` when it exits (negative: the signal), or
-  ``error MESSAGE`` if it cannot start it;
-- reaps every process that ends under it, so the runner never sees zombies;
-- when stdin closes (the runner is done, or died), kills whatever is left below it and exits.
+- ``run HEX`` (a dict, marshalled: argv, cwd, env, and the stdout and stderr files) starts a
+  cell's main process; the answer is ``leader PID``, then ``exit STATUS`` when it exits
+  (negative: the signal), or ``error MESSAGE`` if it cannot start it;
+- ``end`` kills whatever of the cell is left below the supervisor, reaps it, and answers
+  ``done``: after that nothing of the cell is alive, and the next cell starts on its own;
+- EOF (the runner is done, or died) kills whatever is left and exits.
 
-Finding, freezing and killing the tree, stacks and leaks are the runner's (it walks this
-process's descendants). Standard library only, and cheap: it runs once per cell, so it imports
-only built-in modules (marshal, _thread): json and threading would double its start-up time.
+On Linux the supervisor is a child subreaper: a grandchild whose parent exits, or a daemon that
+double-forks, is re-parented here instead of to init (or to the pytest process), and since one
+cell runs at a time, whatever is below it belongs to the running cell. It reaps every process
+that ends under it, so the runner never sees zombies. Finding, freezing and killing the tree,
+stacks and leaks are the runner's (it walks this process's descendants). Standard library only.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import _thread
 import marshal
 import os
 import sys
+import time
 
 # A subreaper, and /proc to walk: Linux, unless the portable path (psutil or ps, as on macOS)
 # was chosen with MPCOMPAT_PROCESS_TABLE.
@@ -30,6 +34,7 @@ _LINUX = sys.platform.startswith("linux") and os.environ.get("MPCOMPAT_PROCESS_T
     "",
     "proc",
 )
+_say_lock = _thread.allocate_lock()
 
 
 def _become_subreaper() -> None:
@@ -39,17 +44,11 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
-def _say(kind: str, value: object) -> None:
+def _say(kind: str, value: object = "") -> None:
     text = " ".join(str(value).split())  # one line, whatever the message
-    sys.stdout.write(f"{kind} {text}\n")
-    sys.stdout.flush()
-
-
-def _block_forever() -> None:
-    """Park the main thread; the control thread ends the process with os._exit."""
-    lock = _thread.allocate_lock()
-    lock.acquire()
-    lock.acquire()
+    with _say_lock:
+        sys.stdout.write(f"{kind} {text}\n" if text else f"{kind}\n")
+        sys.stdout.flush()
 
 
 def _open_outputs(config: dict[str, object]) -> tuple[int, int, int]:
@@ -59,16 +58,36 @@ def _open_outputs(config: dict[str, object]) -> tuple[int, int, int]:
     return os.open(os.devnull, os.O_RDONLY), out, err
 
 
-def _spawn(argv: list[str], fds: tuple[int, int, int]) -> int:
-    # posix_spawn is what subprocess uses too, minus its import (milliseconds per cell).
+def _spawn(config: dict[str, object], fds: tuple[int, int, int]) -> int:
+    argv = [str(a) for a in config["argv"]]  # type: ignore[attr-defined]
+    env = dict(config["env"])  # type: ignore[call-overload]
+    cwd = str(config.get("cwd") or "")
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
     # As a container's first process starts: leading its own session, every signal at its
     # default disposition and none blocked, whatever pytest was started with (a background
     # job of a script has SIGINT ignored, and an ignored signal stays ignored across exec).
     import _signal  # type: ignore[import-not-found]  # built in, unlike signal
 
-    return os.posix_spawnp(argv[0], argv, dict(os.environ), file_actions=actions, setsid=True,
-                           setsigdef=_signal.valid_signals(), setsigmask=())  # fmt: skip
+    here = os.getcwd()
+    if cwd:
+        os.chdir(cwd)  # (posix_spawn's chdir action needs Python 3.13)
+    try:
+        return os.posix_spawn(_which(argv[0], env), argv, env, file_actions=actions,
+                              setsid=True, setsigdef=_signal.valid_signals(),
+                              setsigmask=())  # fmt: skip
+    finally:
+        os.chdir(here)
+
+
+def _which(name: str, env: dict[str, str]) -> str:
+    """``name`` found on the cell's PATH (not this process's), as a shell would find it."""
+    if "/" in name:
+        return name
+    for folder in env.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(folder or ".", name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return name  # posix_spawn then fails with ENOENT, which the runner reports
 
 
 def _descendants(root: int) -> list[int]:
@@ -87,80 +106,143 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _kill_tree(leader: int) -> None:
-    """Kill everything below this process (on Linux), or at least the leader."""
-    kill = getattr(__import__("signal"), "SIGKILL", 15)
-    for _ in range(50):
-        pids = _descendants(os.getpid()) if _LINUX else [leader]
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, kill)
-            except OSError:
-                pass
-        if not _LINUX:
-            return
-        _reap(block=False)
+class _Cells:
+    """The running cell, and the reaper that reports its main process's exit."""
 
+    def __init__(self) -> None:
+        self.lock = _thread.allocate_lock()  # held while a spawn's pid is not yet known
+        self.leader = 0
+        self.started = False  # a leader was started since the last end
+        self.leader_gone = _thread.allocate_lock()  # released when the leader is reaped
+        self.leader_gone.acquire()
+        self.children = _thread.allocate_lock()  # released when there is something to reap
+        self.children.acquire()
 
-def _reap(block: bool, leader: int = 0) -> bool:
-    """Collect dead children; True once none are left. Reports the leader's exit status."""
-    while True:
+    def run(self, config: dict[str, object]) -> None:
+        fds = _open_outputs(config)
         try:
-            pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            return True
-        except InterruptedError:
-            continue
-        if pid == 0:
-            return False
-        if pid == leader:
-            _say("exit", os.waitstatus_to_exitcode(status))
+            with self.lock:
+                self.leader = _spawn(config, fds)
+                self.started = True
+        finally:
+            for fd in fds:
+                os.close(fd)
+        if self.children.locked():
+            self.children.release()
+        _say("leader", self.leader)
+
+    def reap(self) -> None:
+        """Collect dead children forever; the leader's exit status is said once."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                self.children.acquire()  # nothing below: wait for the next cell
+                continue
+            except InterruptedError:
+                continue
+            with self.lock:
+                if pid == self.leader:
+                    self.leader = 0
+                    _say("exit", os.waitstatus_to_exitcode(status))
+                    self.leader_gone.release()
+
+    def end(self) -> str:
+        """Kill everything below this process, and wait until the leader is reaped; what
+        could not be killed in 5 s, if anything (the runner then retires this supervisor)."""
+        kill = getattr(__import__("signal"), "SIGKILL", 15)
+        with self.lock:
+            leader = self.leader
+        until = time.monotonic() + 5.0
+        live: list[int] = []
+        while time.monotonic() < until:
+            pids = _descendants(os.getpid()) if _LINUX else ([leader] if leader else [])
+            live = [p for p in pids if _alive(p)]
+            if not live:
+                break
+            for pid in live:
+                try:
+                    os.kill(pid, kill)
+                except OSError:
+                    pass
+            if not _LINUX:
+                live = []
+                break
+            time.sleep(0.002)
+        if self.started and not self.leader_gone.acquire(True, 10):
+            live.append(leader)  # the reaper says its exit before this returns
+        self.started = False
+        return " ".join(map(str, live))
+
+
+def _alive(pid: int) -> bool:
+    """Not yet a zombie (a zombie's reaping is the reaper's)."""
+    if not _LINUX:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
 
 
 def main() -> None:
-    config = marshal.loads(bytes.fromhex(sys.argv[1]))
-    argv = [str(a) for a in config["argv"]]
+    if os.name != "posix":
+        _main_windows()
+        return
     _become_subreaper()
-    try:
-        if config.get("cwd"):
-            os.chdir(config["cwd"])
-        fds = _open_outputs(config)
-        if os.name != "posix":
-            _main_windows(argv, fds)
-            return
-        leader = _spawn(argv, fds)
-    except OSError as exc:
-        _say("error", f"could not start {argv[0]}: {exc.strerror or exc}")
-        sys.exit(3)
-    _say("leader", leader)
-
-    def watch_control() -> None:
-        sys.stdin.buffer.read()  # returns at EOF: the runner closed the pipe, or died
-        _kill_tree(leader)
-        os._exit(0)
-
-    _thread.start_new_thread(watch_control, ())
-    _reap(block=True, leader=leader)
-    _block_forever()  # nothing left to reap: wait for the runner to close stdin
+    cells = _Cells()
+    _thread.start_new_thread(cells.reap, ())
+    for line in sys.stdin.buffer:
+        command, _, value = line.strip().partition(b" ")
+        if command == b"run":
+            config = marshal.loads(bytes.fromhex(value.decode()))
+            try:
+                cells.run(config)
+            except OSError as exc:
+                _say("error", f"could not start {config['argv'][0]}: {exc.strerror or exc}")
+        elif command == b"end":
+            _say("done", cells.end())
+    cells.end()  # EOF: the runner closed the pipe, or died
+    os._exit(0)
 
 
-def _main_windows(argv: list[str], fds: tuple[int, int, int]) -> None:
-    """No subreaper and no waitpid(-1): supervise the main process alone."""
+def _main_windows() -> None:
+    """No subreaper and no waitpid(-1): supervise each main process alone."""
     import subprocess
 
-    proc = subprocess.Popen(argv, stdin=fds[0], stdout=fds[1], stderr=fds[2])
-    _say("leader", proc.pid)
+    procs: list[subprocess.Popen[bytes]] = []
 
-    def watch_control() -> None:
-        sys.stdin.buffer.read()
+    def wait(proc: subprocess.Popen[bytes]) -> None:
+        _say("exit", proc.wait())
+
+    for line in sys.stdin.buffer:
+        command, _, value = line.strip().partition(b" ")
+        if command == b"run":
+            config = marshal.loads(bytes.fromhex(value.decode()))
+            fds = _open_outputs(config)
+            try:
+                proc = subprocess.Popen([str(a) for a in config["argv"]], stdin=fds[0],
+                                        stdout=fds[1], stderr=fds[2], env=config["env"],
+                                        cwd=config.get("cwd") or None)  # fmt: skip
+            except OSError as exc:
+                _say("error", f"could not start {config['argv'][0]}: {exc.strerror or exc}")
+                continue
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            procs.append(proc)
+            _say("leader", proc.pid)
+            _thread.start_new_thread(wait, (proc,))
+        elif command == b"end":
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+            procs.clear()
+            _say("done")
+    for proc in procs:
         proc.kill()
-        os._exit(0)
-
-    _thread.start_new_thread(watch_control, ())
-    _say("exit", proc.wait())
-    _block_forever()
+    os._exit(0)
 
 
 if __name__ == "__main__":
