@@ -11,12 +11,14 @@ process of the cell alive: stragglers after the main process exits are reported 
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
+from collections import ChainMap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,6 @@ from ..model.catalog import LEAKED_PROCESSES, PORT_TAKEN, PROCESS_LIMIT, Signatu
 from ..model.cell import CellResult, Verdict
 from ..redact import Redactor
 from . import supervision
-from ._child import bootstrap
 from ._proctree import (
     ADOPTS_ORPHANS,
     birth,
@@ -49,7 +50,6 @@ __all__ = ["TAIL_BYTES", "run_cell"]
 #: How much of the end of stdout and of stderr a result keeps.
 TAIL_BYTES = 8192
 
-_BOOTSTRAP = str(Path(bootstrap.__file__).resolve())
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 _FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
 _PORT_TRIES = 3  # runs of a server cell whose ports other processes keep taking
@@ -146,9 +146,12 @@ class _Cell(ServedProcess):
         return self.wait(0)
 
     def pids(self, exact: bool = False) -> list[int]:
-        found = descendants(self.supervisor.pid, exact)
         if ADOPTS_ORPHANS:
+            found = descendants(self.supervisor.pid, False)
+            if exact and (found or self.supervisor.has_children()):
+                found = descendants(self.supervisor.pid, True)  # a pass over every process
             return found
+        found = descendants(self.supervisor.pid, exact)
         here = set(found)
         found += [p for p in in_session(self.leader) if p not in here]  # orphans that stayed
         for pid in found:
@@ -189,7 +192,9 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
             argv = [fill(a, values) for a in spec.command]
         else:
             args = [fill(a, values) for a in spec.args]
-            argv = [sys.executable, _BOOTSTRAP, spec.method, str(spec.script), *args]
+            code = supervision.main_code(spec.script, work, ChainMap(dict(spec.env), os.environ))
+            argv = [sys.executable, supervision.bootstrap(), spec.method, code,
+                    str(spec.script), *args]  # fmt: skip
         try:
             cell = _Cell(argv, spec, work, ports)
         except OSError as exc:

@@ -13,16 +13,19 @@ import atexit
 import marshal
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from ._child import bootstrap as _child_bootstrap
 from ._child import supervisor
 
-__all__ = ["Supervisor", "acquire", "release"]
+__all__ = ["Supervisor", "acquire", "bootstrap", "main_code", "release"]
 
 _SCRIPT = str(Path(supervisor.__file__).resolve())
 _START_S = 30.0
@@ -35,6 +38,8 @@ class Supervisor:
     def __init__(self) -> None:
         self.owner = os.getpid()
         self._errors = tempfile.TemporaryFile()
+        self._errors_lock = threading.Lock()
+        self._last_errors = ""
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-S", _SCRIPT],
             stdin=subprocess.PIPE,
@@ -46,6 +51,7 @@ class Supervisor:
         self.pid = self.proc.pid
         self.events: queue.Queue[dict[str, str] | None] = queue.Queue()
         self.healthy = True
+        self.pending: list[dict[str, str]] = []  # events read ahead of an answer
         threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
 
     def _read(self, stream: IO[bytes]) -> None:
@@ -59,9 +65,14 @@ class Supervisor:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        with self._errors_lock:
+            self._last_errors = self._read_errors()
+            self._errors.close()
         self.events.put(None)
 
     def next(self, timeout: float | None) -> dict[str, str] | None:
+        if self.pending:
+            return self.pending.pop(0)
         try:
             return self.events.get(timeout=timeout)
         except queue.Empty:
@@ -101,7 +112,24 @@ class Supervisor:
             self.healthy = False
             return False
 
+    def has_children(self) -> bool:
+        """Whether anything, alive or not yet reaped, is below the supervisor now: as it is a
+        subreaper, none means no process of the cell is left (exact, unlike reading the
+        children lists while processes are being re-parented). True when it cannot say."""
+        if not self._send(b"children"):
+            return True
+        event = self.next(_END_S)
+        while event is not None and "children" not in event:
+            self.pending.append(event)  # (an exit it said first is the cell's, kept for it)
+            event = self.next(_END_S)
+        return event is None or event["children"] != "no"
+
     def errors(self) -> str:
+        """The end of what the supervisor wrote to its stderr."""
+        with self._errors_lock:
+            return self._last_errors if self._errors.closed else self._read_errors()
+
+    def _read_errors(self) -> str:
         self._errors.seek(0)
         return self._errors.read().decode(errors="replace")[-2000:]
 
@@ -152,6 +180,60 @@ def release(sup: Supervisor) -> None:
             if sup.healthy:
                 return
         sup.close()
+
+
+_compiled: list[str] = []
+
+
+def bootstrap() -> str:
+    """The bootstrap, compiled once per process into a temporary folder: a cell's interpreter
+    runs the .pyc as its script and compiles nothing of ours (a source file run as a script is
+    compiled on every start, which costs more than a millisecond)."""
+    with _lock:
+        if not _compiled:
+            import py_compile
+
+            folder = tempfile.mkdtemp(prefix="mpcompat-bootstrap-")
+            atexit.register(shutil.rmtree, folder, True)
+            source = str(Path(_child_bootstrap.__file__).resolve())
+            target = os.path.join(folder, "bootstrap.pyc")
+            try:
+                py_compile.compile(source, cfile=target, doraise=True)
+                _compiled.append(target)
+            except (OSError, py_compile.PyCompileError):
+                _compiled.append(source)
+        return _compiled[0]
+
+
+_codes: dict[tuple[str, bytes], bytes] = {}
+
+
+def main_code(script: Path, work: Path, env: Mapping[str, str]) -> str:
+    """A file in ``work`` with the script compiled as the cell's interpreter would compile it
+    (this is the same interpreter), or ``-`` where it cannot be (a syntax error, which the cell
+    then shows itself, or a relative path, which the cell resolves)."""
+    if not script.is_absolute():
+        return "-"
+    try:
+        source = script.read_bytes()
+    except OSError:
+        return "-"
+    path = os.path.abspath(script)
+    flag = env.get("PYTHONOPTIMIZE", "")  # the cell's -O level (the bootstrap checks it)
+    level = int(flag) if flag.isdigit() else int(bool(flag))
+    key = (path, source)
+    data = _codes.get(key)
+    if data is None:
+        try:
+            code = compile(source, path, "exec", dont_inherit=True, optimize=level)
+        except (SyntaxError, ValueError):
+            return "-"
+        if len(_codes) > 256:
+            _codes.clear()
+        data = _codes[key] = marshal.dumps((level, path, code))
+    target = work / "main.code"
+    target.write_bytes(data)
+    return str(target)
 
 
 @atexit.register

@@ -1,6 +1,7 @@
 """Run a scenario script as the real ``__main__`` with a chosen *default* start method.
 
-The runner starts ``python _bootstrap.py METHOD SCRIPT [ARGS...]``. This file then turns the
+The runner starts ``python bootstrap.pyc METHOD CODE SCRIPT [ARGS...]``, CODE being the script
+compiled by the runner (or ``-``). This file then turns the
 interpreter into the one ``python SCRIPT ARGS`` would have made: ``sys.argv``, ``sys.path[0]``
 and the ``__main__`` namespace are the script's, so spawned children re-import the script
 exactly as they would for a user (a missing main guard fails the same way).
@@ -124,13 +125,31 @@ def _record_forks(log: str) -> None:
     os.register_at_fork(after_in_child=forked)
 
 
-def _run_as_main(script: str, args: list[str]) -> None:
+def _compiled(code_file: str, path: str) -> Any:
+    """The script's code as the runner compiled it (the same interpreter, so the same code:
+    compiling here would cost a millisecond more, for the compiler's first call), or None."""
+    import marshal
+    import sys
+
+    if code_file == "-":
+        return None
+    try:
+        with open(code_file, "rb") as fh:
+            optimize, filename, code = marshal.loads(fh.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return code if (optimize, filename) == (sys.flags.optimize, path) else None
+
+
+def _run_as_main(script: str, args: list[str], code_file: str) -> None:
     import os
     import sys
 
     path = os.path.abspath(script)
-    with open(path, "rb") as fh:
-        source = fh.read()
+    code = _compiled(code_file, path)
+    if code is None:
+        with open(path, "rb") as fh:
+            source = fh.read()
     sys.argv[:] = [script, *args]
     sys.path[0] = os.path.dirname(os.path.realpath(path))
 
@@ -151,7 +170,8 @@ def _run_as_main(script: str, args: list[str]) -> None:
         __loader__=SourceFileLoader("__main__", path),
     )
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        if code is None:
+            code = compile(source, path, "exec", dont_inherit=True)
         exec(code, namespace)
     except SystemExit:
         raise  # the interpreter gives it its usual exit status and message
@@ -176,7 +196,7 @@ def _main() -> None:
     import os
     import sys
 
-    method, script, *args = sys.argv[1:]
+    method, code_file, script, *args = sys.argv[1:]
     limit = os.environ.get("MPCOMPAT_MEMORY_LIMIT_MB")
     if limit:
         import resource
@@ -187,7 +207,7 @@ def _main() -> None:
     if log and hasattr(os, "register_at_fork"):
         _record_forks(log)
     _install_default_method(method, log)
-    _run_as_main(script, args)
+    _run_as_main(script, args, code_file)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ on stdout (events), one line each:
   (negative: the signal), or ``error MESSAGE`` if it cannot start it;
 - ``end`` kills whatever of the cell is left below the supervisor, reaps it, and answers
   ``done``: after that nothing of the cell is alive, and the next cell starts on its own;
+- ``children`` answers ``children yes`` while anything is below the supervisor (alive, or
+  dead and not yet reaped), else ``children no``;
 - EOF (the runner is done, or died) kills whatever is left and exits.
 
 On Linux the supervisor is a child subreaper: a grandchild whose parent exits, or a daemon that
@@ -186,6 +188,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _has_children() -> bool:
+    """Anything below this process, alive or a zombie (left for the reaper: WNOWAIT)."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    except (OSError, AttributeError):
+        pass
+    return True
+
+
 def main() -> None:
     if os.name != "posix":
         _main_windows()
@@ -203,6 +216,8 @@ def main() -> None:
                 _say("error", f"could not start {config['argv'][0]}: {exc.strerror or exc}")
         elif command == b"end":
             _say("done", cells.end())
+        elif command == b"children":
+            _say("children", "yes" if _has_children() else "no")
     cells.end()  # EOF: the runner closed the pipe, or died
     os._exit(0)
 
