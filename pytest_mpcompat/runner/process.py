@@ -178,6 +178,16 @@ class _Cell(ServedProcess):
         supervision.release(self.supervisor)
 
 
+def _argv(spec: CellSpec, ports: Sequence[int], work: Path) -> list[str]:
+    """The cell's command: its own, or the bootstrap running its script as ``__main__``."""
+    values = spec.placeholders(ports)
+    if spec.command:
+        return [fill(a, values) for a in spec.command]
+    args = [fill(a, values) for a in spec.args]
+    code = supervision.main_code(spec.script, work, ChainMap(dict(spec.env), os.environ))
+    return [sys.executable, supervision.bootstrap(), spec.method, code, str(spec.script), *args]
+
+
 def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
     work = Path(tempfile.mkdtemp(prefix="mpcompat-cell-"))
     out_path, err_path = work / "stdout", work / "stderr"
@@ -187,14 +197,7 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         out_path.touch()
         err_path.touch()
         ports = _ports(spec)
-        values = spec.placeholders(ports)
-        if spec.command:
-            argv = [fill(a, values) for a in spec.command]
-        else:
-            args = [fill(a, values) for a in spec.args]
-            code = supervision.main_code(spec.script, work, ChainMap(dict(spec.env), os.environ))
-            argv = [sys.executable, supervision.bootstrap(), spec.method, code,
-                    str(spec.script), *args]  # fmt: skip
+        argv = _argv(spec, ports, work)
         try:
             cell = _Cell(argv, spec, work, ports)
         except OSError as exc:
