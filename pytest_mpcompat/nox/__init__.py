@@ -135,8 +135,11 @@ def _register_set(matrix: MatrixFile, env: EnvSet, layout: Layout, venv_backend:
     names = []
     if found or not env.python:
         python: Any = found or None
-        nox.session(name=name, python=python, venv_backend=venv_backend,
-                    tags=[matrix.name])(_doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
+        # Reused while what it installs is unchanged (install_set checks); --reuse-venv=never
+        # makes it anew.
+        nox.session(name=name, python=python, venv_backend=venv_backend, tags=[matrix.name],
+                    reuse_venv=True if env.install else None)(
+            _doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
         names.append(name)
     fail = matrix.missing_interpreters == "error"
     for py in (py for py in env.python if py not in found):

@@ -9,6 +9,7 @@ must already hold the set's requirements.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -26,8 +27,8 @@ from ..matrix.sets import EnvSet
 from ._environ import installer_environment
 
 __all__ = [
-    "found_python", "install_plugin", "install_set", "installs_skipped", "lock_gap", "pip",
-    "unmet", "why_not",
+    "add_bytecode", "bytecode_store", "found_python", "install_plugin", "install_set",
+    "installs_skipped", "lock_gap", "pip", "unmet", "why_not",
 ]  # fmt: skip
 
 _UNMET = """\
@@ -52,9 +53,10 @@ def _uses_uv(session: nox.Session) -> bool:
     return session.venv_backend == "uv"
 
 
-def pip(session: nox.Session, *args: str) -> tuple[int, str]:
+def pip(session: nox.Session, *args: str, compile_bytecode: bool = True) -> tuple[int, str]:
     """pip (or ``uv pip`` in a uv-made environment) in the session's environment, keeping its
-    output so that a failure can be reported."""
+    output so that a failure can be reported. ``compile_bytecode=False``: the bytecode is
+    left to the store (``bytecode_store``)."""
     python = Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
     if _uses_uv(session):
         verb, *rest = args
@@ -62,11 +64,48 @@ def pip(session: nox.Session, *args: str) -> tuple[int, str]:
         command = [shutil.which("uv") or "uv", "pip", verb, "--python", str(python), *rest]
     else:
         command = [str(python), "-m", "pip", *args]
+        if not compile_bytecode and verb_is_install(args):
+            command.append("--no-compile")
     env = {**os.environ, **installer_environment()}
+    if not compile_bytecode:
+        env["UV_COMPILE_BYTECODE"] = "0"
     proc = subprocess.run(command, capture_output=True, text=True, env=env,
                           stdin=subprocess.DEVNULL)  # fmt: skip
     session.log(proc.stdout[-2000:] + proc.stderr[-2000:])
     return proc.returncode, proc.stderr
+
+
+def verb_is_install(args: tuple[str, ...]) -> bool:
+    return bool(args) and args[0] == "install"
+
+
+#: Compiles (or links from the store) the bytecode of an environment: run by its interpreter.
+_PYC_STORE = str(Path(__file__).with_name("_pyc_store.py"))
+
+
+def bytecode_store() -> Path | None:
+    """Where compiled bytecode is kept between environments (``MPCOMPAT_BYTECODE_STORE``, else
+    the user's cache folder); None when that variable is ``none``: each install compiles its
+    own, as pip does."""
+    chosen = os.environ.get("MPCOMPAT_BYTECODE_STORE", "")
+    if chosen.lower() == "none":
+        return None
+    if chosen:
+        return Path(chosen)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "pytest-mpcompat" / "bytecode"
+
+
+def add_bytecode(session: nox.Session) -> None:
+    """Bytecode for what was installed without it, from the store (``bytecode_store``)."""
+    store = bytecode_store()
+    if store is not None:
+        session.run("python", _PYC_STORE, str(store), external=True)
 
 
 def why_not(stderr: str) -> str:
@@ -119,7 +158,9 @@ def unmet(session: nox.Session, requirements: tuple[str, ...]) -> list[str]:
 
 def install_plugin(session: nox.Session, plugin: list[str]) -> None:
     """The plugin that drives the matrix, and pytest-xdist for sets that pass ``-n``."""
-    code, err = pip(session, "install", "-q", *plugin, "pytest-xdist")
+    # (Its bytecode comes from the store, with the set's: add_bytecode.)
+    code, err = pip(session, "install", "-q", *plugin, "pytest-xdist",
+                    compile_bytecode=bytecode_store() is None)  # fmt: skip
     if code:
         session.error(f"cannot install pytest-mpcompat ({' '.join(plugin)}): {why_not(err)}")
 
@@ -146,14 +187,65 @@ def lock_gap(
     return lock, []
 
 
-def install_set(session: nox.Session, env: EnvSet, locks: Path, constraints: Path) -> list[str]:
-    """Install the set from its lock for this Python and platform; the pytest arguments that
-    say what could not be had."""
+#: In a session's environment: what was installed there (``_set_key``), once it all was.
+_STAMP = ".mpcompat-set"
+
+
+def _set_key(env: EnvSet, lock: Lock, constraints: Path) -> str:
+    """Everything an install of the set depends on: its lock's content, what it asks, overrides,
+    removals, constraint files and the installers' settings."""
+    digest = hashlib.sha256()
+    parts = [lock.path.read_bytes(), *(p.encode() for p in env.install), b"--override",
+             *(p.encode() for p in env.overrides), b"--uninstall",
+             *(p.encode() for p in env.uninstall),
+             *(_read_bytes(constraints / c) for c in env.constraints),
+             json.dumps(installer_environment(), sort_keys=True).encode()]  # fmt: skip
+    for part in parts:
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"(missing)"
+
+
+def _holds(session: nox.Session, key: str, plugin: list[str]) -> bool:
+    """True when the session's environment already holds exactly this install (nox reused it
+    and nothing it depends on changed). A reused one that holds anything else is made anew
+    first, so that nothing of an earlier lock lingers in it."""
+    venv = session.virtualenv
+    stamp = Path(venv.location) / _STAMP
+    try:
+        if stamp.read_text(encoding="ascii").strip() == key:
+            return True
+    except OSError:
+        pass
+    if getattr(venv, "_reused", False) and hasattr(venv, "create"):
+        session.log("the reused environment holds another install: making it anew")
+        setattr(venv, "reuse_existing", False)  # noqa: B010 - nox's own switch
+        venv.create()
+        install_plugin(session, plugin)
+    stamp.unlink(missing_ok=True)
+    return False
+
+
+def install_set(
+    session: nox.Session, env: EnvSet, locks: Path, constraints: Path, plugin: list[str]
+) -> list[str]:
+    """Install the set from its lock for this Python and platform, unless the environment
+    (reused) holds it already; the pytest arguments that say what could not be had."""
     lock, gap = lock_gap(session, env, locks, str(session.python))
     if lock is None:
         return gap
     if env.overrides and not _uses_uv(session):
         return [f"--mp-environment-gap=set {env.name} needs uv for its overrides (pip install uv)"]
+    key = _set_key(env, lock, constraints)
+    if _holds(session, key, plugin):
+        session.log(f"the environment holds set {env.name} as {lock.path.name} says: unchanged")
+        return []
     extra = [f"--constraint={constraints / c}" for c in env.constraints]
     with tempfile.TemporaryDirectory() as tmp:
         if env.overrides:
@@ -161,9 +253,10 @@ def install_set(session: nox.Session, env: EnvSet, locks: Path, constraints: Pat
             overrides.write_text("\n".join(env.overrides) + "\n")
             extra.append(f"--override={overrides}")
         code, err = pip(session, "install", "-q", f"--constraint={lock.path}", *extra,
-                        *env.install)  # fmt: skip
+                        *env.install, compile_bytecode=bytecode_store() is None)  # fmt: skip
     if code:
         return [f"--mp-environment-gap={why_not(err)}"]
     if env.uninstall:
         pip(session, "uninstall", "-y", "-q", *env.uninstall)
+    (Path(session.virtualenv.location) / _STAMP).write_text(key + "\n", encoding="ascii")
     return []

@@ -14,6 +14,7 @@ import nox
 from ..matrix.sets import EnvSet, MatrixFile
 from ._environ import installer_environment
 from ._install import (
+    add_bytecode,
     found_python,
     install_plugin,
     install_set,
@@ -80,7 +81,9 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     if env.venv and not installs_skipped(session):
         install_plugin(session, list(layout.plugin))
         if env.install:
-            args += install_set(session, env, layout.locks, layout.constraints)
+            args += install_set(session, env, layout.locks, layout.constraints,
+                                list(layout.plugin))  # fmt: skip
+        add_bytecode(session)
         run_pytest = ["python", "-m", "pytest"]
     else:
         run_pytest = _pytest_in_found_environment(session, env, layout)
