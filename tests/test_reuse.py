@@ -83,3 +83,16 @@ def test_settings_environment_and_flags_decide_reuse(
     assert _reused(repeated) == set()
     assert all(cell["repeat"] == 2 for cell in repeated.values())
     assert _reused(_run(pytester, "-p", "no:cacheprovider")) == set()  # nowhere to keep them
+
+
+def test_collect_only_runs_nothing_and_keeps_the_last_report(pytester: pytest.Pytester) -> None:
+    _write(pytester.path)
+    before = _run(pytester)
+    report = (pytester.path / "r.json").read_text()
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "fork,spawn", "--mp-report", "r.json", "--co", "-q"
+    )
+    result.stdout.fnmatch_lines(["*4 tests collected*"])
+    result.stdout.no_fnmatch_line("*did not finish*")
+    assert (pytester.path / "r.json").read_text() == report
+    assert len(before) == 4

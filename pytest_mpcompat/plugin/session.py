@@ -171,8 +171,8 @@ class MatrixSession:
         ]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if not self.settings.matrix:
-            return  # cell items exist only in matrix mode
+        if not self.settings.matrix or self.config.option.collectonly:
+            return  # cell items exist only in matrix mode, and --collect-only runs none
         for item in session.items:  # what is left after deselection, in order
             if item.nodeid in self.cell_items:
                 self.expected_ids[item.nodeid] = None
@@ -222,8 +222,8 @@ class MatrixSession:
         return missing
 
     def _write(self, *, complete: bool, exitstatus: int | None = None) -> None:
-        if self.settings.report is None:
-            return
+        if self.settings.report is None or self.config.option.collectonly:
+            return  # (--collect-only runs nothing: the last run's report stays as it was)
         from ..model.rawfile import build_report, write_atomic
 
         data = build_report(
