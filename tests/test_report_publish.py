@@ -569,3 +569,25 @@ def test_a_partial_matrix_is_gated_on_the_cells_it_ran(
     capsys.readouterr()
     assert main([*gate[:-1], str(tmp_path / "w" / "matrix.json"), "--partial"]) == 1
     assert "method=fork): pass -> hang" in capsys.readouterr().out
+
+
+def test_the_report_says_when_each_cell_was_measured_and_which_were_reused(
+    tmp_path: Path,
+) -> None:
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    cells = [
+        cell(conflict, "fork", "pass", "0.14.0", measured_at="2026-11-02T09:00:00+00:00",
+             reused=True),
+        cell(conflict, "spawn", "pass", "0.14.0", measured_at="2026-11-21T10:00:05+00:00"),
+    ]  # fmt: skip
+    path = raw(tmp_path, "full-kserve-0.14.0-3.11", cells)
+    assert main(["merge", str(path), "--out", str(tmp_path / "out")]) == 0
+    md = (tmp_path / "out" / "COMPATIBILITY.md").read_text()
+    assert "measured 2026-11-02 to 2026-11-21" in md
+    assert "1 cells are earlier runs' results, reused because none of their inputs" in md
+    summary = json.loads((tmp_path / "out" / "matrix.json").read_text())["cells"]
+    by_method = {c["method"]: c for c in summary}
+    assert by_method["fork"]["measured_at"] == "2026-11-02T09:00:00+00:00"
+    assert by_method["fork"]["reused"] is True and "reused" not in by_method["spawn"]
+    details = "".join(text for _, text in details_files(merge_files([path])))
+    assert '"measured_at":"2026-11-02T09:00:00+00:00","reused":true' in details.replace(" ", "")

@@ -140,6 +140,8 @@ class MergedCell:
             "exit_code": cell.exit_code,
             "signal": cell.signal,
             "duration_s": cell.duration_s,
+            "measured_at": cell.measured_at,
+            "reused": cell.reused or None,
         }
         data.update((k, v) for k, v in optional.items() if v not in (None, ""))
         return data

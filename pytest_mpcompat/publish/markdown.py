@@ -161,13 +161,19 @@ def _signatures(matrix: Matrix) -> list[str]:
 def render_markdown(matrix: Matrix) -> str:
     out = ["# Compatibility report", ""]
     machines = sorted({s.host for s in matrix.sources})
-    dates = sorted(s.started[:10] for s in matrix.sources if s.started)
+    # When each cell was measured (a reused one: by the earlier run), else when its run started.
+    dates = sorted(
+        d for d in (mc.cell.measured_at[:10] or mc.source.started[:10] for mc in matrix.cells) if d
+    ) or sorted(s.started[:10] for s in matrix.sources if s.started)
+    reused = sum(1 for mc in matrix.cells if mc.cell.reused)
     out.append(
         f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
-        f"({len(matrix.cells)} cells), run {_md(dates[0]) if dates else '?'} to "
+        f"({len(matrix.cells)} cells), measured {_md(dates[0]) if dates else '?'} to "
         f"{_md(dates[-1]) if dates else '?'} on "
-        f"{_md('; '.join(machines)) or 'unknown machines'}."
-    )
+        f"{_md('; '.join(machines)) or 'unknown machines'}"
+        + (f"; {reused} cells are earlier runs' results, reused because none of their inputs "
+           "had changed (the page says when each cell was measured)." if reused else ".")
+    )  # fmt: skip
     found = answers(matrix)
     out += [""] + deploy_section(deploy_tables(matrix, found))
     out += not_measured_section(matrix) + answers_section(found) + _runs(matrix)

@@ -319,6 +319,10 @@ function facts(cell) {
   if (cell.repeat > 1) add("verdicts over " + cell.repeat + " runs", JSON.stringify(cell.verdict_counts));
   if (Object.keys(cell.methods_used || {}).length) add("processes started with", JSON.stringify(cell.methods_used));
   if (cell.ran_as) add("ran as", cell.ran_as + " (not " + cell.method + ": the program chose its own start method)");
+  if (cell.measured_at) {
+    const reused = " (an earlier run's result, reused: none of the cell's inputs had changed since)";
+    add("measured", cell.measured_at + (cell.reused ? reused : ""));
+  }
   add("run", cell.run.session + " on " + cell.run.machine + ", " + cell.run.started);
   return list;
 }
