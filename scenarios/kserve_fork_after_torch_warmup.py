@@ -47,7 +47,7 @@ supports (3.10-3.13; see the report).
 # workers = 2
 # ready = "/v1/models/mlp"
 # ready_timeout = 60
-# request_timeout = 10
+# request_timeout = 5
 #
 # [[tool.mpcompat.serve.requests]]
 # path = "/v1/models/mlp:predict"

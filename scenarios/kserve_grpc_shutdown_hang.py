@@ -49,7 +49,7 @@ from two spawned workers and stop cleanly. The same on every Python each release
 # workers = 2
 # ready = "/v1/models/mlp"
 # ready_timeout = 60
-# stop_timeout = 15
+# stop_timeout = 10
 #
 # [[tool.mpcompat.serve.requests]]
 # path = "/v1/models/mlp:predict"

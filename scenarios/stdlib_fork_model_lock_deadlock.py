@@ -13,7 +13,7 @@ Source: the hang behind "requests time out with workers >= 2" in KFServing 0.12 
 # /// script
 # [tool.mpcompat]
 # role = "mistake"
-# timeout = 10
+# timeout = 5
 #
 # [tool.mpcompat.expect]
 # fork = "hang"

@@ -97,10 +97,14 @@ def run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
 class _Cell(ServedProcess):
     """A running cell as the supervisor reports it: its main process and its exit status."""
 
-    def __init__(self, argv: list[str], spec: CellSpec, work: Path, ports: Sequence[int]) -> None:
+    def __init__(
+        self, argv: list[str], spec: CellSpec, work: Path, ports: Sequence[int], code: str = ""
+    ) -> None:
         self.methods_log = work / "methods"
         #: The cell's environment, built once: its main process's, and what redaction hides.
         self.env = spec.environment(ports, self.methods_log)
+        if code:  # the script, compiled (the bootstrap takes it out of the environment)
+            self.env["MPCOMPAT_MAIN_CODE"] = code
         scratch = work / "cwd"
         if spec.cwd is None:
             scratch.mkdir()
@@ -178,14 +182,15 @@ class _Cell(ServedProcess):
         supervision.release(self.supervisor)
 
 
-def _argv(spec: CellSpec, ports: Sequence[int], work: Path) -> list[str]:
-    """The cell's command: its own, or the bootstrap running its script as ``__main__``."""
+def _argv(spec: CellSpec, ports: Sequence[int], work: Path) -> tuple[list[str], str]:
+    """The cell's command: its own, or the bootstrap running its script as ``__main__``; and
+    the script compiled for the bootstrap ("" for none)."""
     values = spec.placeholders(ports)
     if spec.command:
-        return [fill(a, values) for a in spec.command]
+        return [fill(a, values) for a in spec.command], ""
     args = [fill(a, values) for a in spec.args]
     code = supervision.main_code(spec.script, work, ChainMap(dict(spec.env), os.environ))
-    return [sys.executable, supervision.bootstrap(), spec.method, code, str(spec.script), *args]
+    return [sys.executable, supervision.bootstrap(), spec.method, str(spec.script), *args], code
 
 
 def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
@@ -197,9 +202,9 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         out_path.touch()
         err_path.touch()
         ports = _ports(spec)
-        argv = _argv(spec, ports, work)
+        argv, code = _argv(spec, ports, work)
         try:
-            cell = _Cell(argv, spec, work, ports)
+            cell = _Cell(argv, spec, work, ports, code)
         except OSError as exc:
             result.reason = str(exc)
             return result

@@ -10,7 +10,8 @@ is kept under the SHA-256 of everything that can change what the cell does:
 - the environment: this interpreter's exact version and path, the platform, the machine's name
   and core count, every installed distribution with its version, and the lock file the nox
   session installed it from (``MPCOMPAT_LOCK``);
-- the harness: the source of this package, and the signatures the run judges by.
+- the harness: the source of the parts of this package that run and judge a cell
+  (``runner/``, ``scenario/``, ``model/``), and the signatures the run judges by.
 
 A hit is the earlier result with ``reused`` set and its own ``measured_at``. A miss runs the
 cell and stores the result (not a harness error: that says nothing about the program). Entries
@@ -44,6 +45,9 @@ _VOLATILE_ENV = frozenset(
      "XDG_SESSION_ID", "GPG_AGENT_INFO"}
 )  # fmt: skip
 _FORMAT = 1  # bump when what an entry holds changes
+#: The parts of this package that decide what a cell does and how it is judged (the report's
+#: rendering, the nox tooling and the terminal summary do not).
+_HARNESS = ("runner/**/*", "scenario/**/*", "model/**/*", "redact.py", "constants.py")
 
 
 class CellCache:
@@ -117,7 +121,7 @@ def _environment_fingerprint() -> str:
     lock_text = _file_hash(Path(lock)) if lock else ""
     package = Path(__file__).resolve().parent.parent
     harness = hashlib.sha256()
-    for path in sorted(package.rglob("*")):
+    for path in sorted(p for part in _HARNESS for p in package.glob(part)):
         if path.suffix in (".py", ".json") and path.is_file():
             harness.update(path.relative_to(package).as_posix().encode() + b"\0")
             harness.update(path.read_bytes())

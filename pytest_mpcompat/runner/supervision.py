@@ -13,7 +13,6 @@ import atexit
 import marshal
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -186,23 +185,38 @@ _compiled: list[str] = []
 
 
 def bootstrap() -> str:
-    """The bootstrap, compiled once per process into a temporary folder: a cell's interpreter
-    runs the .pyc as its script and compiles nothing of ours (a source file run as a script is
-    compiled on every start, which costs more than a millisecond)."""
+    """The bootstrap, compiled: a cell's interpreter runs the .pyc as its script and compiles
+    nothing of ours (a source file run as a script is compiled on every start, which costs more
+    than a millisecond). It is kept in this user's temporary folder under a name made of its
+    source and the interpreter's bytecode magic, so that cells' command lines read the same from
+    run to run; the source itself where that folder cannot be written."""
     with _lock:
         if not _compiled:
-            import py_compile
-
-            folder = tempfile.mkdtemp(prefix="mpcompat-bootstrap-")
-            atexit.register(shutil.rmtree, folder, True)
-            source = str(Path(_child_bootstrap.__file__).resolve())
-            target = os.path.join(folder, "bootstrap.pyc")
-            try:
-                py_compile.compile(source, cfile=target, doraise=True)
-                _compiled.append(target)
-            except (OSError, py_compile.PyCompileError):
-                _compiled.append(source)
+            _compiled.append(_compile_bootstrap())
         return _compiled[0]
+
+
+def _compile_bootstrap() -> str:
+    import hashlib
+    import importlib.util
+    import py_compile
+
+    source = Path(_child_bootstrap.__file__).resolve()
+    try:
+        digest = hashlib.sha256(source.read_bytes() + importlib.util.MAGIC_NUMBER).hexdigest()
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+        folder = Path(tempfile.gettempdir(), f"pytest-mpcompat-{uid or os.getlogin()}")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if hasattr(os, "getuid") and folder.stat().st_uid != uid:
+            return str(source)  # someone else's folder: nothing of theirs is run
+        target = folder / f"bootstrap-{digest[:16]}.pyc"
+        if not target.is_file():
+            tmp = folder / f".{target.name}.{os.getpid()}"
+            py_compile.compile(str(source), cfile=str(tmp), doraise=True)
+            os.replace(tmp, target)
+        return str(target)
+    except (OSError, py_compile.PyCompileError):
+        return str(source)
 
 
 _codes: dict[tuple[str, bytes], bytes] = {}
@@ -210,14 +224,15 @@ _codes: dict[tuple[str, bytes], bytes] = {}
 
 def main_code(script: Path, work: Path, env: Mapping[str, str]) -> str:
     """A file in ``work`` with the script compiled as the cell's interpreter would compile it
-    (this is the same interpreter), or ``-`` where it cannot be (a syntax error, which the cell
-    then shows itself, or a relative path, which the cell resolves)."""
+    (this is the same interpreter), for the bootstrap (``MPCOMPAT_MAIN_CODE``), or "" where it
+    cannot be (a syntax error, which the cell then shows itself, or a relative path, which the
+    cell resolves)."""
     if not script.is_absolute():
-        return "-"
+        return ""
     try:
         source = script.read_bytes()
     except OSError:
-        return "-"
+        return ""
     path = os.path.abspath(script)
     flag = env.get("PYTHONOPTIMIZE", "")  # the cell's -O level (the bootstrap checks it)
     level = int(flag) if flag.isdigit() else int(bool(flag))
@@ -227,7 +242,7 @@ def main_code(script: Path, work: Path, env: Mapping[str, str]) -> str:
         try:
             code = compile(source, path, "exec", dont_inherit=True, optimize=level)
         except (SyntaxError, ValueError):
-            return "-"
+            return ""
         if len(_codes) > 256:
             _codes.clear()
         data = _codes[key] = marshal.dumps((level, path, code))

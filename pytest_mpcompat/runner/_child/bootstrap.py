@@ -1,10 +1,11 @@
 """Run a scenario script as the real ``__main__`` with a chosen *default* start method.
 
-The runner starts ``python bootstrap.pyc METHOD CODE SCRIPT [ARGS...]``, CODE being the script
-compiled by the runner (or ``-``). This file then turns the
-interpreter into the one ``python SCRIPT ARGS`` would have made: ``sys.argv``, ``sys.path[0]``
-and the ``__main__`` namespace are the script's, so spawned children re-import the script
-exactly as they would for a user (a missing main guard fails the same way).
+The runner starts ``python bootstrap.pyc METHOD SCRIPT [ARGS...]``, with the script compiled by
+the runner in the file that ``MPCOMPAT_MAIN_CODE`` names (taken out of the environment here).
+This file then turns the interpreter into the one ``python SCRIPT ARGS`` would have made:
+``sys.argv``, ``sys.path[0]`` and the ``__main__`` namespace are the script's, so spawned
+children re-import the script exactly as they would for a user (a missing main guard fails the
+same way).
 
 The start method is installed as the interpreter's default, the way macOS or Python 3.14 have
 one, not through ``set_start_method``: ``get_start_method(allow_none=True)`` still answers None
@@ -131,7 +132,7 @@ def _compiled(code_file: str, path: str) -> Any:
     import marshal
     import sys
 
-    if code_file == "-":
+    if not code_file:
         return None
     try:
         with open(code_file, "rb") as fh:
@@ -196,7 +197,8 @@ def _main() -> None:
     import os
     import sys
 
-    method, code_file, script, *args = sys.argv[1:]
+    method, script, *args = sys.argv[1:]
+    code_file = os.environ.pop("MPCOMPAT_MAIN_CODE", "")  # the harness's: not for the script
     limit = os.environ.get("MPCOMPAT_MEMORY_LIMIT_MB")
     if limit:
         import resource
