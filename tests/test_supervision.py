@@ -81,3 +81,24 @@ def test_a_dead_supervisor_fails_its_cell_and_the_next_cell_gets_a_new_one(
     again = run_cell(CellSpec(quick, "spawn", 30), BUILTIN_SIGNATURES)
     assert again.verdict.value == "pass", again.reason
     assert again.stdout_tail.strip() != str(shared.pid)
+
+
+def test_the_script_runs_as_main_with_nothing_of_the_harness_in_its_view(tmp_path: Path) -> None:
+    """The script arrives compiled, but its argv, environment and traceback are its own."""
+    script = _script(
+        tmp_path,
+        "view.py",
+        "import os, sys\n"
+        "print(repr(sys.argv), repr(os.environ.get('MPCOMPAT_MAIN_CODE')), __name__)\n"
+        "raise SystemExit(__file__)\n",
+    )
+    cell = run_cell(CellSpec(script, "spawn", 30, args=("one",)), BUILTIN_SIGNATURES)
+    assert cell.stdout_tail.strip() == f"[{str(script)!r}, 'one'] None __main__"
+    assert cell.stderr_tail.strip() == str(script)  # the code object's file is the script
+
+
+def test_a_syntax_error_is_reported_as_the_interpreter_reports_it(tmp_path: Path) -> None:
+    script = _script(tmp_path, "broken.py", "print('never'\n")
+    cell = run_cell(CellSpec(script, "spawn", 30), BUILTIN_SIGNATURES)
+    assert cell.exit_code == 1 and "syntax-error" in cell.signatures, cell.stderr_tail
+    assert f'File "{script}", line 1' in cell.stderr_tail

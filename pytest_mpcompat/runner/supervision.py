@@ -204,10 +204,11 @@ def _compile_bootstrap() -> str:
     source = Path(_child_bootstrap.__file__).resolve()
     try:
         digest = hashlib.sha256(source.read_bytes() + importlib.util.MAGIC_NUMBER).hexdigest()
-        uid = os.getuid() if hasattr(os, "getuid") else 0
-        folder = Path(tempfile.gettempdir(), f"pytest-mpcompat-{uid or os.getlogin()}")
+        uid = os.getuid() if hasattr(os, "getuid") else None
+        user = str(uid) if uid is not None else __import__("getpass").getuser()
+        folder = Path(tempfile.gettempdir(), f"pytest-mpcompat-{user}")
         folder.mkdir(mode=0o700, exist_ok=True)
-        if hasattr(os, "getuid") and folder.stat().st_uid != uid:
+        if uid is not None and folder.stat().st_uid != uid:
             return str(source)  # someone else's folder: nothing of theirs is run
         target = folder / f"bootstrap-{digest[:16]}.pyc"
         if not target.is_file():
