@@ -23,7 +23,7 @@ a GPU.
 # dependencies = ["sglang", "transformers", "tokenizers"]
 #
 # [tool.mpcompat]
-# timeout = 300
+# timeout = 150
 #
 # [[tool.mpcompat.expect]]
 # when = ["sglang<0.4.6"]

@@ -32,7 +32,7 @@ Model: a tiny Llama built locally (_tiny_llama.py).
 # [tool.mpcompat]
 # role = "mistake"
 # twin = "sglang_engine_main_guard.py"
-# timeout = 300
+# timeout = 150
 #
 # [[tool.mpcompat.expect]]
 # when = ["sglang<0.4.6"]
