@@ -231,3 +231,40 @@ def test_no_venv_names_what_the_found_environment_lacks(built: Built, tmp_path: 
     raw = json.loads((tmp_path / "reports" / "raw" / f"ci-stdlib-{PY}.json").read_text())
     assert raw["cells"] == []
     assert "lacks packaging<1 (found" in raw["environment_gap"]
+
+
+def test_a_set_environment_is_kept_while_its_install_is_unchanged(
+    built: Built, tmp_path: Path
+) -> None:
+    """A set that installs something keeps its environment between runs while its lock and
+    requirements are unchanged (nothing installed), and makes it anew when they change."""
+    from pytest_mpcompat.matrix.locks import current_platform, lock_path, render_lock
+
+    _readme_project(tmp_path)
+    matrix = tmp_path / "matrices" / "ci.toml"
+    matrix.write_text(matrix.read_text().replace(
+        "# install = [", 'install = ["iniconfig==2.1.0"]\n# ['))  # fmt: skip
+    plat = current_platform()
+    assert plat is not None
+    lock = lock_path(tmp_path / "matrices" / "locks", "stdlib", PY, plat)
+    lock.parent.mkdir(parents=True)
+    lock.write_text(render_lock("stdlib", PY, plat, ("iniconfig==2.1.0",), (),
+                                "iniconfig==2.1.0\n", None))  # fmt: skip
+    session = f"ci-stdlib-{PY}"
+    store = {**os.environ, "MPCOMPAT_BYTECODE_STORE": str(tmp_path / "store")}
+
+    def run() -> str:
+        done = subprocess.run([str(built.bin / "nox"), "-s", session], cwd=tmp_path, env=store,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr
+
+    first = run()
+    assert "holds set stdlib" not in first and "bytecode:" in first
+    assert "holds set stdlib as py" in run()  # kept: nothing of the set installed again
+    lock.write_text(lock.read_text() + "# regenerated\n")  # any change to the lock
+    third = run()
+    assert "holds another install: making it anew" in third, third
+    assert "holds set stdlib" in run()
+    # Every file's bytecode came from the store once the first environment had compiled it.
+    assert re.search(r"bytecode: [1-9]\d* files from the store, [0-9]{1,2} compiled", third)
