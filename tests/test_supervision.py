@@ -12,6 +12,7 @@ import pytest
 
 from pytest_mpcompat.model.catalog import BUILTIN_SIGNATURES
 from pytest_mpcompat.runner import supervision
+from pytest_mpcompat.runner._proctree import ADOPTS_ORPHANS
 from pytest_mpcompat.runner.process import run_cell
 from pytest_mpcompat.runner.request import CellSpec
 
@@ -25,6 +26,11 @@ def _script(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+@pytest.mark.skipif(
+    not ADOPTS_ORPHANS,
+    reason="without a subreaper a grandchild that makes its own session before it is seen can "
+    "escape the leak check (a known limit of the psutil and ps paths)",
+)
 def test_cells_share_one_supervisor_and_a_leak_ends_with_its_cell(tmp_path: Path) -> None:
     pid_file = tmp_path / "supervisor-pid"
     probe = _script(

@@ -22,14 +22,15 @@ if TYPE_CHECKING:
     from .catalog import Signature
     from .validate import Problem
 
-__all__ = ["ReportError", "build_report", "read_report", "write_atomic"]
+__all__ = ["ReportError", "build_report", "read_report", "utc_now", "write_atomic"]
 
 
 class ReportError(ValueError):
     """A report file that cannot be read as a pytest-mpcompat report."""
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, in UTC, ISO 8601 to the second: how every time in a raw result is written."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -70,7 +71,7 @@ def build_report(
         "schema": SCHEMA_VERSION,
         "generator": f"pytest-mpcompat {__version__}",
         "started": started,
-        "written": _now(),
+        "written": utc_now(),
         "machine": platform.node(),
         "host": _host(),
         "complete": complete,

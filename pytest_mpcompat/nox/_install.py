@@ -64,7 +64,7 @@ def pip(session: nox.Session, *args: str, compile_bytecode: bool = True) -> tupl
         command = [shutil.which("uv") or "uv", "pip", verb, "--python", str(python), *rest]
     else:
         command = [str(python), "-m", "pip", *args]
-        if not compile_bytecode and verb_is_install(args):
+        if not compile_bytecode and args[:1] == ("install",):
             command.append("--no-compile")
     env = {**os.environ, **installer_environment()}
     if not compile_bytecode:
@@ -73,10 +73,6 @@ def pip(session: nox.Session, *args: str, compile_bytecode: bool = True) -> tupl
                           stdin=subprocess.DEVNULL)  # fmt: skip
     session.log(proc.stdout[-2000:] + proc.stderr[-2000:])
     return proc.returncode, proc.stderr
-
-
-def verb_is_install(args: tuple[str, ...]) -> bool:
-    return bool(args) and args[0] == "install"
 
 
 #: Compiles (or links from the store) the bytecode of an environment: run by its interpreter.

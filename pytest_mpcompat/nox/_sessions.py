@@ -3,7 +3,6 @@ and the reports."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import glob
 import os
 from dataclasses import dataclass
@@ -115,9 +114,9 @@ def not_made(session: nox.Session, layout: Layout, why: str, fail: bool) -> None
     """A run that cannot be made on this machine (its Python is not installed here): its raw
     result records why, so that the report names the cause instead of guessing it. ``fail``:
     the matrix asks for missing interpreters to fail the run, as nox would."""
-    from ..model.rawfile import build_report, write_atomic
+    from ..model.rawfile import build_report, utc_now, write_atomic
 
-    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    started = utc_now()
     report = layout.raw / f"{session.name}.json"
     write_atomic(report, build_report([], {}, started=started, complete=True, not_made=why))
     if fail:

@@ -17,6 +17,7 @@ from packaging.specifiers import SpecifierSet
 
 from ..model.catalog import Signature, failing_signatures
 from ..model.cell import CellResult, Expectation, SkipKind, Verdict
+from ..model.rawfile import utc_now
 from ..scenario.load import ExpectRule, Scenario, ScenarioError
 from ..scenario.requirements import (
     condition_holds,
@@ -26,7 +27,7 @@ from ..scenario.requirements import (
 )
 from .process import run_cell
 from .request import CellRequest, cell_spec
-from .reuse import CellCache, measured_now
+from .reuse import CellCache
 
 __all__ = [
     "available_methods",
@@ -186,7 +187,7 @@ def run_scenario_cell(
     else:
         runs = [run_cell(spec, patterns) for _ in range(settings.repeat)]
         result = _aggregate(runs)
-        result.measured_at = measured_now()
+        result.measured_at = utc_now()
         if reuse is not None and key:
             reuse.store(key, result)
     result.env, result.role, result.twin = env_axes, scenario.role, twin

@@ -36,7 +36,7 @@ from ..model.catalog import Signature
 from ..model.cell import CellResult, Verdict
 from .request import CellSpec
 
-__all__ = ["CellCache", "local_imports", "measured_now"]
+__all__ = ["CellCache", "local_imports"]
 
 #: Variables a shell or a terminal changes between two identical runs; nothing a cell reads.
 _VOLATILE_ENV = frozenset(
@@ -172,9 +172,3 @@ def local_imports(path: Path) -> list[Path]:
         elif (package / "__init__.py").is_file():
             found.extend(sorted(p for p in package.rglob("*.py") if p.is_file()))
     return found
-
-
-def measured_now() -> str:
-    import datetime as _dt
-
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

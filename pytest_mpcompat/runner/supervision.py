@@ -10,6 +10,7 @@ process exits, or dies, the supervisor sees EOF on its stdin, kills what is left
 from __future__ import annotations
 
 import atexit
+import functools
 import marshal
 import os
 import queue
@@ -181,22 +182,13 @@ def release(sup: Supervisor) -> None:
         sup.close()
 
 
-_compiled: list[str] = []
-
-
+@functools.cache
 def bootstrap() -> str:
     """The bootstrap, compiled: a cell's interpreter runs the .pyc as its script and compiles
     nothing of ours (a source file run as a script is compiled on every start, which costs more
     than a millisecond). It is kept in this user's temporary folder under a name made of its
     source and the interpreter's bytecode magic, so that cells' command lines read the same from
     run to run; the source itself where that folder cannot be written."""
-    with _lock:
-        if not _compiled:
-            _compiled.append(_compile_bootstrap())
-        return _compiled[0]
-
-
-def _compile_bootstrap() -> str:
     import hashlib
     import importlib.util
     import py_compile

@@ -26,6 +26,8 @@ from __future__ import annotations
 import _thread
 import marshal
 import os
+import shutil
+import signal
 import sys
 import time
 
@@ -63,33 +65,21 @@ def _open_outputs(config: dict[str, object]) -> tuple[int, int, int]:
 def _spawn(config: dict[str, object], fds: tuple[int, int, int]) -> int:
     argv = [str(a) for a in config["argv"]]  # type: ignore[attr-defined]
     env = dict(config["env"])  # type: ignore[call-overload]
+    # The cell's PATH finds its program, not this process's (else posix_spawn fails: ENOENT).
+    program = shutil.which(argv[0], path=env.get("PATH", os.defpath)) or argv[0]
     cwd = str(config.get("cwd") or "")
     actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
     # As a container's first process starts: leading its own session, every signal at its
     # default disposition and none blocked, whatever pytest was started with (a background
     # job of a script has SIGINT ignored, and an ignored signal stays ignored across exec).
-    import _signal  # type: ignore[import-not-found]  # built in, unlike signal
-
     here = os.getcwd()
     if cwd:
         os.chdir(cwd)  # (posix_spawn's chdir action needs Python 3.13)
     try:
-        return os.posix_spawn(_which(argv[0], env), argv, env, file_actions=actions,
-                              setsid=True, setsigdef=_signal.valid_signals(),
-                              setsigmask=())  # fmt: skip
+        return os.posix_spawn(program, argv, env, file_actions=actions, setsid=True,
+                              setsigdef=signal.valid_signals(), setsigmask=())  # fmt: skip
     finally:
         os.chdir(here)
-
-
-def _which(name: str, env: dict[str, str]) -> str:
-    """``name`` found on the cell's PATH (not this process's), as a shell would find it."""
-    if "/" in name:
-        return name
-    for folder in env.get("PATH", os.defpath).split(os.pathsep):
-        path = os.path.join(folder or ".", name)
-        if os.path.isfile(path) and os.access(path, os.X_OK):
-            return path
-    return name  # posix_spawn then fails with ENOENT, which the runner reports
 
 
 def _descendants(root: int) -> list[int]:
@@ -152,7 +142,7 @@ class _Cells:
     def end(self) -> str:
         """Kill everything below this process, and wait until the leader is reaped; what
         could not be killed in 5 s, if anything (the runner then retires this supervisor)."""
-        kill = getattr(__import__("signal"), "SIGKILL", 15)
+        kill = getattr(signal, "SIGKILL", signal.SIGTERM)
         with self.lock:
             leader = self.leader
         until = time.monotonic() + 5.0
