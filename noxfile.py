@@ -49,7 +49,8 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11", venv_backend=VENV_BACKEND)
 def bench(session: nox.Session) -> None:
     """Benchmarks: harness overhead, the unused plugin's cost, xdist speed-up, hang handling,
-    the 100k-cell report (merge, sizes, first render and filter change in Chromium)."""
+    redaction's coverage, misses and speed, the 100k-cell report (merge, sizes, first render
+    and filter change in Chromium)."""
     session.install(
         "-e",
         ".[test]",
@@ -58,6 +59,12 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_harness.py", "--json", "benchmarks/results.json",
                 *session.posargs)  # fmt: skip
     session.run("python", "benchmarks/bench_unused.py", "--json", "benchmarks/unused.json")
+    # Redaction: what it spares of real output and how fast; its coverage of gitleaks' rules
+    # where MPCOMPAT_GITLEAKS_TOML names a copy of their configuration.
+    rules = os.environ.get("MPCOMPAT_GITLEAKS_TOML")
+    given = ["--gitleaks", rules] if rules else []
+    session.run("python", "benchmarks/bench_redaction.py", *given, "--json",
+                "benchmarks/redaction.json")  # fmt: skip
     # The report at 100,000 cells in Chromium, beside the renderer it replaced.
     if shutil.which("chromium") or shutil.which("chromium-browser"):
         # The earlier renderer's figures stay in the file: it cannot read today's raw results.

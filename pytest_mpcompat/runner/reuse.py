@@ -47,7 +47,7 @@ _VOLATILE_ENV = frozenset(
 _FORMAT = 1  # bump when what an entry holds changes
 #: The parts of this package that decide what a cell does and how it is judged (the report's
 #: rendering, the nox tooling and the terminal summary do not).
-_HARNESS = ("runner/**/*", "scenario/**/*", "model/**/*", "redact.py", "constants.py")
+_HARNESS = ("runner/**/*", "scenario/**/*", "model/**/*", "redact/**/*", "constants.py")
 
 
 class CellCache:
