@@ -72,3 +72,45 @@ def test_no_secret_reaches_any_output(tmp_path: Path) -> None:
         for what, _, secret in SAMPLES:
             if secret in lines[:1500] + lines[-400:] or secret in lines:
                 assert not leaked(secret, text) and not leaked(secret, as_json), (name, what)
+
+
+def test_a_run_stores_and_shows_nothing_secret(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a cell prints, its file's name, a label and the value of a secret variable of the
+    environment are redacted before the run writes them anywhere: the raw report, the reuse
+    cache and the matrix summary."""
+    shown = [TOKENS[f] for f in ("GitHub", "Stripe", "Hugging Face")]
+    shown += [(line, secret) for _, line, secret in LOG_SHAPES[:4]]
+    in_name, in_label = TOKENS["npm"][1], TOKENS["Slack"][1]
+    in_env = "plain words of the deploy pipeline"
+    monkeypatch.setenv("DEPLOY_SERVICE_TOKEN", in_env)
+    script = "import os, sys\n" + "".join(
+        f"print({line!r})\nprint({line!r}, file=sys.stderr)\n" for line, _ in shown
+    ) + "print('env says', os.environ['DEPLOY_SERVICE_TOKEN'])\n"  # fmt: skip
+    (pytester.path / f"leak_{in_name}.py").write_text(script)
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", ".", "--mp-methods", "spawn", "--mp-report", "r.json",
+        "--mp-label", f"note={in_label}",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    report = (pytester.path / "r.json").read_text()
+    (cell,) = json.loads(report)["cells"]
+    assert "env says [redacted]" in cell["stdout_tail"]  # the cell ran and printed
+    assert cell["env"]["labels"] == {"note": "[redacted]"}
+    cache = [
+        p.read_text() for p in (pytester.path / ".pytest_cache" / "d").rglob("*") if p.is_file()
+    ]
+    assert cache, "the cell's result was stored for reuse"
+    summary = result.stdout.str().split("mpcompat matrix", 1)[1]
+    secrets = [s for _, s in shown] + [in_name, in_label, in_env]
+    for where, text in [
+        ("raw report", report),
+        ("summary", summary),
+        *(("cache", c) for c in cache),
+    ]:
+        for secret in secrets:
+            assert not leaked(secret, text) and not leaked(secret, json.dumps(text)), (
+                where,
+                secret,
+            )

@@ -131,9 +131,14 @@ class MatrixSession:
         return result
 
     def record(self, result: CellResult, node: pytest.Item) -> None:
-        result.nodeid = node.nodeid
+        """Keep ``result`` for ``node``'s report, named by its node id and labelled, those
+        redacted too (a scenario's file name or a label can hold a secret)."""
+        from ..redact import process_redactor, scrub
+
+        redact = process_redactor()
+        result.nodeid = redact(node.nodeid)
         if self.settings.labels:
-            result.env.setdefault("labels", {}).update(self.settings.labels)
+            result.env.setdefault("labels", {}).update(scrub(dict(self.settings.labels), redact))
         node.stash.setdefault(CELLS, []).append(result)
 
     # Hooks --------------------------------------------------------------------------------
@@ -212,14 +217,20 @@ class MatrixSession:
     # Report -------------------------------------------------------------------------------
 
     def unfinished(self) -> dict[str, str]:
+        """Cells collected that never delivered a result, by node id (redacted, as the cells'
+        own are), and why."""
         if self.settings.environment_gap:
             return {}  # the gap is the whole story: nothing was meant to run
+        from ..redact import process_redactor
+
+        redact = process_redactor()
         done = {c.nodeid for c in self.cells}
-        missing = {
-            n: "did not run (the run stopped first)" for n in self.expected_ids if n not in done
+        reasons = {
+            **{n: "did not run (the run stopped first)" for n in self.expected_ids},
+            **self.unfinished_reasons,
         }
-        missing.update({n: r for n, r in self.unfinished_reasons.items() if n not in done})
-        return missing
+        missing = {redact(n): redact(r) for n, r in reasons.items()}
+        return {n: r for n, r in missing.items() if n not in done}
 
     def _write(self, *, complete: bool, exitstatus: int | None = None) -> None:
         if self.settings.report is None or self.config.option.collectonly:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from .names import redact_named, says_nothing
 from .shapes import redact_keys, redact_shapes
 from .tokens import TOKEN_SHAPES, redact_tokens
 
-__all__ = ["REDACTED", "TOKEN_SHAPES", "Redactor", "scrub"]
+__all__ = ["REDACTED", "TOKEN_SHAPES", "Redactor", "process_redactor", "scrub"]
 
 REDACTED = "[redacted]"
 #: Environment variables whose values are secrets: each value is taken out wherever it appears.
@@ -78,6 +79,13 @@ class Redactor:
         if len(self._lines) + len(done) > _MEMO_ENTRIES:
             self._lines.clear()
         self._lines.update(done)
+
+
+@functools.cache
+def process_redactor() -> Redactor:
+    """The redactor of this process's environment, made once: what it learns of repeated lines
+    serves every cell of the run."""
+    return Redactor()
 
 
 def _redact_lines(text: str) -> str:

@@ -18,6 +18,7 @@ from packaging.specifiers import SpecifierSet
 from ..model.catalog import Signature, failing_signatures
 from ..model.cell import CellResult, Expectation, SkipKind, Verdict
 from ..model.rawfile import utc_now
+from ..redact import process_redactor, scrub
 from ..scenario.load import ExpectRule, Scenario, ScenarioError
 from ..scenario.requirements import (
     condition_holds,
@@ -165,10 +166,11 @@ def run_scenario_cell(
     ) else skip_reason(scenario, method)  # fmt: skip
     if skip:
         kind, reason = skip
-        return CellResult(
+        skipped = CellResult(
             scenario=name, method=method, verdict=Verdict.SKIP, reason=reason, skip_kind=kind,
             env=env_axes, verdict_counts={"skip": 1}, role=scenario.role, twin=twin,
         )  # fmt: skip
+        return scrub(skipped, process_redactor())  # type: ignore[no-any-return]
     spec = cell_spec(
         scenario,
         method,
@@ -188,6 +190,9 @@ def run_scenario_cell(
         runs = [run_cell(spec, patterns) for _ in range(settings.repeat)]
         result = _aggregate(runs)
         result.measured_at = utc_now()
+        # Every string of the result (its name, reason, environment as well as its output)
+        # leaves the cell redacted: the reuse cache and the report store nothing else.
+        scrub(result, process_redactor())
         if reuse is not None and key:
             reuse.store(key, result)
     result.env, result.role, result.twin = env_axes, scenario.role, twin
@@ -195,4 +200,4 @@ def run_scenario_cell(
     if rule is not None:
         result.expected = Expectation(rule.verdict, rule.signatures)
         result.mismatch = compare(runs, result.expected, catalog)
-    return result
+    return scrub(result, process_redactor())  # type: ignore[no-any-return]
