@@ -145,7 +145,7 @@ def test_report_cli_errors_name_the_file(
     broken.write_text("{not json")
     for baseline, message in [
         (raw, f"{raw}: not a merged pytest-mpcompat matrix (a raw result: merge it first)"),
-        (broken, f"{broken}: not valid JSON"),
+        (broken, f"{broken}:1: not valid JSON"),
         (empty, f"{empty}: is a folder"),
         (tmp_path / "gone.json", f"{tmp_path / 'gone.json'}: cannot read"),
     ]:

@@ -7,6 +7,7 @@ died, still leaves a valid report of the cells that finished and lists the ones 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -90,7 +91,7 @@ def build_report(
 def _lines(data: dict[str, Any]) -> Iterable[str]:
     """JSON with one top-level key, and one item of each top-level list, per line: diffs stay
     readable and every piece goes through the C encoder (``indent`` would force the slow one)."""
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     yield "{\n"
     for n, (key, value) in enumerate(data.items()):
         sep = ",\n" if n < len(data) - 1 else "\n"
@@ -129,17 +130,16 @@ def read_report(path: Path) -> dict[str, Any]:
     """Load a raw result, bring an older layout up to date and check it against the schema;
     raises ReportError naming the file, the cell and the field that is wrong."""
     from .migrate import migrate
+    from .untrusted import UntrustedJSONError, load_json
     from .validate import problems, raw_schema
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f":{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ReportError(f"{path}{where}: not valid JSON: {exc}") from None
+        data = load_json(path)
+    except UntrustedJSONError as exc:
+        raise ReportError(str(exc)) from None
     if not isinstance(data, dict) or "schema" not in data or "cells" not in data:
         raise ReportError(f"{path}: not a pytest-mpcompat raw result (--mp-report writes them)")
+    decided_here = data.get("schema") == SCHEMA_VERSION
     try:
         migrate(data)
     except ValueError as exc:
@@ -148,7 +148,31 @@ def read_report(path: Path) -> dict[str, Any]:
     if problem is not None:
         raise ReportError(f"{path}: {_where(data, problem)}")
     data["cells"] = [CellResult.from_dict(c) for c in data["cells"]]
+    if decided_here:  # (an older layout's outcomes were just decided by ``migrate``)
+        contradiction = _contradiction(data)
+        if contradiction is not None:
+            raise ReportError(f"{path}: {contradiction}")
     return data
+
+
+def _contradiction(data: dict[str, Any]) -> str | None:
+    """The first cell whose outcome is not what its verdict and signatures make it, by the
+    catalog entries the file itself carries (those its run judged by), or None."""
+    from .catalog import Signature, decide
+
+    entries = data.get("signatures") or {}
+    catalog = {sid: Signature.from_dict(sid, e) for sid, e in entries.items()}
+    for i, cell in enumerate(data["cells"]):
+        said = cell.outcome
+        decided = decide(dataclasses.replace(cell), catalog).outcome
+        if said is not decided:
+            sigs = ", ".join(cell.signatures) or "none"
+            return (
+                f"cell {i} ({cell.scenario}, {cell.method}): field outcome: {said.value} "
+                f"contradicts its verdict {cell.verdict.value} and signatures ({sigs}), "
+                f"which make it {decided.value}; the file was altered after its run wrote it"
+            )
+    return None
 
 
 def _where(data: dict[str, Any], problem: Problem) -> str:

@@ -46,7 +46,7 @@ def _page_file(name: str) -> str:
 
 
 def _script_json(data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
     return text.replace("<", "\\u003c")
 
@@ -101,7 +101,7 @@ def details_files(matrix: Matrix) -> Iterator[tuple[str, str]]:
         stop = min(start + DETAILS_CHUNK, len(matrix.cells))
         cells = [matrix.cells[i].details() for i in range(start, stop)]
         # JSON is a JavaScript expression (U+2028 and U+2029 included, since ES2019).
-        text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         yield DETAILS_FILES.format(chunk=n), f"mpcompatDetails({n}, {text});\n"
 
 

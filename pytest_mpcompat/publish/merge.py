@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import functools
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from ..model.catalog import Signature
 from ..model.cell import START_METHODS, CellResult
 from ..model.matrix import Matrix, MergedCell, Source, clip, version_key
 from ..model.rawfile import ReportError, read_report
+from ..model.untrusted import UntrustedJSONError, load_json
 from ..redact import Redactor, scrub
 from .insight import version_changes
 
@@ -97,13 +97,12 @@ def role_of(scenario: str) -> tuple[str, str | None]:
 
 
 def read_json(path: Path) -> Any:
-    """A JSON file's data; a file that cannot be read or parsed raises MergeError naming it."""
+    """A JSON file's data, read as untrusted input (``model/untrusted.py``); a file that cannot
+    be read or parsed, or breaks a limit, raises MergeError naming it."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MergeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MergeError(f"{path}: not valid JSON: {exc}") from None
+        return load_json(path)
+    except UntrustedJSONError as exc:
+        raise MergeError(str(exc)) from None
 
 
 def read_bisection(path: Path) -> dict[str, Any]:
@@ -199,10 +198,26 @@ def _distinct_runs(paths: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
         run = (path.stem, str(data.get("machine") or ""), started or f"file {path}")
         if run not in kept:
             order.append(run)
-        elif _completeness(kept[run][1]) >= _completeness(data):
-            continue
+        else:
+            _same_outcomes(kept[run], (path, data))
+            if _completeness(kept[run][1]) >= _completeness(data):
+                continue
         kept[run] = (path, data)
     return [kept[run] for run in order]
+
+
+def _same_outcomes(one: tuple[Path, dict[str, Any]], other: tuple[Path, dict[str, Any]]) -> None:
+    """Two copies of one run agree on every cell both hold, or raise MergeError naming the
+    cell: one of them was altered, and neither may be published in place of the other."""
+    first = {(c.nodeid, c.scenario, c.method): c.outcome for c in one[1]["cells"]}
+    for cell in other[1]["cells"]:
+        said = first.get((cell.nodeid, cell.scenario, cell.method))
+        if said is not None and said is not cell.outcome:
+            raise MergeError(
+                f"{one[0]} and {other[0]} hold the same run (session, machine and start time) "
+                f"but disagree on {cell.nodeid or cell.scenario} ({cell.method}): "
+                f"{said.value} in one, {cell.outcome.value} in the other; keep the true copy only"
+            )
 
 
 def _completeness(data: dict[str, Any]) -> tuple[bool, int]:

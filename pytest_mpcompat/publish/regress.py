@@ -50,7 +50,22 @@ def check_matrix(path: Path, data: Any) -> str | None:
         known = " or ".join(map(str, MATRIX_SCHEMAS))
         return f"matrix of schema {data.get('schema')!r}, expected {known}"
     problem = next(problems(data, _GATE), None)
-    return str(problem) if problem is not None else None
+    if problem is not None:
+        return str(problem)
+    for i, cell in enumerate(data["cells"]):
+        said = cell.get("outcome")
+        if said is None and data["schema"] >= 3:  # every cell of schema 3 carries its outcome
+            return f"cell {i} ({cell['scenario']}): field outcome is missing"
+        if (
+            said is not None
+            and said != cell["verdict"]
+            and not (said == "degraded" and cell["verdict"] == "pass")
+        ):
+            return (
+                f"cell {i} ({cell['scenario']}): field outcome: {said} contradicts its verdict "
+                f"{cell['verdict']}"
+            )
+    return None
 
 
 def _key(cell: dict[str, Any]) -> tuple[Any, ...]:
