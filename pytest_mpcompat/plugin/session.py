@@ -49,11 +49,33 @@ class MatrixSession:
         self._catalog: dict[str, Signature] | None = None
         self._cache: CellCache | None = None
         self._looked_for_cache = False
+        self._report_lock = self._claim_report()
         if config.pluginmanager.hasplugin("xdist"):
             from ._xdist import XdistHooks
 
             hooks = XdistHooks(self.is_scenario, self.expected_ids)
             config.pluginmanager.register(hooks, "mpcompat-xdist")
+
+    def _claim_report(self) -> Any:
+        """The report path's lock, held for the run by the process that writes it: a second run
+        given the same ``--mp-report`` stops before it runs anything, rather than overwrite
+        the first one's cells."""
+        report = self.settings.report
+        if report is None or self.is_worker or self.config.option.collectonly:
+            return None
+        from ..model.lockfile import Lock
+
+        lock = Lock(report)
+        if not lock.acquire(wait=False):
+            raise pytest.UsageError(
+                f"--mp-report {report}: another run ({lock.holder()}) is writing this report; "
+                "give each run its own report file (merge reads them all)"
+            )
+        return lock
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._report_lock is not None:
+            self._report_lock.release()
 
     @property
     def catalog(self) -> dict[str, Signature]:

@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..matrix.sets import MatrixFile, MatrixFileError, load_matrix
-from ..model.rawfile import write_atomic
-from .html import write_html
-from .markdown import render_markdown
 from .merge import MergeError, merge_files, read_json
 from .regress import check_matrix, worse_cells
+from .site import write_site
 
 __all__ = ["main"]
 
@@ -33,7 +31,7 @@ def _merge(args: argparse.Namespace) -> int:
                 print(folder, file=sys.stderr)  # noqa: T201
                 return 2
             raw.extend(found)
-        elif path.is_file():
+        elif path.exists():  # a file; one that is not a regular file is refused when read
             raw.append(path)
         else:
             print(f"mpcompat-report: {path}: no such file or directory", file=sys.stderr)  # noqa: T201
@@ -44,10 +42,7 @@ def _merge(args: argparse.Namespace) -> int:
         expected.update(dict.fromkeys(loaded.session_names(), _why_missing(matrix, loaded)))
     merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "matrix.json", merged.to_json(), durable=False)
-    (out / "COMPATIBILITY.md").write_text(render_markdown(merged), encoding="utf-8")
-    write_html(merged, out)
+    write_site(merged, out)
     print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
     return 0
 
