@@ -21,6 +21,7 @@ import pytest
 if TYPE_CHECKING:
     from ..model.catalog import Signature
     from ..model.cell import CellResult
+    from ..model.lockfile import Lock
     from ..runner.request import CellRequest
     from ..runner.reuse import CellCache
     from ..scenario.load import Scenario
@@ -56,7 +57,7 @@ class MatrixSession:
             hooks = XdistHooks(self.is_scenario, self.expected_ids)
             config.pluginmanager.register(hooks, "mpcompat-xdist")
 
-    def _claim_report(self) -> Any:
+    def _claim_report(self) -> Lock | None:
         """The report path's lock, held for the run by the process that writes it: a second run
         given the same ``--mp-report`` stops before it runs anything, rather than overwrite
         the first one's cells."""
