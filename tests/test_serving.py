@@ -256,7 +256,7 @@ def test_a_worker_replaced_once_is_one_death_and_one_replacement(
         "def idle():\n"
         "    time.sleep(600)\n"
         "if __name__ == '__main__':\n"
-        "    helper = multiprocessing.Process(target=idle, daemon=True)  # a pool, not a worker\n"
+        "    helper = multiprocessing.Process(target=idle, daemon=True)  # a pool of one\n"
         "    helper.start()\n"
         "    here = os.path.dirname(os.path.abspath(__file__))\n"
         "    runpy.run_path(os.path.join(here, 'os_fork_prefork.py'), run_name='__main__')\n"
@@ -277,7 +277,9 @@ def test_a_worker_replaced_once_is_one_death_and_one_replacement(
     assert (serving["workers_seen"], serving["helpers_seen"]) == (2, 0)
     assert "workers-missing" not in cells["test_replaced"]["signatures"]
     serving = cells["test_helper"]["serving"]
-    assert (serving["workers_seen"], serving["helpers_seen"]) == (2, 2)  # the pool, the tracker
+    # The idle process is the program's own (a worker, though it serves no HTTP); the tracker
+    # is multiprocessing's helper.
+    assert (serving["workers_seen"], serving["helpers_seen"]) == (3, 1)
     assert serving["worker_deaths"] == 0
 
 
@@ -580,3 +582,37 @@ def test_a_port_taken_on_every_try_is_an_error_naming_the_taker(
     assert cell["exit_code"] == 1  # the server could not bind: Address already in use
     assert "Address already in use" in cell["stderr_tail"]
     assert cell["serving"]["ready"] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "tracker", "helpers"),
+    [
+        ("spawn", None, 1),  # spawn starts the tracker before the first worker
+        ("fork", None, 0),
+        ("fork", "after", 1),  # the tracker started after the workers, by the main process
+        ("fork", "worker", 2),  # each worker starts a tracker of its own
+        ("forkserver", "before", 2),  # workers forked by a helper: the forkserver, the tracker
+    ],
+)
+def test_model_workers_behind_a_serving_main_process_are_workers(
+    pytester: pytest.Pytester, method: str, tracker: str | None, helpers: int
+) -> None:
+    """The main process alone holds the port and hands each request to a pool of model workers
+    started with multiprocessing: those are the workers, wherever they stand in the tree, and
+    only multiprocessing's own helpers are helpers."""
+    shutil.copy(Path(__file__).parent / "scripts" / "model_pool_server.py", pytester.path)
+    extra = f", '--tracker', '{tracker}'" if tracker else ""
+    cells = run_tests(
+        pytester,
+        "def test_pool(mp_server):\n"
+        f"    cell = mp_server('model_pool_server.py', method='{method}', workers=2,\n"
+        f"                     args=['{{port}}', '{{workers}}'{extra}],\n"
+        "                     requests=[{'path': '/', 'count': 4, 'pid_header': 'X-Worker-Pid'}])\n"
+        "    assert cell.verdict.value == 'pass', cell.reason\n",
+    )
+    cell = cells["test_pool"]
+    serving = cell["serving"]
+    assert (serving["workers_seen"], serving["helpers_seen"]) == (2, helpers), serving
+    assert "workers-missing" not in cell["signatures"] and cell["outcome"] == "pass"
+    assert len(serving["request_stats"][0]["answered_by"]) == 2  # both workers answered
+    assert serving["worker_deaths"] == 0

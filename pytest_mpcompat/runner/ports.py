@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from ._proctree import READS_PROC, cmdline, psutil_module
 
-__all__ = ["free_ports", "listening_holders", "ports_needed", "taken_elsewhere"]
+__all__ = ["free_ports", "ports_needed", "taken_elsewhere"]
 
 _PORT_RX = re.compile(r"\{port(\d*)\}")
 
@@ -42,16 +42,6 @@ def free_ports(count: int) -> list[int]:
     finally:
         for sock in socks:
             sock.close()
-
-
-def listening_holders(pids: Iterable[int], ports: Iterable[int]) -> set[int] | None:
-    """Which of ``pids`` hold a listening TCP socket on one of ``ports``: the processes that
-    serve. None where that cannot be read (neither /proc nor psutil)."""
-    ports = set(ports)
-    if not READS_PROC:
-        return _psutil_holders(pids, ports)
-    inodes = {i for by_port in _listening_inodes(ports).values() for i in by_port}
-    return {pid for pid in pids if _socket_inodes(pid) & inodes}
 
 
 def taken_elsewhere(pids: Iterable[int], ports: Iterable[int]) -> dict[int, str]:
@@ -128,26 +118,6 @@ def _holder(inodes: set[str]) -> int | None:
         if entry.isdigit() and _socket_inodes(int(entry)) & inodes:
             return int(entry)
     return None
-
-
-def _psutil_holders(pids: Iterable[int], ports: set[int]) -> set[int] | None:
-    """Which of ``pids`` listen on ``ports``, asked process by process (which, unlike the
-    system-wide table, needs no privilege for one's own processes)."""
-    psutil = psutil_module()
-    if psutil is None:
-        return None
-    holders = set()
-    for pid in pids:
-        try:
-            proc = psutil.Process(pid)
-            read = getattr(proc, "net_connections", None) or proc.connections  # psutil < 6
-            for conn in read(kind="tcp"):
-                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr[1] in ports:
-                    holders.add(pid)
-                    break
-        except (psutil.Error, OSError):
-            continue
-    return holders
 
 
 def _psutil_listeners(ports: set[int]) -> list[tuple[int | None, int]] | None:

@@ -32,7 +32,7 @@ from ..model.catalog import PORT_TAKEN
 from ..model.cell import ServingRecord
 from ..scenario.serve import RequestSpec, ServeSpec
 from ._proctree import cmdline, proc_info
-from .ports import listening_holders, taken_elsewhere
+from .ports import taken_elsewhere
 
 __all__ = [
     "CRASH_LOOP",
@@ -46,7 +46,9 @@ __all__ = [
 _POLL_S = 0.05
 WORKER_GRACE_S = 5.0  # how long a short worker count is watched before workers-missing
 _PROBE_S = 0.5  # a socket that accepts but nobody serves makes each probe wait this long
-_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+#: The command lines of multiprocessing's helpers (see ``is_helper``).
+_TRACKERS = ("multiprocessing.resource_tracker", "loky.backend.resource_tracker")
+_FORKSERVER = "multiprocessing.forkserver"
 #: In the outcome of a server that never got ready because its workers kept being replaced; a
 #: server whose main process exits by itself (and takes its workers with it) is not that.
 CRASH_LOOP = "workers keep dying"
@@ -111,11 +113,14 @@ def explained_exit(status: int, signals_sent: Iterable[str]) -> bool:
 def _sample(served: ServedProcess, exact: bool = False) -> tuple[set[int], set[int]]:
     """The server's live workers, and every live process of it (the main one and helpers too).
 
-    Workers are the live processes other than the main process and multiprocessing's helpers.
-    The resource tracker and the forkserver are started by the main process (and re-parented
-    when it exits first); workers forked by the forkserver carry its command line too, so a
-    process whose parent is itself a helper is a worker. A helper caught between fork and exec
-    still has its parent's command line and reads as a worker.
+    A worker is a process of the user's program other than its main process that is not one of
+    multiprocessing's own helpers, wherever it stands in the tree: spawned or forked, by the
+    main process, by another worker or by the forkserver, holding the listening socket or not
+    (a main process that serves HTTP and hands requests to a spawned pool has that pool as its
+    workers). The helpers are the resource trackers and the forkserver itself; the processes
+    the forkserver forks carry its command line and are workers. A helper caught between its
+    fork and its exec still has its parent's command line and reads as a worker for a moment
+    (``_Churn`` keeps a process seen once as a helper a helper).
     """
     workers, alive = set(), set()
     for pid in served.pids(exact):
@@ -123,44 +128,34 @@ def _sample(served: ServedProcess, exact: bool = False) -> tuple[set[int], set[i
         if info is None or not info.alive:
             continue
         alive.add(pid)
-        if pid == served.leader:
-            continue
-        if _is_helper(cmdline(pid)) and not _is_helper(cmdline(info.ppid)):
-            continue
-        workers.add(pid)
+        if pid != served.leader and not is_helper(cmdline(pid), cmdline(info.ppid)):
+            workers.add(pid)
     return workers, alive
 
 
-def _is_helper(command: str) -> bool:
-    return any(h in command for h in _HELPERS)
+def is_helper(command: str, parent_command: str) -> bool:
+    """True for one of multiprocessing's helpers, by its command line and its parent's: a
+    resource tracker (multiprocessing's or loky's), or the forkserver (not what it forks)."""
+    if any(t in command for t in _TRACKERS):
+        return True
+    return _FORKSERVER in command and _FORKSERVER not in parent_command
 
 
-def _serving(served: ServedProcess, ports: list[int]) -> tuple[int, int]:
-    """(workers, helpers) alive now. Workers are what serves: the processes other than the main
-    one that hold a listening socket on the server's ports (the main process alone, when only
-    it does); the rest are helpers. Where sockets cannot be read (no /proc), or nothing holds
-    one, workers are the processes other than the main one and multiprocessing's helpers."""
+def _serving(served: ServedProcess) -> tuple[int, int]:
+    """(workers, helpers) alive now, as ``_sample`` tells them apart."""
     workers, alive = _sample(served, exact=True)
-    others = alive - {served.leader}
-    holders = listening_holders(alive, ports)
-    if holders:
-        serving = holders - {served.leader}
-        count = len(serving) if serving else 1
-        return count, len(others - serving)
-    return len(workers), len(others - workers)
+    return len(workers), len(alive - workers - {served.leader})
 
 
-def _workers_after_load(
-    served: ServedProcess, asked: int, deadline: float, ports: list[int]
-) -> tuple[int, int]:
+def _workers_after_load(served: ServedProcess, asked: int, deadline: float) -> tuple[int, int]:
     """Workers (and helpers) alive after the load. While the count is short it is read again
     for up to ``WORKER_GRACE_S``: a worker still starting on a loaded machine is late, not
     missing; one that died or was never started stays missing."""
     end = min(deadline, time.monotonic() + WORKER_GRACE_S)
-    seen, helpers = _serving(served, ports)
+    seen, helpers = _serving(served)
     while seen < asked and time.monotonic() < end and served.exited() is None:
         time.sleep(_POLL_S)
-        now, helpers_now = _serving(served, ports)
+        now, helpers_now = _serving(served)
         if now > seen:
             seen, helpers = now, helpers_now
     return seen, helpers
@@ -383,9 +378,7 @@ def drive(
     for req in spec.requests:
         record.request_stats.append(_send_entry(record, req, ports, spec, deadline))
         churn.update()  # a worker that died or was replaced under the load
-    record.workers_seen, record.helpers_seen = _workers_after_load(
-        served, spec.workers, deadline, ports
-    )
+    record.workers_seen, record.helpers_seen = _workers_after_load(served, spec.workers, deadline)
     churn.update()
     record.outcome = (
         f"ready in {record.ready_s:.1f} s, {record.requests_ok}/{record.requests_sent} "
