@@ -13,21 +13,24 @@ METHODS = ("fork", "spawn", "forkserver")
 
 def cell(i: int, run: int) -> CellResult:
     # Decided as a run decides it: a raw file whose outcome contradicts its verdict is refused.
-    return decide(CellResult(
-        scenario=f"scenarios/s{i % 400}.py",
-        method=METHODS[i % 3],
-        verdict=VERDICTS[i % 4],
-        signatures=["leaked-processes"] if i % 7 == 0 else [],
-        stdout_tail="x" * 200,
-        stderr_tail="Traceback: line\n" * 10,
-        duration_s=0.1,
-        env={
-            "os": "Linux",
-            "python": f"3.1{run % 4}.0",
-            "gpu": None,
-            "packages": {"kserve": f"0.{run % 5 + 12}.0"},
-        },
-    ), BUILTIN)
+    return decide(
+        CellResult(
+            scenario=f"scenarios/s{i % 400}.py",
+            method=METHODS[i % 3],
+            verdict=VERDICTS[i % 4],
+            signatures=["leaked-processes"] if i % 7 == 0 else [],
+            stdout_tail="x" * 200,
+            stderr_tail="Traceback: line\n" * 10,
+            duration_s=0.1,
+            env={
+                "os": "Linux",
+                "python": f"3.1{run % 4}.0",
+                "gpu": None,
+                "packages": {"kserve": f"0.{run % 5 + 12}.0"},
+            },
+        ),
+        BUILTIN,
+    )
 
 
 def main(total: int, out: Path) -> None:
