@@ -26,11 +26,13 @@ __all__ = [
     "READS_PROC",
     "ProcInfo",
     "birth",
+    "group_alive",
     "in_session",
     "cmdline",
     "descendants",
     "is_alive",
     "kill_all",
+    "kill_group",
     "living",
     "proc_info",
     "psutil_module",
@@ -239,6 +241,29 @@ def in_session(sid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of ``pgid``'s process group is left (a cell's main process leads
+    its own): one atomic question to the kernel, which no process can outrun by forking; the
+    number is not given to a new process while the group has a member. False on Windows."""
+    killpg = getattr(os, "killpg", None)
+    if killpg is None:
+        return False
+    try:
+        killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or the number is someone else's now
+        return False
+    return True
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL a cell's whole process group at once (nothing in it escapes by forking)."""
+    if group_alive(pgid):
+        try:
+            os.killpg(pgid, _KILL)
+        except OSError:
+            pass
 
 
 def birth(pid: int) -> object:

@@ -32,9 +32,11 @@ from ._proctree import (
     birth,
     cmdline,
     descendants,
+    group_alive,
     in_session,
     is_alive,
     kill_all,
+    kill_group,
     living,
     send,
 )
@@ -166,10 +168,16 @@ class _Cell(ServedProcess):
         orphans = [p for p in gone if self._seen[p] is True or birth(p) == self._seen[p]]
         return found + orphans
 
+    def has_children(self) -> bool:
+        """Whether anything of the cell is left: below the supervisor (exact where it adopts
+        orphans), or in the main process's process group (wherever orphans went)."""
+        return self.supervisor.has_children() or group_alive(self.leader)
+
     def starts(self) -> int:
         return sum(_count_lines(self.methods_log).values())
 
     def kill(self) -> None:
+        kill_group(self.leader)  # first, at once: what stayed in the group cannot fork away
         kill_all(self.pids)
         if self.exited() is None and is_alive(self.leader):  # no process table here
             send([self.leader], _KILL)
@@ -232,7 +240,7 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
             else:
                 serve = spec.serve
                 probe = (lambda: check_still_serving(result, serve, ports)) if serve else None
-                result.leaked = _stragglers(cell.pids, spec.exit_grace, probe)
+                result.leaked = _stragglers(cell.pids, spec.exit_grace, probe, cell.has_children)
                 if spec.serve is None:
                     judge_exit(result, cell.exited())
         finally:
@@ -268,22 +276,39 @@ def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:
 
 
 def _stragglers(
-    find: Callable[[bool], list[int]], grace: float, before_kill: Callable[[], None] | None = None
+    find: Callable[[bool], list[int]],
+    grace: float,
+    before_kill: Callable[[], None] | None = None,
+    below: Callable[[], bool] = lambda: False,
 ) -> list[str]:
     """Processes of the cell still alive once the grace period is over, then killed
     (``before_kill`` looks at what they still do first).
 
     ``find(exact)`` lists the cell's processes; "none left" is confirmed with an exact reading,
-    since the quick one can miss a live process while its siblings exit."""
+    since the quick one can miss a live process while its siblings exit, and then with
+    ``below()`` (the supervisor: is anything still below it?), since both readings can miss a
+    process that forks and exits faster than the table is read (a pid hopper). Any one of them
+    answering yes is enough to look again."""
     deadline = time.monotonic() + grace
+    seen: dict[int, str] = {}  # every live process of the cell read, as "pid command"
     while True:
         alive = living(find(False))
         if not alive:
             alive = living(find(True))
-        if not alive:
+        for pid in alive:
+            if pid not in seen:
+                seen[pid] = f"{pid} {cmdline(pid)}".strip()
+        hidden = not alive and below()
+        if not alive and not hidden:
             return []
         if time.monotonic() >= deadline:
-            leaked = [f"{pid} {cmdline(pid)}".strip() for pid in alive]
+            leaked = [seen[pid] for pid in alive if pid in seen]
+            if hidden:  # none could be read this time: say what was, and what hid it
+                last = list(seen.values())[-3:]
+                leaked = [f"{text} (gone; its pid kept changing)" for text in last] or [
+                    "a process of the cell whose pid changed faster than the process table "
+                    "could be read (it forks and exits)"
+                ]
             if before_kill is not None:
                 before_kill()
             kill_all(lambda: find(True))

@@ -45,6 +45,7 @@ def run_one(pytester: pytest.Pytester, name: str, *args: str) -> tuple[Any, pyte
         ("exit_seven", "crash", None, 7, []),
         ("worker_segfault", "pass", None, 0, ["worker-fatal-signal"]),
         ("grandchild_spins", "pass", None, 0, ["leaked-processes"]),
+        ("pid_hopper", "pass", None, 0, ["leaked-processes"]),  # a new pid every millisecond
         pytest.param(
             "double_fork_daemon", "pass", None, 0, ["leaked-processes"], marks=NEEDS_SUBREAPER
         ),
