@@ -28,6 +28,7 @@ __all__ = [
     "birth",
     "group_alive",
     "in_session",
+    "is_stopped",
     "cmdline",
     "descendants",
     "is_alive",
@@ -70,8 +71,7 @@ def proc_info(pid: int) -> ProcInfo | None:
         try:  # one process, not the whole table
             proc = psutil.Process(pid)
             with proc.oneshot():
-                state = "Z" if proc.status() == psutil.STATUS_ZOMBIE else "R"
-                return ProcInfo(pid, proc.ppid(), state)
+                return ProcInfo(pid, proc.ppid(), _psutil_state(psutil, proc.status()))
         except (psutil.Error, OSError):
             return None
     try:
@@ -82,6 +82,17 @@ def proc_info(pid: int) -> ProcInfo | None:
     # The command name is in parentheses and may itself contain spaces or parentheses.
     fields = raw[raw.rindex(b")") + 2 :].split()
     return ProcInfo(pid, int(fields[1]), fields[0].decode())
+
+
+def _psutil_state(psutil: Any, status: str) -> str:
+    """psutil's status as ps's letter: a zombie, a stopped process, or any other."""
+    return {psutil.STATUS_ZOMBIE: "Z", psutil.STATUS_STOPPED: "T"}.get(status, "R")
+
+
+def is_stopped(pid: int) -> bool:
+    """True while the process is stopped (SIGSTOP, SIGTSTP) or held by a tracer."""
+    info = proc_info(pid)
+    return info is not None and info.state in ("T", "t")
 
 
 def cmdline(pid: int) -> str:
@@ -149,7 +160,7 @@ def _table() -> dict[int, ProcInfo]:
     if psutil is not None:
         table = {}
         for proc in psutil.process_iter(["pid", "ppid", "status"]):
-            state = "Z" if proc.info["status"] == psutil.STATUS_ZOMBIE else "R"
+            state = _psutil_state(psutil, proc.info["status"])
             table[proc.info["pid"]] = ProcInfo(proc.info["pid"], proc.info["ppid"] or 0, state)
         return table
     try:

@@ -225,7 +225,8 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 hung = cell.wait(spec.timeout) is None
             result.duration_s = round(time.monotonic() - cell.started, 4)
             if cell.lost and cell.exited() is None:
-                send([cell.leader], _KILL)  # its other processes went to init: out of reach
+                send([cell.leader], _KILL)  # its orphans went to init: what kept its group dies
+                kill_group(cell.leader)
                 result.verdict = Verdict.ERROR
                 result.reason = (
                     f"the cell's supervisor died (status {cell.supervisor.proc.returncode}) before "
@@ -243,6 +244,8 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 result.leaked = _stragglers(cell.pids, spec.exit_grace, probe, cell.has_children)
                 if spec.serve is None:
                     judge_exit(result, cell.exited())
+            if cell.supervisor.stops:
+                _supervisor_stopped(result, cell.supervisor)
         finally:
             cell.kill()
             cell.close()
@@ -256,6 +259,19 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _supervisor_stopped(result: CellResult, supervisor: supervision.Supervisor) -> None:
+    """Something in the cell stopped its supervisor (SIGSTOP to the main process's parent):
+    it was continued and is retired, and the verdict is no verdict on the program."""
+    times = "once" if supervisor.stops == 1 else f"{supervisor.stops} times"
+    read = f"{result.verdict.value}: {result.reason}" if result.reason else result.verdict.value
+    result.reason = (
+        f"the cell stopped its supervisor (pid {supervisor.pid}, the parent of its main "
+        f"process) {times}; it was continued and the cell ran on (it read {read}), but a "
+        "cell that stops its parent is not measured as a platform runs it"
+    )
+    result.verdict = Verdict.ERROR
 
 
 def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:

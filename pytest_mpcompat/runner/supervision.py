@@ -14,22 +14,26 @@ import functools
 import marshal
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from ._child import bootstrap as _child_bootstrap
 from ._child import supervisor
+from ._proctree import is_stopped, send
 
 __all__ = ["Supervisor", "acquire", "bootstrap", "main_code", "release"]
 
 _SCRIPT = str(Path(supervisor.__file__).resolve())
 _START_S = 30.0
 _END_S = 20.0
+_CHECK_S = 0.25  # how often a waiting runner checks that its supervisor is not stopped
 
 
 class Supervisor:
@@ -51,6 +55,7 @@ class Supervisor:
         self.pid = self.proc.pid
         self.events: queue.Queue[dict[str, str] | None] = queue.Queue()
         self.healthy = True
+        self.stops = 0  # times it was found stopped, and continued (see ``next``)
         self.pending: list[dict[str, str]] = []  # events read ahead of an answer
         threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True).start()
 
@@ -71,12 +76,24 @@ class Supervisor:
         self.events.put(None)
 
     def next(self, timeout: float | None) -> dict[str, str] | None:
+        """The next event, waiting up to ``timeout`` seconds (None: for ever). A supervisor
+        found stopped meanwhile (a cell sent SIGSTOP to its parent) is continued, and counted
+        in ``stops``: the cell that did it is told by that, and the supervisor retired."""
         if self.pending:
             return self.pending.pop(0)
-        try:
-            return self.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = _CHECK_S if end is None else min(_CHECK_S, max(0.0, end - time.monotonic()))
+            try:
+                return self.events.get(timeout=left)
+            except queue.Empty:
+                pass
+            if is_stopped(self.pid):
+                self.stops += 1
+                self.healthy = False
+                send([self.pid], signal.SIGCONT)
+            elif end is not None and time.monotonic() >= end:
+                return None
 
     def start(self, config: dict[str, Any]) -> int:
         """Start a cell's main process; its pid. OSError when it could not be started."""

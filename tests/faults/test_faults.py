@@ -7,9 +7,11 @@ autouse ``no_process_left`` fixture) that no process of the cell survives.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,26 @@ def test_unreadable_scenario_is_a_clear_error(pytester: pytest.Pytester) -> None
     )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*unreadable.py:0: cannot read the scenario: Input/output error*"])
+
+
+def test_a_cell_that_stops_its_supervisor_is_an_error_and_leaves_it_behind_nowhere(
+    pytester: pytest.Pytester,
+) -> None:
+    cell, _ = run_one(pytester, "stops_its_parent", "--mp-methods", "fork", "--mp-timeout", "30")
+    assert cell.verdict.value == "error", cell.reason  # not a hang: the program had exited 0
+    assert "stopped its supervisor" in cell.reason and "it read pass" in cell.reason
+    assert cell.stdout_tail == "stopped my parent\n"
+    supervisor = int(re.search(r"supervisor \(pid (\d+)", cell.reason)[1])  # type: ignore[index]
+    for _ in range(100):  # pytest has exited: its supervisor, continued, exits with it
+        if not _alive(supervisor):
+            break
+        time.sleep(0.1)
+    assert not _alive(supervisor), f"the supervisor {supervisor} was left behind"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
