@@ -16,7 +16,9 @@ from .cell import CellResult, Outcome, Verdict
 
 __all__ = [
     "BUILTIN_SIGNATURES",
+    "BUSY_AT_TIMEOUT",
     "LEAKED_PROCESSES",
+    "NO_PROGRESS",
     "PORT_TAKEN",
     "PROCESS_LIMIT",
     "SERVING_AFTER_STOP",
@@ -77,6 +79,8 @@ UNCLEAN_SHUTDOWN = "unclean-shutdown"
 SERVING_AFTER_STOP = "serving-after-stop"
 PROCESS_LIMIT = "process-limit"
 PORT_TAKEN = "port-taken"
+BUSY_AT_TIMEOUT = "busy-at-timeout"
+NO_PROGRESS = "no-progress"
 
 BUILTIN_SIGNATURES: tuple[Signature, ...] = (
     Signature(
@@ -183,6 +187,24 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "The cell started more processes than its max_processes allows (a fork bomb, or a pool "
         "that keeps replacing workers); the harness killed it.",
         "Bound the number of workers, and check why processes are started in a loop.",
+    ),
+    Signature(
+        BUSY_AT_TIMEOUT,
+        None,
+        "The cell ran out of time while its processes were still using CPU (or waiting for "
+        "one): slow, which a loaded machine or a long import makes it, rather than stuck. The "
+        "reason says how much CPU it used in its last seconds.",
+        "Run it again on an idle machine, or give it a longer timeout; if it is spinning, the "
+        "stacks show where.",
+        "warning",
+    ),
+    Signature(
+        NO_PROGRESS,
+        None,
+        "The cell ran out of time while its processes used no CPU: every one was waiting (on a "
+        "lock, a queue, a pipe or a socket) for something that never came, as in a deadlock.",
+        "Read the stacks: the reason names the threads that were waiting on a lock. Under fork, "
+        "a lock held by another thread at the fork stays held in the child for ever.",
     ),
     Signature(
         "out-of-memory",

@@ -41,7 +41,9 @@ from ._proctree import (
     send,
 )
 from ._stacks import collect_stacks
+from .activity import STEP_S, Activity, mark
 from .judge import judge_exit, match_files, redact_result
+from .lockwaits import mark_locks
 from .ports import free_ports, ports_needed
 from .request import CellSpec, fill
 from .serve import ServedProcess
@@ -121,6 +123,8 @@ class _Cell(ServedProcess):
             supervision.release(self.supervisor)
             raise
         self.started = time.monotonic()
+        #: How busy the tree was in its last seconds, read while it is waited on.
+        self.activity = Activity(self.pids, self.supervisor.pid)
         # Without a subreaper an orphan leaves the supervisor's tree: every process once seen
         # in it is kept (with what tells it from a later process of the same pid).
         self._seen: dict[int, object] = {}
@@ -136,15 +140,16 @@ class _Cell(ServedProcess):
             if self.lost:
                 break
             left = max(0.0, end - time.monotonic())
+            self.activity.note()  # (at most every activity.STEP_S)
             if not ADOPTS_ORPHANS:
                 self.pids()  # follow the tree while it lives: its orphans are not adopted
                 left = min(left, _FOLLOW_S)
-            event = self.supervisor.next(left)
-            if event is None and not ADOPTS_ORPHANS and time.monotonic() < end:
-                continue
+            event = self.supervisor.next(min(left, STEP_S))
             if event is None:
                 self.lost = self.lost or self.supervisor.proc.poll() is not None
-                break
+                if self.lost or time.monotonic() >= end:
+                    break
+                continue
             self._event(event)
         return self._status
 
@@ -172,6 +177,9 @@ class _Cell(ServedProcess):
         """Whether anything of the cell is left: below the supervisor (exact where it adopts
         orphans), or in the main process's process group (wherever orphans went)."""
         return self.supervisor.has_children() or group_alive(self.leader)
+
+    def busy_or_stuck(self) -> tuple[str, str] | None:
+        return self.activity.verdict()
 
     def starts(self) -> int:
         return sum(_count_lines(self.methods_log).values())
@@ -225,17 +233,12 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 hung = cell.wait(spec.timeout) is None
             result.duration_s = round(time.monotonic() - cell.started, 4)
             if cell.lost and cell.exited() is None:
-                send([cell.leader], _KILL)  # its orphans went to init: what kept its group dies
-                kill_group(cell.leader)
-                result.verdict = Verdict.ERROR
-                result.reason = (
-                    f"the cell's supervisor died (status {cell.supervisor.proc.returncode}) before "
-                    "its main process exited: something outside the cell killed it"
-                )
+                _supervisor_lost(cell, result)
                 return result
             if hung:
                 result.verdict = Verdict.HANG
                 result.reason = result.reason or f"still running after {spec.timeout:g} s"
+                mark(result, cell.busy_or_stuck())  # before the stacks: they stop the tree
                 result.stacks = result.stacks or collect_stacks(cell.pids, err_path, spec.stacks)
                 cell.kill()
             else:
@@ -244,6 +247,8 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
                 result.leaked = _stragglers(cell.pids, spec.exit_grace, probe, cell.has_children)
                 if spec.serve is None:
                     judge_exit(result, cell.exited())
+            if result.stacks:  # (a hang's, or a server's that outlived its stop signal)
+                mark_locks(result, spec.script)
             if cell.supervisor.stops:
                 _supervisor_stopped(result, cell.supervisor)
         finally:
@@ -259,6 +264,17 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _supervisor_lost(cell: _Cell, result: CellResult) -> None:
+    """The supervisor died before the main process exited: the cell cannot be judged."""
+    send([cell.leader], _KILL)  # its orphans went to init: what kept its group dies with it
+    kill_group(cell.leader)
+    result.verdict = Verdict.ERROR
+    result.reason = (
+        f"the cell's supervisor died (status {cell.supervisor.proc.returncode}) before its "
+        "main process exited: something outside the cell killed it"
+    )
 
 
 def _supervisor_stopped(result: CellResult, supervisor: supervision.Supervisor) -> None:

@@ -81,6 +81,11 @@ class ServedProcess:
         """Kill every process of the cell."""
         raise NotImplementedError
 
+    def busy_or_stuck(self) -> tuple[str, str] | None:
+        """For a cell whose time ran out now: whether its processes were still using CPU in
+        their last seconds (``runner/activity.py``), as (signature, words); None: unknown."""
+        return None
+
 
 def still_serving(ports: Sequence[int], ready: str) -> list[str]:
     """Which of ``ports`` something still listens on, and whether it answers HTTP."""

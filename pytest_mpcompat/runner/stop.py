@@ -21,6 +21,7 @@ from ..model.cell import CellResult, ServingRecord, Verdict
 from ..scenario.serve import ServeSpec
 from ._proctree import cmdline, is_alive, send
 from ._stacks import collect_stacks, find_pyspy
+from .activity import mark
 from .judge import record_exit
 from .request import CellSpec
 from .serve import (
@@ -95,6 +96,7 @@ def _stop_hung(
     would stop that pod: the stacks of the stuck state first (with py-spy, which changes
     nothing; faulthandler's dump would kill it, so it waits for the kill), then the stop
     sequence, recorded. The verdict stays a hang; the reason says what the stop did."""
+    busy = cell.busy_or_stuck()  # before the stacks and the stop, which change it
     if spec.stacks != "faulthandler" and find_pyspy():
         result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
     status, timed_out = _stop(cell, spec, serve, record, result, err_path)
@@ -103,6 +105,7 @@ def _stop_hung(
             f"{record.outcome}; then {record.stopped_by} stopped it in "
             f"{record.shutdown_s:.1f} s (exit status {status})"
         )
+    mark(result, busy)
     record_exit(result, status)
     result.verdict = Verdict.HANG
 

@@ -142,3 +142,30 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@pytest.mark.parametrize("tool", ["faulthandler", "auto"])
+def test_a_deadlock_reads_no_progress_and_names_the_threads_waiting_on_a_lock(
+    pytester: pytest.Pytester, tool: str
+) -> None:
+    cell, _ = run_one(
+        pytester, "deadlock", "--mp-methods", "fork", "--mp-timeout", "3", "--mp-stacks", tool
+    )
+    assert cell.verdict.value == "hang"
+    assert "no-progress" in cell.signatures and "busy-at-timeout" not in cell.signatures
+    assert "no progress: its processes used" in cell.reason, cell.reason
+    waits = cell.reason.partition("waiting on a lock: ")[2]
+    assert "deadlock.py:26: lock.acquire()" in waits  # the main thread, on its own lock
+    assert "deadlock.py:9: lock.acquire()" in waits  # the spawned child
+    assert "wait in threading.py" in waits  # the thread on its condition
+    assert len(cell.stacks) == 3  # main, child and the resource tracker (not waiting)
+
+
+def test_a_cell_still_computing_at_its_timeout_reads_busy_not_stuck(
+    pytester: pytest.Pytester,
+) -> None:
+    cell, _ = run_one(pytester, "spins", "--mp-methods", "spawn", "--mp-timeout", "3")
+    assert cell.verdict.value == "hang"
+    assert "busy-at-timeout" in cell.signatures and "no-progress" not in cell.signatures
+    assert "busy at timeout: its processes used" in cell.reason, cell.reason
+    assert "waiting on a lock" not in cell.reason  # the main process joins; that is no lock
