@@ -126,6 +126,7 @@ def test_wheel_holds_every_part_and_its_metadata(built: Built) -> None:
     # result's schema, the page's files.
     package = {p.as_posix() for p in _source_files() if p.parts[0] == "pytest_mpcompat"}
     assert package - names == set()
+    assert "pytest-mpcompat.pth" in names  # at the top of site-packages, see setup.py
     for part in ("runner/_child/bootstrap.py", "py.typed", "model/schema/raw-result.schema.json",
                  "publish/page/grid.js"):  # fmt: skip
         assert f"pytest_mpcompat/{part}" in names, part
@@ -169,6 +170,18 @@ def test_mp_matrix_outside_the_checkout(built: Built, tmp_path: Path) -> None:
     cells = {c["method"]: c for c in json.loads((tmp_path / "out.json").read_text())["cells"]}
     assert cells["fork"]["verdict"] == "pass"
     assert "spawn-main-guard-missing" in cells["spawn"]["signatures"]
+
+
+def test_the_installed_wheel_reaches_the_interpreters_a_cell_starts(
+    built: Built, tmp_path: Path
+) -> None:
+    shutil.copy(ROOT / "tests" / "scripts" / "exec_worker.py", tmp_path / "exec_worker.py")
+    done = _run(built, "-m", "pytest", "--mp-matrix", "exec_worker.py", "--mp-methods", "spawn",
+                "--mp-report", "out.json", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    (cell,) = json.loads((tmp_path / "out.json").read_text())["cells"]
+    assert cell["methods_used"] == {"spawn": 1}, cell
+    assert "worker default: spawn\n" in cell["stdout_tail"]
 
 
 def _readme_project(folder: Path) -> list[str]:

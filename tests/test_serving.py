@@ -113,8 +113,8 @@ def test_crash_loop_is_decided_from_the_restart_rate(pytester: pytest.Pytester) 
     assert deaths - 2 <= restarting["serving"]["worker_restarts"] <= deaths
     assert "workers-restarting" in restarting["signatures"]
     assert "workers keep dying" in restarting["reason"]
-    # Decided by the churn, not by the 60 s ready timeout.
-    assert restarting["duration_s"] < 20, restarting["duration_s"]
+    # Decided by the churn, not by the 60 s ready timeout (which reads hang).
+    assert restarting["verdict"] == "crash" and "not ready after 60" not in restarting["reason"]
     slow = cells["test_slow"]
     assert slow["serving"]["worker_deaths"] == 0
     assert "workers-restarting" not in slow["signatures"]

@@ -2,16 +2,18 @@
 out. A cell still working (or waiting for a CPU, on a loaded machine) when its timeout ends is
 slow, not deadlocked; one whose processes used none was waiting on something that never came.
 
-The cell is read while it is waited on, at most every ``STEP_S``; the readings of the last
-``WINDOW_S`` are kept. CPU time is the kernel's (user and system, with what reaped children
-used); on Linux the time spent runnable but waiting for a CPU (``schedstat``) counts as demand
-too, since a starved process gets little CPU but is not stuck.
+A thread reads the cell every ``STEP_S`` while it runs (whatever the runner is doing: waiting
+for it, or for a request's answer); the readings of the last ``WINDOW_S`` are kept. CPU time is
+the kernel's (user and system, with what reaped children used); on Linux the time spent
+runnable but waiting for a CPU (``schedstat``) counts as demand too, since a starved process
+gets little CPU but is not stuck.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,7 +26,7 @@ from ._proctree import READS_PROC, psutil_module
 __all__ = ["Activity", "WINDOW_S", "mark"]
 
 WINDOW_S = 3.0  # how far back "the last seconds" reach
-STEP_S = 0.5  # at most one reading this often
+STEP_S = 0.5  # one reading this often
 #: Seconds of CPU (used, or waited for) per second of the window above which the cell was busy.
 #: A process blocked on a lock or a read uses none; one starved on a loaded machine still runs.
 BUSY_SHARE = 0.05
@@ -40,31 +42,55 @@ class _Reading:
 
 
 class Activity:
-    """Readings of a running cell's CPU use; ``verdict()`` at its timeout: busy or stuck."""
+    """Readings of a running cell's CPU use; ``verdict()`` at its timeout: busy or stuck.
+
+    ``find`` lists the cell's processes without changing anything (it runs on the reading
+    thread); ``reaper`` is the supervisor, whose reaped children (orphans) were the cell's."""
 
     def __init__(self, find: Callable[[], list[int]], reaper: int) -> None:
         self._find = find
-        self._reaper = reaper  # the supervisor: what it reaped (orphans) was the cell's
+        self._reaper = reaper
         self._readings: deque[_Reading] = deque()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._first: float | None = None
+
+    def start(self) -> None:
+        """Read the cell now and every ``STEP_S`` until ``stop``."""
+        self.note()
+        threading.Thread(target=self._watch, name="mpcompat-activity", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(STEP_S):
+            try:
+                self.note()
+            except (OSError, ValueError):  # a process table that could not be read this time
+                continue
 
     def note(self) -> None:
-        """Read the cell now unless it was read less than ``STEP_S`` ago."""
-        now = time.monotonic()
-        if self._readings and now - self._readings[-1].at < STEP_S:
-            return
-        self._readings.append(_read(now, [*self._find(), self._reaper]))
-        while len(self._readings) > 1 and self._readings[1].at <= now - WINDOW_S:
-            self._readings.popleft()  # the first one left is the newest WINDOW_S old
+        """Read the cell now."""
+        reading = _read(time.monotonic(), [*self._find(), self._reaper])
+        with self._lock:
+            if self._first is None:
+                self._first = reading.at
+            self._readings.append(reading)
+            while len(self._readings) > 1 and self._readings[1].at <= reading.at - WINDOW_S:
+                self._readings.popleft()  # the first one left is the newest WINDOW_S old
 
     def verdict(self) -> tuple[str, str] | None:
         """(signature, words for the reason) for a cell whose time ran out just now; None
         where it was not watched long enough to say."""
-        if not self._readings:
-            return None
         now = _read(time.monotonic(), [*self._find(), self._reaper])
+        with self._lock:
+            readings, first = list(self._readings), self._first
+        if first is None:
+            return None
         # The last WINDOW_S, or the second half of a shorter life (not its start-up).
-        span = min(WINDOW_S, max(_MIN_WINDOW_S, (now.at - self._readings[0].at) / 2))
-        older = [r for r in self._readings if r.at <= now.at - span]
+        span = min(WINDOW_S, max(_MIN_WINDOW_S, (now.at - first) / 2))
+        older = [r for r in readings if r.at <= now.at - span]
         if not older:
             return None
         base = older[-1]

@@ -41,7 +41,7 @@ from ._proctree import (
     send,
 )
 from ._stacks import collect_stacks
-from .activity import STEP_S, Activity, mark
+from .activity import Activity, mark
 from .judge import judge_exit, match_files, redact_result
 from .lockwaits import mark_locks
 from .ports import free_ports, ports_needed
@@ -56,6 +56,7 @@ TAIL_BYTES = 8192
 
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 _FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
+_WAKE_S = 0.5  # how often a waiting runner checks that the supervisor is still alive
 _PORT_TRIES = 3  # runs of a server cell whose ports other processes keep taking
 
 
@@ -109,6 +110,8 @@ class _Cell(ServedProcess):
         self.env = spec.environment(ports, self.methods_log)
         if code:  # the script, compiled (the bootstrap takes it out of the environment)
             self.env["MPCOMPAT_MAIN_CODE"] = code
+        # Every other interpreter of the tree is prepared from it (pytest-mpcompat.pth).
+        self.env["MPCOMPAT_BOOTSTRAP"] = supervision.bootstrap()
         scratch = work / "cwd"
         if spec.cwd is None:
             scratch.mkdir()
@@ -123,8 +126,9 @@ class _Cell(ServedProcess):
             supervision.release(self.supervisor)
             raise
         self.started = time.monotonic()
-        #: How busy the tree was in its last seconds, read while it is waited on.
-        self.activity = Activity(self.pids, self.supervisor.pid)
+        #: How busy the tree was in its last seconds, read while it runs.
+        self.activity = Activity(self._tree, self.supervisor.pid)
+        self.activity.start()
         # Without a subreaper an orphan leaves the supervisor's tree: every process once seen
         # in it is kept (with what tells it from a later process of the same pid).
         self._seen: dict[int, object] = {}
@@ -140,11 +144,10 @@ class _Cell(ServedProcess):
             if self.lost:
                 break
             left = max(0.0, end - time.monotonic())
-            self.activity.note()  # (at most every activity.STEP_S)
             if not ADOPTS_ORPHANS:
                 self.pids()  # follow the tree while it lives: its orphans are not adopted
                 left = min(left, _FOLLOW_S)
-            event = self.supervisor.next(min(left, STEP_S))
+            event = self.supervisor.next(min(left, _WAKE_S))
             if event is None:
                 self.lost = self.lost or self.supervisor.proc.poll() is not None
                 if self.lost or time.monotonic() >= end:
@@ -155,6 +158,14 @@ class _Cell(ServedProcess):
 
     def exited(self) -> int | None:
         return self.wait(0)
+
+    def _tree(self) -> list[int]:
+        """The cell's processes as ``pids`` finds them, changing nothing (another thread's)."""
+        found = descendants(self.supervisor.pid)
+        if not ADOPTS_ORPHANS:
+            here = set(found)
+            found += [p for p in in_session(self.leader) if p not in here]
+        return found
 
     def pids(self, exact: bool = False) -> list[int]:
         if ADOPTS_ORPHANS:
@@ -194,6 +205,7 @@ class _Cell(ServedProcess):
     def close(self) -> None:
         """End the cell: the supervisor kills anything of it still below it, and is given
         back for the next cell (or retired, if it could not)."""
+        self.activity.stop()
         self.supervisor.end(self._event)
         supervision.release(self.supervisor)
 

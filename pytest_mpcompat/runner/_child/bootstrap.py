@@ -110,10 +110,26 @@ def _record_starts(log: str) -> None:
 def _record_forks(log: str) -> None:
     """Every process forked from the cell's interpreters records "fork" itself, whoever forked
     it: multiprocessing's fork method, or ``os.fork`` as gunicorn and other prefork servers do,
-    so a spawn column whose server forks its workers anyway reads "ran as fork"."""
+    so a spawn column whose server forks its workers anyway reads "ran as fork".
+
+    Two forks are not forked workers: ``subprocess`` with ``preexec_fn`` (Ray's and BentoML's
+    workers) forks only to exec a new program at once, and a forkserver's children are counted
+    as "forkserver" by the process that asked for them. The frame that called fork says which.
+    """
     import os
+    import sys
 
     def forked() -> None:
+        try:
+            caller = sys._getframe(1)  # what called fork (this runs inside the call)
+        except ValueError:
+            caller = None
+        if caller is not None:
+            where = caller.f_code.co_filename.replace("\\", "/")
+            if where.endswith("/subprocess.py") and caller.f_code.co_name == "_execute_child":
+                return
+            if where.endswith("multiprocessing/forkserver.py"):
+                return
         try:
             fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
@@ -124,6 +140,34 @@ def _record_forks(log: str) -> None:
             pass
 
     os.register_at_fork(after_in_child=forked)
+
+
+def in_new_interpreter() -> None:
+    """Prepare an interpreter of the cell's tree other than its main one (a new program the
+    cell started: a Ray or BentoML worker, a spawned child, a command's interpreter) as the
+    platform's default would reach it: the cell's start method as its default, and its starts
+    and forks recorded. ``pytest-mpcompat.pth`` runs this, where the package is installed, in
+    every interpreter started with ``MPCOMPAT_BOOTSTRAP`` in its environment (a cell's); the
+    main one is prepared by ``_main``. Nothing is imported and ``sys.path`` is left alone."""
+    import os
+    import sys
+
+    method = os.environ.get("MPCOMPAT_START_METHOD")
+    if not method or _prepared(sys):
+        return  # (a site folder found twice, as lib and lib64, runs the .pth twice)
+    log = os.environ.get("MPCOMPAT_METHODS_LOG")
+    if log and hasattr(os, "register_at_fork"):
+        _record_forks(log)
+    _install_default_method(method, log)
+
+
+def _prepared(sys: Any) -> bool:
+    """Whether this interpreter was prepared already (its hook waits on ``sys.meta_path``, or
+    has already put its record of starts in place)."""
+    if any(type(finder).__name__ == "DefaultMethodHook" for finder in sys.meta_path):
+        return True
+    process = sys.modules.get("multiprocessing.process")
+    return type(getattr(process, "_children", None)).__name__ == "StartLog"
 
 
 def _compiled(code_file: str, path: str) -> Any:
