@@ -85,15 +85,7 @@ def test_detached_grandchild_is_reported_and_killed(run_matrix) -> None:
 def test_scenario_sees_what_a_direct_run_sees(run_matrix, pytester) -> None:
     """Under the OS default method the cell observes what ``python script.py`` observes."""
     m = run_matrix("report_identity", args=("--mp-methods", "fork"))
-    direct = subprocess.run(
-        [sys.executable, "report_identity.py"],
-        cwd=pytester.path,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        check=True,
-    )
+    direct = _run_directly(pytester, "report_identity.py", start_new_session=True)
     cell = m["report_identity", "fork"]
     assert cell["stdout_tail"] == direct.stdout
     lines = dict(line.split(" ", 1) for line in cell["stdout_tail"].splitlines())
@@ -175,25 +167,19 @@ def test_an_interpreter_the_cell_starts_has_its_default_and_its_record(run_matri
         assert cell["verdict"] == "pass", cell["reason"]
         assert cell["methods_used"] == {method: 1}, cell["methods_used"]
         assert f"worker default: {method}\n" in cell["stdout_tail"]
-    direct = subprocess.run(
-        [sys.executable, "exec_worker.py"],
-        cwd=pytester.path,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        # As the cell's: pytester puts its folder on the PYTHONPATH of the pytest it runs.
-        env={
-            **os.environ,
-            "PYTHONFAULTHANDLER": "1",
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(pytester.path), os.environ.get("PYTHONPATH")])
-            ),
-        },  # fmt: skip
-        check=True,
-    )
+    # As the cell's: pytester puts its folder on the PYTHONPATH of the pytest it runs.
+    path = os.pathsep.join(filter(None, [str(pytester.path), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", "PYTHONPATH": path}
+    direct = _run_directly(pytester, "exec_worker.py", env=env)
     view = [line for line in direct.stdout.splitlines() if line.startswith("view ")]
     in_cell = [line for line in m["exec_worker", "spawn"]["stdout_tail"].splitlines()
                if line.startswith("view ")]  # fmt: skip
     # The same modules, sys.path and flags as outside a cell.
     diff = [d for d in difflib.ndiff(view[0].split(", "), in_cell[0].split(", ")) if d[0] in "+-"]
     assert in_cell == view, diff
+
+
+def _run_directly(pytester, script: str, **options) -> subprocess.CompletedProcess[str]:
+    """``python SCRIPT`` in the test's folder, as its user would run it."""
+    return subprocess.run([sys.executable, script], cwd=pytester.path, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, check=True, **options)  # fmt: skip
