@@ -255,9 +255,13 @@ def in_session(sid: int) -> list[int]:
 
 
 def group_alive(pgid: int) -> bool:
-    """Whether any process of ``pgid``'s process group is left (a cell's main process leads
+    """Whether a live process of ``pgid``'s process group is left (a cell's main process leads
     its own): one atomic question to the kernel, which no process can outrun by forking; the
-    number is not given to a new process while the group has a member. False on Windows."""
+    number is not given to a new process while the group has a member. A zombie is a member
+    too, and one that init has not reaped yet (a container's init may take its time) would
+    answer yes for ever: where the table shows one in the group, the group is frozen
+    (SIGSTOP, continued at once) and its live members looked for, which then cannot move.
+    False on Windows."""
     killpg = getattr(os, "killpg", None)
     if killpg is None:
         return False
@@ -265,7 +269,25 @@ def group_alive(pgid: int) -> bool:
         killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):  # gone, or the number is someone else's now
         return False
-    return True
+    if not any(not info.alive and _pgid(info.pid) == pgid for info in _table().values()):
+        return True
+    try:
+        killpg(pgid, signal.SIGSTOP)
+        return any(info.alive and _pgid(info.pid) == pgid for info in _table().values())
+    except OSError:  # the group is gone meanwhile
+        return False
+    finally:
+        try:
+            killpg(pgid, signal.SIGCONT)
+        except OSError:
+            pass
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
 
 
 def kill_group(pgid: int) -> None:

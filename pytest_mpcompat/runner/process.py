@@ -186,8 +186,11 @@ class _Cell(ServedProcess):
 
     def has_children(self) -> bool:
         """Whether anything of the cell is left: below the supervisor (exact where it adopts
-        orphans), or in the main process's process group (wherever orphans went)."""
-        return self.supervisor.has_children() or group_alive(self.leader)
+        orphans), or, where it does not, in the main process's process group (wherever its
+        orphans went)."""
+        if self.supervisor.has_children():
+            return True
+        return not ADOPTS_ORPHANS and group_alive(self.leader)
 
     def busy_or_stuck(self) -> tuple[str, str] | None:
         return self.activity.verdict()
