@@ -259,8 +259,8 @@ def group_alive(pgid: int) -> bool:
     its own): one atomic question to the kernel, which no process can outrun by forking; the
     number is not given to a new process while the group has a member. A zombie is a member
     too, and one that init has not reaped yet (a container's init may take its time) would
-    answer yes for ever: where the table shows one in the group, the group is frozen
-    (SIGSTOP, continued at once) and its live members looked for, which then cannot move.
+    answer yes for ever, so a yes is checked: the group is frozen (SIGSTOP, continued at once)
+    and its live members are looked for in the table, where none of them can move meanwhile.
     False on Windows."""
     killpg = getattr(os, "killpg", None)
     if killpg is None:
@@ -269,8 +269,6 @@ def group_alive(pgid: int) -> bool:
         killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):  # gone, or the number is someone else's now
         return False
-    if not any(not info.alive and _pgid(info.pid) == pgid for info in _table().values()):
-        return True
     try:
         killpg(pgid, signal.SIGSTOP)
         return any(info.alive and _pgid(info.pid) == pgid for info in _table().values())
@@ -291,10 +289,12 @@ def _pgid(pid: int) -> int | None:
 
 
 def kill_group(pgid: int) -> None:
-    """SIGKILL a cell's whole process group at once (nothing in it escapes by forking)."""
-    if group_alive(pgid):
+    """SIGKILL a cell's whole process group at once (nothing in it escapes by forking); a
+    group already gone, or of zombies only, is left as it is."""
+    killpg = getattr(os, "killpg", None)
+    if killpg is not None:
         try:
-            os.killpg(pgid, _KILL)
+            killpg(pgid, _KILL)
         except OSError:
             pass
 

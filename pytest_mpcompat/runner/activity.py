@@ -91,8 +91,6 @@ class Activity:
         # The last WINDOW_S, or the second half of a shorter life (not its start-up).
         span = min(WINDOW_S, max(_MIN_WINDOW_S, (now.at - first) / 2))
         older = [r for r in readings if r.at <= now.at - span]
-        if not older:  # a reading thread held up (a slow process table): its first reading
-            older = [r for r in readings[:1] if r.at <= now.at - _MIN_WINDOW_S]
         if not older:
             return None
         base = older[-1]

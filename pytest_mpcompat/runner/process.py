@@ -56,7 +56,6 @@ TAIL_BYTES = 8192
 
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 _FOLLOW_S = 0.05  # how often a waiting cell's tree is read where orphans are not adopted
-_WAKE_S = 0.5  # how often a waiting runner checks that the supervisor is still alive
 _PORT_TRIES = 3  # runs of a server cell whose ports other processes keep taking
 
 
@@ -147,21 +146,22 @@ class _Cell(ServedProcess):
             if not ADOPTS_ORPHANS:
                 self.pids()  # follow the tree while it lives: its orphans are not adopted
                 left = min(left, _FOLLOW_S)
-            event = self.supervisor.next(min(left, _WAKE_S))
+            event = self.supervisor.next(left)
+            if event is None and not ADOPTS_ORPHANS and time.monotonic() < end:
+                continue
             if event is None:
                 self.lost = self.lost or self.supervisor.proc.poll() is not None
-                if self.lost or time.monotonic() >= end:
-                    break
-                continue
+                break
             self._event(event)
         return self._status
 
     def exited(self) -> int | None:
         return self.wait(0)
 
-    def _tree(self) -> list[int]:
-        """The cell's processes as ``pids`` finds them, changing nothing (another thread's)."""
-        found = descendants(self.supervisor.pid)
+    def _tree(self, exact: bool = False) -> list[int]:
+        """The cell's processes below the supervisor, and, where it adopts no orphans, in the
+        main process's session; changes nothing (the activity thread reads it too)."""
+        found = descendants(self.supervisor.pid, exact)
         if not ADOPTS_ORPHANS:
             here = set(found)
             found += [p for p in in_session(self.leader) if p not in here]
@@ -173,9 +173,7 @@ class _Cell(ServedProcess):
             if exact and (found or self.supervisor.has_children()):
                 found = descendants(self.supervisor.pid, True)  # a pass over every process
             return found
-        found = descendants(self.supervisor.pid, exact)
-        here = set(found)
-        found += [p for p in in_session(self.leader) if p not in here]  # orphans that stayed
+        found = self._tree(exact)  # with the orphans that stayed in the session
         for pid in found:
             if pid not in self._seen:
                 self._seen[pid] = birth(pid)
