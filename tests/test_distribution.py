@@ -221,12 +221,21 @@ def test_readme_own_matrix_runs_from_the_installed_package(built: Built, tmp_pat
     again = _run(built, "-m", "nox", "-R", "-s", session, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert verdicts()["spawn"] == "crash"
-    # --no-venv: the environment nox runs in, which has the plugin (nox then leaves the Python
-    # out of the session's name; the raw result keeps the name the matrix expects).
+    # --no-venv: the environment nox runs in, which has the plugin, under the same names; the
+    # sessions of the other Pythons are skipped (they would measure this one), writing nothing.
     raw.unlink()
-    here = _run(built, "-m", "nox", "--no-venv", "-s", "ci-stdlib", cwd=tmp_path)
+    here = _run(built, "-m", "nox", "--no-venv", "-s", session, cwd=tmp_path)
     assert here.returncode == 0, here.stdout + here.stderr
     assert verdicts()["fork"] == "pass"
+    other = "3.13" if PY != "3.13" else "3.12"
+    elsewhere = _run(built, "-m", "nox", "--no-venv", "-s", f"ci-stdlib-{other}", cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
+    assert f"measures Python {other}; the environment found (--no-venv) runs Python {PY}" in (
+        elsewhere.stdout + elsewhere.stderr)
+    assert sorted(p.name for p in raw.parent.iterdir()) == [raw.name]
+    # -t NAME-SET selects every Python of a set, as the old unsuffixed name did.
+    tagged = _run(built, "-m", "nox", "-l", "-t", "ci-stdlib", cwd=tmp_path)
+    assert f"* ci-stdlib-{PY}" in tagged.stdout and "* lock" not in tagged.stdout, tagged.stdout
     report = _run(built, "-m", "nox", "-s", "report", cwd=tmp_path)
     assert report.returncode == 0, report.stdout + report.stderr
     assert (tmp_path / "reports" / "index.html").is_file()
@@ -235,15 +244,70 @@ def test_readme_own_matrix_runs_from_the_installed_package(built: Built, tmp_pat
 
 
 def test_no_venv_names_what_the_found_environment_lacks(built: Built, tmp_path: Path) -> None:
+    """The found environment lacks the set's install: the session fails naming it, and a
+    measured result already there is kept, the new one left beside it."""
     _readme_project(tmp_path)
+    raw = tmp_path / "reports" / "raw" / f"ci-stdlib-{PY}.json"
+    measured = _run(built, "-m", "nox", "--no-venv", "-s", f"ci-stdlib-{PY}", cwd=tmp_path)
+    assert measured.returncode == 0, measured.stdout + measured.stderr
+    before = raw.read_text()
     matrix = tmp_path / "matrices" / "ci.toml"
     matrix.write_text(matrix.read_text().replace(
         "# install = [", 'install = ["packaging<1"]\n# ['))  # fmt: skip
-    done = _run(built, "-m", "nox", "--no-venv", "-s", "ci-stdlib", cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    raw = json.loads((tmp_path / "reports" / "raw" / f"ci-stdlib-{PY}.json").read_text())
-    assert raw["cells"] == []
-    assert "lacks packaging<1 (found" in raw["environment_gap"]
+    done = _run(built, "-m", "nox", "--no-venv", "-s", f"ci-stdlib-{PY}", cwd=tmp_path)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "no cell measured" in out and "MPCOMPAT_ALLOW_UNMEASURED=1" in out, out
+    assert f"reports/raw/{raw.name} kept: it holds 3 measured cells and this run measured none" in out
+    assert raw.read_text() == before
+    rejected = json.loads(raw.with_name(raw.name + ".rejected").read_text())
+    assert rejected["cells"] == []
+    assert "lacks packaging<1 (found" in rejected["environment_gap"]
+    # Allowed: it passes, saying so, and still keeps the measured result.
+    env = {**_clean_env(built), "MPCOMPAT_ALLOW_UNMEASURED": "1"}
+    allowed = subprocess.run([str(built.python), "-m", "nox", "--no-venv", "-s",
+                              f"ci-stdlib-{PY}"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "passes: MPCOMPAT_ALLOW_UNMEASURED is set" in allowed.stderr + allowed.stdout
+    assert raw.read_text() == before
+
+
+def test_a_missing_or_stale_lock_fails_the_session_with_the_relock_command(
+    built: Built, tmp_path: Path
+) -> None:
+    from pytest_mpcompat.matrix.locks import current_platform, lock_path, render_lock
+
+    _readme_project(tmp_path)
+    matrix = tmp_path / "matrices" / "ci.toml"
+    matrix.write_text(matrix.read_text().replace(
+        "# install = [", 'install = ["iniconfig==2.1.0"]\n# ['))  # fmt: skip
+    session = f"ci-stdlib-{PY}"
+    raw = tmp_path / "reports" / "raw" / f"{session}.json"
+    missing = _run(built, "-m", "nox", "-s", session, cwd=tmp_path)
+    out = missing.stdout + missing.stderr
+    assert missing.returncode == 1, out
+    assert f"no lock for Python {PY}" in out and "run `nox -s lock -- stdlib`" in out, out
+    assert json.loads(raw.read_text())["environment_gap"]  # recorded: the report says why
+    plat = current_platform()
+    assert plat is not None
+    lock = lock_path(tmp_path / "matrices" / "locks", "stdlib", PY, plat)
+    lock.parent.mkdir(parents=True)
+    lock.write_text(render_lock("stdlib", PY, plat, ("iniconfig==2.1.0",), (),
+                                "iniconfig==2.1.0\n", None))  # fmt: skip
+    good = _run(built, "-m", "nox", "-s", session, cwd=tmp_path)
+    assert good.returncode == 0, good.stdout + good.stderr
+    before = raw.read_text()
+    assert len(json.loads(before)["cells"]) == 3
+    # The set's install changes and the lock is not made again.
+    matrix.write_text(matrix.read_text().replace('"iniconfig==2.1.0"', '"iniconfig==2.0.0"'))
+    stale = _run(built, "-m", "nox", "-s", session, cwd=tmp_path)
+    out = stale.stdout + stale.stderr
+    assert stale.returncode == 1, out
+    assert "the lock is stale" in out and "'iniconfig==2.1.0'" in out, out
+    assert "the set now installs 'iniconfig==2.0.0'" in out, out
+    assert "run `nox -s lock -- stdlib`" in out, out
+    assert raw.read_text() == before  # the measured result is kept
 
 
 def test_a_set_environment_is_kept_while_its_install_is_unchanged(

@@ -46,6 +46,8 @@ def platform_target(plat: str, manylinux: str = "") -> str:
 
 
 _UNSUPPORTED = "# unsupported: "
+_REQUIREMENTS = "# requirements: "
+_OVERRIDES = "# overrides: "
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ class Lock:
     path: Path
     pins: tuple[str, ...]  # requirement lines, e.g. "kserve==0.14.0"
     unsupported: str | None = None  # why upstream cannot be installed here, if it cannot
+    requirements: str | None = None  # what it was resolved for (None: a lock that says not)
+    overrides: str = ""
+
+    def stale_for(self, install: tuple[str, ...], overrides: tuple[str, ...]) -> str | None:
+        """Why this lock no longer answers a set that installs ``install`` with ``overrides``
+        (it was resolved for something else), or None when it does."""
+        if self.requirements is None:
+            return None
+        for what, made, now in (("installs", self.requirements, install),
+                                ("overrides", self.overrides, overrides)):  # fmt: skip
+            if " ".join(made.split()) != " ".join(" ".join(now).split()):
+                return (f"{self.path} was resolved for a set that {what} "
+                        f"{made or 'nothing'!r}; the set now {what} {' '.join(now) or 'nothing'!r}")
+        return None
 
 
 def current_platform() -> str | None:
@@ -79,11 +95,16 @@ def read_lock(path: Path) -> Lock | None:
     except FileNotFoundError:
         return None
     pins: list[str] = []
-    unsupported = None
+    unsupported = requirements = None
+    overrides = ""
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if line.startswith(_UNSUPPORTED):
             unsupported = line.removeprefix(_UNSUPPORTED).strip()
+        elif raw.startswith(_REQUIREMENTS.rstrip()) and requirements is None:
+            requirements = raw.removeprefix(_REQUIREMENTS.rstrip()).strip()
+        elif raw.startswith(_OVERRIDES.rstrip()):
+            overrides = raw.removeprefix(_OVERRIDES.rstrip()).strip()
         elif line and not line.startswith("#"):
             if "==" not in line:
                 raise ValueError(
@@ -91,7 +112,7 @@ def read_lock(path: Path) -> Lock | None:
                     f"{line!r}; regenerate it with `nox -s lock`"
                 )
             pins.append(line)
-    return Lock(path, tuple(pins), unsupported)
+    return Lock(path, tuple(pins), unsupported, requirements, overrides)
 
 
 def render_lock(
@@ -108,10 +129,10 @@ def render_lock(
     either the pins or the reason there are none."""
     lines = [
         f"# {set_name} on Python {python}, {plat} ({target or PLATFORMS[plat]})",
-        f"# requirements: {' '.join(requirements)}",
+        f"{_REQUIREMENTS}{' '.join(requirements)}",
     ]
     if overrides:
-        lines.append(f"# overrides: {' '.join(overrides)}")
+        lines.append(f"{_OVERRIDES}{' '.join(overrides)}")
     lines.append(f"# regenerate: nox -s lock -- {set_name}")
     if unsupported is not None:
         lines.append(_UNSUPPORTED + " ".join(unsupported.split()))

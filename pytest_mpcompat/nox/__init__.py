@@ -9,7 +9,8 @@
 
 registers, from every ``matrices/*.toml``:
 
-* ``<matrix>-<set>-<python>`` for each set and Python, tagged ``<matrix>`` (``nox -t ci``): the
+* ``<matrix>-<set>-<python>`` for each set and Python, tagged ``<matrix>`` (``nox -t ci``) and
+  ``<matrix>-<set>`` (every Python of a set): the
   set installed from its lock, its scenarios (globs under ``scenarios/``) run with
   ``pytest --mp-matrix``, the raw result written to ``reports/raw/<session>.json``;
 * ``lock``: every set resolved by uv into ``matrices/locks/`` for each Python and platform;
@@ -131,23 +132,28 @@ def _register_set(matrix: MatrixFile, env: EnvSet, layout: Layout, venv_backend:
         nox.session(name=name, python=False, venv_backend="none", tags=[matrix.name])(
             _doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
         return [name]
-    found = [py for py in env.python if interpreter_found(py)]
+    tags = [matrix.name, name]
+    # Reused while what it installs is unchanged (install_set checks); --reuse-venv=never
+    # makes it anew.
+    reuse = True if env.install else None
+    if not env.python:
+        nox.session(name=name, python=None, venv_backend=venv_backend, tags=tags,
+                    reuse_venv=reuse)(_doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
+        return [name]
     names = []
-    if found or not env.python:
-        python: Any = found or None
-        # Reused while what it installs is unchanged (install_set checks); --reuse-venv=never
-        # makes it anew.
-        nox.session(name=name, python=python, venv_backend=venv_backend, tags=[matrix.name],
-                    reuse_venv=True if env.install else None)(
-            _doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
-        names.append(name)
     fail = matrix.missing_interpreters == "error"
-    for py in (py for py in env.python if py not in found):
-        why = (f"Python {py} is not installed on {platform.node() or 'this machine'} (no "
-               f"python{py} on PATH, in pyenv or among uv's Pythons)")  # fmt: skip
-        nox.session(name=f"{name}-{py}", python=False, venv_backend="none", tags=[matrix.name])(
-            _doc(_bind(not_made, layout, why, fail), f"{doc.strip()} Not runnable here: {why}; "
-                 "records that."))  # fmt: skip
+    for py in env.python:
+        # One session per Python, named so by us: --no-venv (where nox drops a list of
+        # Pythons) finds the same names, and each still knows the Python it measures.
+        if interpreter_found(py):
+            nox.session(name=f"{name}-{py}", python=py, venv_backend=venv_backend, tags=tags,
+                        reuse_venv=reuse)(_doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
+        else:
+            why = (f"Python {py} is not installed on {platform.node() or 'this machine'} (no "
+                   f"python{py} on PATH, in pyenv or among uv's Pythons)")  # fmt: skip
+            nox.session(name=f"{name}-{py}", python=False, venv_backend="none", tags=tags)(
+                _doc(_bind(not_made, layout, why, fail), f"{doc.strip()} Not runnable here: "
+                     f"{why}; records that."))  # fmt: skip
         names.append(f"{name}-{py}")
     return names
 

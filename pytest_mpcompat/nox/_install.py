@@ -119,8 +119,8 @@ def why_not(stderr: str) -> str:
 
 def found_python(session: nox.Session) -> str:
     """The X.Y of the session's ``python``: the one nox made it for, else (``--no-venv``, where
-    nox names the session without its Python) the one found on PATH."""
-    if isinstance(session.python, str):
+    nox makes no environment) the one found on PATH."""
+    if isinstance(session.python, str) and session.venv_backend != "none":
         return session.python
     out = session.run("python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
                       silent=True, external=True, log=False)  # fmt: skip
@@ -178,6 +178,10 @@ def lock_gap(
             f"--mp-environment-gap=no lock for Python {python} on {plat}: "
             f"run `nox -s lock -- {env.lock_name}`"
         ]
+    stale = lock.stale_for(env.install, env.overrides)
+    if stale:
+        return None, [f"--mp-environment-gap=the lock is stale: {stale}: run "
+                      f"`nox -s lock -- {env.lock_name}`"]  # fmt: skip
     if lock.unsupported:
         return None, [f"--mp-unsupported={lock.unsupported}"]
     return lock, []

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nox
+from nox.command import CommandFailed
 
 from ..matrix.sets import EnvSet, MatrixFile
 from ._environ import installer_environment
+from ._results import check_measured, place, staged
 from ._install import (
     add_bytecode,
     found_python,
@@ -77,7 +79,13 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     args = [f"--mp-label={k}={v}" for k, v in env.labels.items()]
     # The X.Y this session runs (asked of its python only under --no-venv or venv = false).
     python = found_python(session) if env.python or env.install else ""
-    if env.venv and not installs_skipped(session):
+    if isinstance(session.python, str) and python != session.python:
+        # --no-venv: nox runs every Python's session with the one on PATH.
+        session.skip(f"this session measures Python {session.python}; the environment found "
+                     f"(--no-venv) runs Python {python}: run `nox --no-venv -s "
+                     f"{session.name.removesuffix(session.python)}{python}` there")  # fmt: skip
+    made_here = env.venv and not installs_skipped(session)
+    if made_here:
         install_plugin(session, list(layout.plugin))
         if env.install:
             args += install_set(session, env, layout.locks, layout.constraints,
@@ -101,24 +109,34 @@ def run_set(session: nox.Session, env: EnvSet, layout: Layout) -> None:
     if not paths:
         session.error(f"set {env.name}: no scenario under {layout.scenarios}/ matches "
                       f"{', '.join(env.scenarios)}")  # fmt: skip
-    # Named as the matrix expects it: under --no-venv nox leaves the Python out of the name.
-    name = session.name
-    if env.python and not isinstance(session.python, str):
-        name = f"{name}-{python}"
-    report = layout.raw / f"{name}.json"
-    session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", str(report), *args,
-                *env.pytest_args, *session.posargs, external=True)  # fmt: skip
+    report = layout.raw / f"{session.name}.json"
+    new = staged(report)
+    failed = None
+    try:
+        session.run(*run_pytest, "--mp-matrix", *paths, "--mp-report", str(new), *args,
+                    *env.pytest_args, *session.posargs, external=True)  # fmt: skip
+    except CommandFailed as exc:
+        failed = exc
+    finally:
+        got = place(session, new, report, found_environment=not made_here)
+    if failed is not None:
+        session.error(f"{session.name}: pytest failed ({failed.reason}); its result is in "
+                      f"{report}")  # fmt: skip
+    check_measured(session, session.name, got)
 
 
 def not_made(session: nox.Session, layout: Layout, why: str, fail: bool) -> None:
     """A run that cannot be made on this machine (its Python is not installed here): its raw
-    result records why, so that the report names the cause instead of guessing it. ``fail``:
-    the matrix asks for missing interpreters to fail the run, as nox would."""
+    result records why, so that the report names the cause instead of guessing it (a measured
+    result already there is kept). ``fail``: the matrix asks for missing interpreters to fail
+    the run, as nox would."""
     from ..model.rawfile import build_report, utc_now, write_atomic
 
     started = utc_now()
     report = layout.raw / f"{session.name}.json"
-    write_atomic(report, build_report([], {}, started=started, complete=True, not_made=why))
+    new = staged(report)
+    write_atomic(new, build_report([], {}, started=started, complete=True, not_made=why))
+    place(session, new, report, found_environment=True)
     if fail:
         session.error(f"{why} (recorded in {report})")
     session.log(f"not run: {why} (recorded in {report})")

@@ -44,6 +44,8 @@ _VOLATILE_ENV = frozenset(
      "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK", "DISPLAY", "PS1",
      "XDG_SESSION_ID", "GPG_AGENT_INFO"}
 )  # fmt: skip
+#: Prefixes of what a CI service sets per run (run ids, runner names, tokens' paths).
+_VOLATILE_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "CI_JOB_", "BUILDKITE_BUILD_")
 _FORMAT = 1  # bump when what an entry holds changes
 #: The parts of this package that decide what a cell does and how it is judged (the report's
 #: rendering, the nox tooling and the terminal summary do not).
@@ -99,7 +101,11 @@ class CellCache:
 def _started_as(spec: CellSpec) -> tuple[Any, ...]:
     """What of the cell's spec reaches it, the environment included (ports are left out: they
     change every run, and a script cannot depend on their values)."""
-    env = {k: v for k, v in spec.environment().items() if k not in _VOLATILE_ENV}
+    env = {
+        k: v
+        for k, v in spec.environment().items()
+        if k not in _VOLATILE_ENV and not k.startswith(_VOLATILE_PREFIXES)
+    }
     return (spec.method, spec.timeout, tuple(spec.args), sorted(env.items()), spec.cwd,
             spec.stacks, spec.serve, tuple(spec.command or ()), spec.memory_limit_mb,
             spec.max_processes, spec.exit_grace, str(spec.script))  # fmt: skip
@@ -111,7 +117,10 @@ def _catalog_text(catalog: Iterable[Signature]) -> str:
 
 @cache
 def _environment_fingerprint() -> str:
-    """This interpreter, platform, machine, installed distributions, lock and harness."""
+    """This interpreter, platform, machine, installed distributions, lock and harness.
+
+    The machine is its host name unless ``MPCOMPAT_MACHINE`` names a class of machines that
+    behave alike (CI runners of one image get a new host name each run)."""
     from importlib.metadata import distributions
 
     dists = sorted(
@@ -126,7 +135,7 @@ def _environment_fingerprint() -> str:
             harness.update(path.relative_to(package).as_posix().encode() + b"\0")
             harness.update(path.read_bytes())
     return "\n".join([sys.version, sys.executable, platform.platform(), platform.machine(),
-                      platform.node(), str(os.cpu_count()), lock_text, harness.hexdigest(),
+                      os.environ.get("MPCOMPAT_MACHINE") or platform.node(), str(os.cpu_count()), lock_text, harness.hexdigest(),
                       *dists])  # fmt: skip
 
 
