@@ -231,7 +231,8 @@ def test_readme_own_matrix_runs_from_the_installed_package(built: Built, tmp_pat
     elsewhere = _run(built, "-m", "nox", "--no-venv", "-s", f"ci-stdlib-{other}", cwd=tmp_path)
     assert elsewhere.returncode == 0, elsewhere.stdout + elsewhere.stderr
     assert f"measures Python {other}; the environment found (--no-venv) runs Python {PY}" in (
-        elsewhere.stdout + elsewhere.stderr)
+        elsewhere.stdout + elsewhere.stderr
+    )
     assert sorted(p.name for p in raw.parent.iterdir()) == [raw.name]
     # -t NAME-SET selects every Python of a set, as the old unsuffixed name did.
     tagged = _run(built, "-m", "nox", "-l", "-t", "ci-stdlib", cwd=tmp_path)
@@ -258,7 +259,9 @@ def test_no_venv_names_what_the_found_environment_lacks(built: Built, tmp_path: 
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "no cell measured" in out and "MPCOMPAT_ALLOW_UNMEASURED=1" in out, out
-    assert f"reports/raw/{raw.name} kept: it holds 3 measured cells and this run measured none" in out
+    assert (
+        f"reports/raw/{raw.name} kept: it holds 3 measured cells and this run measured none" in out
+    )
     assert raw.read_text() == before
     rejected = json.loads(raw.with_name(raw.name + ".rejected").read_text())
     assert rejected["cells"] == []

@@ -66,8 +66,10 @@ class Lock:
         for what, made, now in (("installs", self.requirements, install),
                                 ("overrides", self.overrides, overrides)):  # fmt: skip
             if " ".join(made.split()) != " ".join(" ".join(now).split()):
-                return (f"{self.path} was resolved for a set that {what} "
-                        f"{made or 'nothing'!r}; the set now {what} {' '.join(now) or 'nothing'!r}")
+                return (
+                    f"{self.path} was resolved for a set that {what} "
+                    f"{made or 'nothing'!r}; the set now {what} {' '.join(now) or 'nothing'!r}"
+                )
         return None
 
 

@@ -146,8 +146,9 @@ def _register_set(matrix: MatrixFile, env: EnvSet, layout: Layout, venv_backend:
         # One session per Python, named so by us: --no-venv (where nox drops a list of
         # Pythons) finds the same names, and each still knows the Python it measures.
         if interpreter_found(py):
+            body = _doc(_bind(run_set, env, layout), doc.strip())
             nox.session(name=f"{name}-{py}", python=py, venv_backend=venv_backend, tags=tags,
-                        reuse_venv=reuse)(_doc(_bind(run_set, env, layout), doc.strip()))  # fmt: skip
+                        reuse_venv=reuse)(body)  # fmt: skip
         else:
             why = (f"Python {py} is not installed on {platform.node() or 'this machine'} (no "
                    f"python{py} on PATH, in pyenv or among uv's Pythons)")  # fmt: skip

@@ -59,8 +59,10 @@ def place(session: nox.Session, new: Path, report: Path, *, found_environment: b
     there (see the module's doc); returns what ``new`` holds."""
     got = Measured.read(new) or Measured(0, "the run wrote no result")
     old = Measured.read(report)
-    worse = old is not None and old.cells > 0 and (
-        got.gap is not None or got.cells == 0 or (found_environment and got.cells < old.cells)
+    worse = (
+        old is not None
+        and old.cells > 0
+        and (got.gap is not None or got.cells == 0 or (found_environment and got.cells < old.cells))
     )
     if not new.exists():
         return got

@@ -13,7 +13,6 @@ from nox.command import CommandFailed
 
 from ..matrix.sets import EnvSet, MatrixFile
 from ._environ import installer_environment
-from ._results import check_measured, place, staged
 from ._install import (
     add_bytecode,
     found_python,
@@ -25,6 +24,7 @@ from ._install import (
     unmet,
     why_not,
 )
+from ._results import check_measured, place, staged
 
 __all__ = ["Layout", "bisect", "merge", "not_made", "run_set"]
 

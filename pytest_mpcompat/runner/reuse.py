@@ -134,8 +134,9 @@ def _environment_fingerprint() -> str:
         if path.suffix in (".py", ".json") and path.is_file():
             harness.update(path.relative_to(package).as_posix().encode() + b"\0")
             harness.update(path.read_bytes())
+    machine = os.environ.get("MPCOMPAT_MACHINE") or platform.node()
     return "\n".join([sys.version, sys.executable, platform.platform(), platform.machine(),
-                      os.environ.get("MPCOMPAT_MACHINE") or platform.node(), str(os.cpu_count()), lock_text, harness.hexdigest(),
+                      machine, str(os.cpu_count()), lock_text, harness.hexdigest(),
                       *dists])  # fmt: skip
 
 
