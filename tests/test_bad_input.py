@@ -75,21 +75,38 @@ def test_other_tools_tables_are_left_alone(tmp_path: Path) -> None:
     assert load_scenario(path).timeout is None
 
 
-def test_a_syntax_error_reads_as_python_prints_it(pytester: pytest.Pytester) -> None:
+def test_a_scenario_that_does_not_compile_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makefile(".py", broken="import os\n\ndef f(:\n    pass\n")
     result = pytester.runpytest_subprocess(
         "--mp-matrix", ".", "--mp-methods", "spawn", "--mp-report", "r.json"
     )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting broken.py*",
+            "broken.py:3: invalid syntax: the scenario does not compile under Python *",
+            "*1 error during collection*",
+        ]  # fmt: skip
+    )
+    assert json.loads((pytester.path / "r.json").read_text())["cells"] == []
+
+
+def test_a_module_the_scenario_imports_that_does_not_compile_is_a_crash(
+    pytester: pytest.Pytester,
+) -> None:
+    """The scenario compiles and its program fails as Python reports it: a measured crash."""
+    pytester.makefile(".py", _helper="def f(:\n    pass\n", uses="import _helper\n")
+    result = pytester.runpytest_subprocess(
+        "--mp-matrix", "uses.py", "--mp-methods", "spawn", "--mp-report", "r.json"
+    )
     direct = subprocess.run(
-        [sys.executable, "broken.py"], cwd=pytester.path, capture_output=True, text=True
+        [sys.executable, "uses.py"], cwd=pytester.path, capture_output=True, text=True
     )
     (cell,) = json.loads((pytester.path / "r.json").read_text())["cells"]
     assert (cell["verdict"], cell["exit_code"]) == ("crash", 1)
     assert cell["stderr_tail"] == direct.stderr  # no frame of the harness in it
     assert cell["signatures"] == ["syntax-error"]
-    result.stdout.fnmatch_lines(
-        ["syntax-error: *", "*e.g. broken.py (spawn):", "*broken.py*, line 3", "*SyntaxError: *"]
-    )
+    result.stdout.fnmatch_lines(["syntax-error: *", "*e.g. uses.py (spawn):", "*SyntaxError: *"])
 
 
 def test_an_installed_package_that_cannot_import_is_named(pytester: pytest.Pytester) -> None:

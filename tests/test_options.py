@@ -26,6 +26,24 @@ def test_bad_timeout_from_environment(
     )
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["--mp-timeout", "abc"], "--mp-timeout: must be a positive number of seconds, not 'abc'"),
+        (["--mp-repeat", "0"], "--mp-repeat: '0' is not a positive whole number"),
+        (["--mp-label", "novalue"], "--mp-label: 'novalue' is not KEY=VALUE"),
+    ],
+)
+def test_options_are_checked_without_the_matrix(
+    pytester: pytest.Pytester, given: list[str], message: str
+) -> None:
+    pytester.makepyfile(test_plain="def test_x(): pass\n")
+    result = pytester.runpytest_subprocess(*given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
+    assert pytester.runpytest_subprocess().ret == pytest.ExitCode.OK  # none given: unused
+
+
 def test_missing_ini_path(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nmp_paths = nowhere\n")
     result = pytester.runpytest_subprocess("--mp-matrix")

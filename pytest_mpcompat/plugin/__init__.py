@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hookspecs
-from .options import add_options
+from .options import add_options, settings_given
 from .stash import STATE
 
 if TYPE_CHECKING:
@@ -46,6 +46,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if _used_from_the_start(config):
         _session(config)
+    elif settings_given(config):
+        from .settings import resolve_settings
+
+        resolve_settings(config)  # a bad value stops the run now, with or without a matrix
 
 
 def _used_from_the_start(config: pytest.Config) -> bool:

@@ -6,6 +6,7 @@ not run it, or, for a cell with no expectation, when its outcome is one ``--mp-f
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[CellItem]:
         state = self.config.stash[STATE]
+        self._compile()
         try:
             scenario: Scenario | None = load_scenario(self.path)
             assert scenario is not None
@@ -37,6 +39,24 @@ class ScenarioFile(pytest.File):
             item = CellItem.from_parent(self, name=method, scenario=scenario, error=error)
             state.cell_items.add(item.nodeid)
             yield item
+
+    def _compile(self) -> None:
+        """A scenario that this Python cannot compile is a collection error, as a test module
+        would be: no cell of it can say anything about a start method."""
+        try:
+            compile(self.path.read_bytes(), str(self.path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            shown = self.config.stash[STATE].display_path(self.path)
+            where = f"{shown}:{exc.lineno}" if exc.lineno else shown
+            python = ".".join(map(str, sys.version_info[:2]))
+            raise self.CollectError(
+                f"{where}: {exc.msg}: the scenario does not compile under Python {python}; "
+                "fix it (`python -m py_compile` shows the same)"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise self.CollectError(
+                f"{self.path}: cannot be read as Python source: {exc}"
+            ) from None
 
 
 class CellFailure(Exception):

@@ -8,11 +8,16 @@ PYTEST_DONT_REWRITE: loaded by every pytest run, this module has no assertions t
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ..constants import DEFAULT_EXIT_GRACE_S, OUTCOMES, START_METHODS
 
-__all__ = ["DEFAULT_TIMEOUT_S", "FAIL_ON_CHOICES", "SETTING_STEMS", "STACK_TOOLS", "add_options"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S", "FAIL_ON_CHOICES", "SETTING_STEMS", "STACK_TOOLS", "add_options",
+    "settings_given",
+]  # fmt: skip
 
 DEFAULT_TIMEOUT_S = 120.0
 STACK_TOOLS = ("auto", "py-spy", "faulthandler")
@@ -93,3 +98,16 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("mp_paths", "scenario paths for --mp-matrix when none are given", type="paths")
     for name, text in _INI:
         parser.addini(name, text)
+
+
+def settings_given(config: pytest.Config) -> bool:
+    """Whether any of the plugin's settings was given: a flag, its environment variable or
+    its ini option (then they are checked, with or without ``--mp-matrix``)."""
+    if config.getoption("--mp-label") or config.getoption("--mp-unsupported"):
+        return True
+    return any(
+        config.getoption(f"--mp-{stem.replace('_', '-')}") is not None
+        or os.environ.get(f"MPCOMPAT_{stem.upper()}")
+        or config.getini(f"mp_{stem}")
+        for stem in SETTING_STEMS
+    )
