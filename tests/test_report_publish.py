@@ -571,6 +571,58 @@ def test_a_partial_matrix_is_gated_on_the_cells_it_ran(
     assert "method=fork): pass -> hang" in capsys.readouterr().out
 
 
+def test_the_gate_without_a_baseline_fails_on_contradictions_gaps_and_nothing_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two = "scenarios/kserve_two_workers.py"
+
+    def check(name: str, *cells: CellResult, gap: str | None = None, partial: bool = True) -> int:
+        paths = [raw(tmp_path / name, "ci-kserve-0.21.0-3.11", list(cells))]
+        if gap:
+            paths.append(raw(tmp_path / name, "ci-kserve-0.21.0-3.12", [], gap=gap))
+        assert main(["merge", *map(str, paths), "--out", str(tmp_path / name / "out")]) == 0
+        capsys.readouterr()
+        return main(["check", *(["--partial"] if partial else []),
+                     str(tmp_path / name / "out" / "matrix.json")])  # fmt: skip
+
+    assert check("good", cell(two, "fork", "pass", "0.21.0")) == 0
+    assert "no baseline: nothing is compared" in capsys.readouterr().out
+    contradicted = cell(two, "spawn", "crash", "0.21.0", mismatch="expected pass, got crash")
+    assert check("bad", cell(two, "fork", "pass", "0.21.0"), contradicted) == 1
+    out = capsys.readouterr().out
+    assert "contradicts its expectation: scenarios/kserve_two_workers.py (" in out
+    assert "method=spawn): expected pass, got crash" in out
+    assert "1 cell(s) contradict their scenario's expectation" in out
+    # A run lost to an environment gap fails the gate even where the matrix is partial.
+    assert check("gap", cell(two, "fork", "pass", "0.21.0"), gap="kserve: unsatisfiable") == 1
+    out = capsys.readouterr().out
+    assert "lost to an environment gap: ci-kserve-0.21.0-3.12: kserve: unsatisfiable" in out
+    assert "counted with --partial too" in out
+    assert check("none") == 1
+    assert "the matrix has no cell: nothing was measured" in capsys.readouterr().out
+
+
+def test_a_worse_cell_whose_tries_disagree_is_flaky_not_worse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    two = "scenarios/kserve_two_workers.py"
+    base = raw(tmp_path, "base", [cell(two, m, "pass", "0.21.0") for m in ("fork", "spawn")])
+    new = raw(tmp_path, "new", [
+        cell(two, "fork", "hang", "0.21.0", repeat=3, verdict_counts={"pass": 2, "hang": 1}),
+        cell(two, "spawn", "hang", "0.21.0", repeat=3, verdict_counts={"hang": 3}),
+    ])  # fmt: skip
+    assert main(["merge", str(base), "--out", str(tmp_path / "b")]) == 0
+    assert main(["merge", str(new), "--out", str(tmp_path / "n")]) == 0
+    capsys.readouterr()
+    code = main(["check", "--baseline", str(tmp_path / "b" / "matrix.json"),
+                 str(tmp_path / "n" / "matrix.json")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1  # the spawn cell hung in every try
+    assert "flaky, not counted: " in out and "method=fork): hang x1, pass x2 in 3 tries" in out
+    assert "method=spawn): pass -> hang (in each of 3 tries)" in out
+    assert "1 cell(s) got worse than" in out and "1 flaky (their tries disagree)" in out
+
+
 def test_the_report_says_when_each_cell_was_measured_and_which_were_reused(
     tmp_path: Path,
 ) -> None:

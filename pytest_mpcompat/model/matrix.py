@@ -142,6 +142,9 @@ class MergedCell:
             "duration_s": cell.duration_s,
             "measured_at": cell.measured_at,
             "reused": cell.reused or None,
+            # What the gate fails on: a contradicted expectation, and tries that disagree.
+            "mismatch": clip(cell.mismatch, SUMMARY_REASON_CHARS),
+            "verdict_counts": dict(cell.verdict_counts) if cell.repeat > 1 else None,
         }
         data.update((k, v) for k, v in optional.items() if v not in (None, ""))
         return data

@@ -1,7 +1,7 @@
 """``mpcompat-report``: merge raw results into the published report, or gate on regressions.
 
 mpcompat-report merge reports/raw/*.json --matrix matrices/full.toml --out reports
-mpcompat-report check --baseline reports/matrix.json new/matrix.json
+mpcompat-report check [--baseline reports/matrix.json] [--partial] new/matrix.json
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from ..matrix.sets import MatrixFile, MatrixFileError, load_matrix
 from .merge import MergeError, merge_files, read_json
-from .regress import check_matrix, worse_cells
+from .regress import check_matrix, gate
 from .site import write_site
 
 __all__ = ["main"]
@@ -71,12 +71,28 @@ def _load_matrix(name: str) -> dict[str, Any]:
 
 
 def _check(args: argparse.Namespace) -> int:
-    baseline, new = _load_matrix(args.baseline), _load_matrix(args.new)
-    worse = worse_cells(baseline, new, partial=args.partial)
-    for line in worse:
-        print(f"worse: {line}")  # noqa: T201
-    print(f"{len(worse)} cell(s) got worse than {args.baseline}")  # noqa: T201
-    return 1 if worse else 0
+    baseline = _load_matrix(args.baseline) if args.baseline else None
+    new = _load_matrix(args.new)
+    found = gate(new, baseline, partial=args.partial)
+    for title, lines in (("contradicts its expectation", found.contradicted),
+                         ("lost to an environment gap", found.lost), ("worse", found.worse),
+                         ("flaky, not counted", found.flaky)):  # fmt: skip
+        for line in lines:
+            print(f"{title}: {line}")  # noqa: T201
+    said = [
+        f"{len(found.contradicted)} cell(s) contradict their scenario's expectation",
+        f"{len(found.lost)} run(s) lost to an environment gap (their cells are missing; "
+        "counted with --partial too)",
+    ]
+    if baseline is not None:
+        said.append(f"{len(found.worse)} cell(s) got worse than {args.baseline}, "
+                    f"{len(found.flaky)} flaky (their tries disagree)")  # fmt: skip
+    else:
+        said.append("no baseline: nothing is compared")
+    if found.empty:
+        said.append("the matrix has no cell: nothing was measured")
+    print("; ".join(said))  # noqa: T201
+    return 1 if found.failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,8 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="a result of nox -s bisect to publish with the matrix (repeatable)",
     )
-    check = sub.add_parser("check", help="exit 1 if any cell got worse than in the baseline")
-    check.add_argument("--baseline", required=True, help="the baseline matrix.json")
+    check = sub.add_parser(
+        "check",
+        help="exit 1 if a cell contradicts its expectation, a run was lost to an environment "
+        "gap, nothing was measured, or a cell got worse than in the baseline",
+    )
+    check.add_argument(
+        "--baseline", help="the committed matrix.json to compare with (none: no comparison)"
+    )
     check.add_argument("new", help="the new matrix.json")
     check.add_argument(
         "--partial",
