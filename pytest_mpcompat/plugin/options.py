@@ -26,7 +26,8 @@ STACK_TOOLS = ("auto", "py-spy", "faulthandler")
 FAIL_ON_CHOICES = tuple(o for o in OUTCOMES if o != "pass")
 #: Settings with a flag (``--mp-<stem>``), an environment variable (``MPCOMPAT_<STEM>``) and an
 #: ini option (``mp_<stem>``).
-SETTING_STEMS = ("methods", "timeout", "report", "repeat", "stacks", "fail_on", "exit_grace")
+SETTING_STEMS = ("methods", "timeout", "report", "repeat", "stacks", "fail_on", "exit_grace",
+                 "baseline", "tries")  # fmt: skip
 
 
 #: (flag, its metavar, help) of every option that takes a value; its ini twin's help follows.
@@ -52,6 +53,12 @@ _VALUED: tuple[tuple[str, str, str], ...] = (
      "after a cell's main process exits, how long its other processes may take to end "
      f"before they are reported as leaked and killed (default {DEFAULT_EXIT_GRACE_S:g}). "
      "Env: MPCOMPAT_EXIT_GRACE"),
+    ("--mp-baseline", "PATH",
+     "a merged matrix.json (the committed report) whose outcomes --mp-tries compares matrix "
+     "cells with. Env: MPCOMPAT_BASELINE"),
+    ("--mp-tries", "N",
+     "run a matrix cell that came out worse than in --mp-baseline N times in all (default 1); "
+     "its verdict counts then show whether it got worse or is flaky. Env: MPCOMPAT_TRIES"),
     ("--mp-unsupported", "REASON",
      "upstream does not support this environment (e.g. the package's Requires-Python "
      "excludes it): record every cell as a skip with REASON"),
@@ -67,6 +74,8 @@ _INI: tuple[tuple[str, str], ...] = (
     ("mp_stacks", "stack tool for hung cells: auto, py-spy or faulthandler"),
     ("mp_fail_on", "outcomes that fail a cell with no expectation (comma-separated)"),
     ("mp_exit_grace", "seconds a cell's processes may outlive its main process"),
+    ("mp_baseline", "matrix.json that --mp-tries compares cells with"),
+    ("mp_tries", "runs in all of a cell worse than in the baseline"),
 )
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..runner.request import CellRequest
     from ..runner.reuse import CellCache
     from ..scenario.load import Scenario
+    from .baseline import WorseThanBaseline
     from .settings import Settings
 
 __all__ = ["CELLS", "MatrixSession"]
@@ -50,12 +51,15 @@ class MatrixSession:
         self._catalog: dict[str, Signature] | None = None
         self._cache: CellCache | None = None
         self._looked_for_cache = False
+        self._worse: WorseThanBaseline | None = None
         self._report_lock = self._claim_report()
         if config.pluginmanager.hasplugin("xdist"):
             from ._xdist import XdistHooks
 
             hooks = XdistHooks(self.is_scenario, self.expected_ids)
             config.pluginmanager.register(hooks, "mpcompat-xdist")
+        if settings.matrix:
+            self.worse_than_baseline()  # a baseline that cannot be read stops the run now
 
     def _claim_report(self) -> Lock | None:
         """The report path's lock, held for the run by the process that writes it: a second run
@@ -101,6 +105,16 @@ class MatrixSession:
 
             self._cache = CellCache(Path(cache.mkdir("mpcompat-cells")))
         return self._cache
+
+    def worse_than_baseline(self) -> WorseThanBaseline | None:
+        """With ``--mp-tries`` above 1 and a baseline: what tells a matrix cell to try again."""
+        if self.settings.tries < 2 or self.settings.baseline is None:
+            return None
+        if self._worse is None:
+            from .baseline import WorseThanBaseline
+
+            self._worse = WorseThanBaseline(self.settings.baseline, self.settings.labels)
+        return self._worse
 
     def default_methods(self) -> tuple[str, ...]:
         from ..runner.cells import available_methods
@@ -149,6 +163,8 @@ class MatrixSession:
             cwd=self.config.invocation_params.dir,
             request=request,
             reuse=self.cell_cache() if reuse else None,
+            worse=self.worse_than_baseline() if reuse else None,
+            tries=self.settings.tries,
         )
         self.record(result, node)
         return result

@@ -37,6 +37,9 @@ class Settings:
     exit_grace: float = DEFAULT_EXIT_GRACE_S
     #: Run every matrix cell anew, reusing no earlier result (see ``runner/reuse.py``).
     fresh: bool = False
+    #: A matrix cell worse than in ``baseline`` (a merged matrix.json) runs ``tries`` times.
+    baseline: Path | None = None
+    tries: int = 1
 
 
 def _raw(config: pytest.Config, stem: str) -> tuple[str | None, str]:
@@ -135,6 +138,12 @@ def resolve_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             f"{source}: py-spy is not installed (pip install py-spy), or use faulthandler"
         )
+    tries_text, source = _raw(config, "tries")
+    tries = _count(tries_text, source) if tries_text else 1
+    baseline_text, source = _raw(config, "baseline")
+    baseline = Path(config.invocation_params.dir, baseline_text) if baseline_text else None
+    if baseline is not None and not baseline.is_file():
+        raise pytest.UsageError(f"{source}: {baseline} is not a file (a merged matrix.json)")
     report_text, _ = _raw(config, "report")
     report = Path(config.invocation_params.dir, report_text) if report_text else None
     paths = tuple(Path(p) for p in config.getini("mp_paths"))
@@ -163,6 +172,8 @@ def resolve_settings(config: pytest.Config) -> Settings:
         fail_on=fail_on,
         exit_grace=grace,
         fresh=bool(config.getoption("--mp-fresh")) or _flag_env("MPCOMPAT_FRESH"),
+        baseline=baseline,
+        tries=tries,
     )
 
 

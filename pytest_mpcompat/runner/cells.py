@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -153,11 +153,15 @@ def run_scenario_cell(
     cwd: Path,
     request: CellRequest | None = None,
     reuse: CellCache | None = None,
+    worse: Callable[[CellResult], bool] | None = None,
+    tries: int = 1,
 ) -> CellResult:
     """Run the cell (``settings.repeat`` times, each run judged with ``catalog``) unless it must
     be skipped, and compare it with the scenario's expectation. ``name`` is the cell's
     name in every report; ``request`` is what the test asks beyond the scenario's settings;
-    ``reuse`` holds earlier results, one of which stands for a single run whose inputs match."""
+    ``reuse`` holds earlier results, one of which stands for a single run whose inputs match.
+    ``worse`` says whether a result is worse than the baseline's: such a cell runs ``tries``
+    times in all, its verdict counts telling a regression from a flake."""
     env_axes = environment_axes(scenario.dependencies)
     # A mistake's twin is named as the cell is: a scenario in the same folder.
     twin = str(PurePosixPath(name).parent / scenario.twin) if scenario.twin else None
@@ -196,6 +200,12 @@ def run_scenario_cell(
         if reuse is not None and key:
             reuse.store(key, result)
     result.env, result.role, result.twin = env_axes, scenario.role, twin
+    if worse is not None and tries > len(runs) and worse(result):
+        runs = [*runs, *(run_cell(spec, patterns) for _ in range(tries - len(runs)))]
+        result = scrub(_aggregate(runs), process_redactor())
+        if not result.reused:
+            result.measured_at = utc_now()
+        result.env, result.role, result.twin = env_axes, scenario.role, twin
     rule = pick_expectation(scenario, method)
     if rule is not None:
         result.expected = Expectation(rule.verdict, rule.signatures)

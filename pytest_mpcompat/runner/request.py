@@ -19,7 +19,10 @@ from ..scenario.serve import ServeSpec
 
 __all__ = ["CellRequest", "CellSpec", "cell_spec"]
 
-_DROPPED_ENV = ("PYTEST_CURRENT_TEST",)
+#: pytest's per-test variables, and the settings of the run around the cell (the gate's), which
+#: are not the program's.
+_DROPPED_ENV = ("PYTEST_CURRENT_TEST", "MPCOMPAT_BASELINE", "MPCOMPAT_TRIES",
+                "MPCOMPAT_ALLOW_UNMEASURED")  # fmt: skip
 _DROPPED_ENV_PREFIXES = ("PYTEST_XDIST_",)
 
 
