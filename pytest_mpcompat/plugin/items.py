@@ -53,10 +53,10 @@ class ScenarioFile(pytest.File):
                 f"{where}: {exc.msg}: the scenario does not compile under Python {python}; "
                 "fix it (`python -m py_compile` shows the same)"
             ) from None
-        except (OSError, ValueError) as exc:
-            raise self.CollectError(
-                f"{self.path}: cannot be read as Python source: {exc}"
-            ) from None
+        except (OSError, ValueError):
+            # Unreadable or not text: loading it fails each cell with the reason, and the
+            # other scenarios still run.
+            return
 
 
 class CellFailure(Exception):
