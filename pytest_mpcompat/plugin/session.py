@@ -103,7 +103,7 @@ class MatrixSession:
         if cache is not None and not self.settings.fresh:
             from ..runner.reuse import CellCache
 
-            self._cache = CellCache(Path(cache.mkdir("mpcompat-cells")))
+            self._cache = CellCache(Path(cache.mkdir("mpcompat-cells")), self.config.rootpath)
         return self._cache
 
     def worse_than_baseline(self) -> WorseThanBaseline | None:

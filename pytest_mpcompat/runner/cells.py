@@ -27,7 +27,7 @@ from ..scenario.requirements import (
     unmet_requirement,
 )
 from .process import run_cell
-from .request import CellRequest, cell_spec
+from .request import CellRequest, CellSpec, cell_spec
 from .reuse import CellCache
 
 __all__ = [
@@ -143,6 +143,26 @@ def _aggregate(runs: list[CellResult]) -> CellResult:
     return worst
 
 
+def _measure(
+    spec: CellSpec, patterns: list[Signature], repeat: int, reuse: CellCache | None
+) -> tuple[list[CellResult], CellResult]:
+    """The cell's runs and their aggregate: a single run whose inputs did not change is the
+    earlier result; what ran is stored for the next time."""
+    key = reuse.key(spec, patterns) if reuse is not None and repeat == 1 else None
+    earlier = reuse.load(key) if reuse is not None and key else None
+    if earlier is not None:
+        return [earlier], earlier
+    runs = [run_cell(spec, patterns) for _ in range(repeat)]
+    result = _aggregate(runs)
+    result.measured_at = utc_now()
+    # Every string of the result (its name, reason, environment as well as its output) leaves
+    # the cell redacted: the reuse cache and the report store nothing else.
+    scrub(result, process_redactor())
+    if reuse is not None and key:
+        reuse.store(key, result)
+    return runs, result
+
+
 def run_scenario_cell(
     scenario: Scenario,
     method: str,
@@ -186,19 +206,7 @@ def run_scenario_cell(
         request=request or CellRequest(),
     )
     patterns = list(catalog.values())
-    key = reuse.key(spec, patterns) if reuse is not None and settings.repeat == 1 else None
-    earlier = reuse.load(key) if reuse is not None and key else None
-    if earlier is not None:
-        runs, result = [earlier], earlier
-    else:
-        runs = [run_cell(spec, patterns) for _ in range(settings.repeat)]
-        result = _aggregate(runs)
-        result.measured_at = utc_now()
-        # Every string of the result (its name, reason, environment as well as its output)
-        # leaves the cell redacted: the reuse cache and the report store nothing else.
-        scrub(result, process_redactor())
-        if reuse is not None and key:
-            reuse.store(key, result)
+    runs, result = _measure(spec, patterns, settings.repeat, reuse)
     result.env, result.role, result.twin = env_axes, scenario.role, twin
     if worse is not None and tries > len(runs) and worse(result):
         runs = [*runs, *(run_cell(spec, patterns) for _ in range(tries - len(runs)))]

@@ -13,6 +13,9 @@ is kept under the SHA-256 of everything that can change what the cell does:
 - the harness: the source of the parts of this package that run and judge a cell
   (``runner/``, ``scenario/``, ``model/``), and the signatures the run judges by.
 
+Paths inside the checkout (pytest's rootdir) count relative to it: the same checkout moved
+elsewhere (a CI service's per-run workspace, a second worktree) reuses what it measured there.
+
 A hit is the earlier result with ``reused`` set and its own ``measured_at``. A miss runs the
 cell and stores the result (not a harness error: that says nothing about the program). Entries
 are files written atomically, so parallel sessions share one folder. ``--mp-fresh`` (or
@@ -42,7 +45,10 @@ __all__ = ["CellCache", "local_imports"]
 _VOLATILE_ENV = frozenset(
     {"_", "OLDPWD", "SHLVL", "TERM", "TERM_SESSION_ID", "WINDOWID", "COLUMNS", "LINES",
      "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK", "DISPLAY", "PS1",
-     "XDG_SESSION_ID", "GPG_AGENT_INFO"}
+     "XDG_SESSION_ID", "GPG_AGENT_INFO",
+     # Where an installer keeps its downloads (a CI job's temporary folder): what it installed
+     # is an input, through the distributions.
+     "UV_CACHE_DIR", "PIP_CACHE_DIR"}
 )  # fmt: skip
 #: Prefixes of what a CI service sets per run (run ids, runner names, tokens' paths).
 _VOLATILE_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "CI_JOB_", "BUILDKITE_BUILD_")
@@ -55,8 +61,11 @@ _HARNESS = ("runner/**/*", "scenario/**/*", "model/**/*", "redact/**/*", "consta
 class CellCache:
     """The folder of reusable results (pytest's cache folder, ``mpcompat/cells``)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, root: Path | None = None) -> None:
         self.folder = folder
+        # Paths under the checkout are keyed relative to it, so a checkout that moved (a CI
+        # service's workspace of this run, a second worktree) reuses what its twin measured.
+        self.root = str(root) if root is not None and len(root.parts) > 2 else ""
         self.reused = 0
         self.stored = 0
 
@@ -68,6 +77,8 @@ class CellCache:
             repr(_started_as(spec)),
             *(f"{path}\0{_file_hash(path)}" for path in _scenario_files(spec.script)),
         ):
+            if self.root:
+                part = part.replace(self.root, "<checkout>")
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
         return digest.hexdigest()
 
