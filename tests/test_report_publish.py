@@ -643,3 +643,16 @@ def test_the_report_says_when_each_cell_was_measured_and_which_were_reused(
     assert by_method["fork"]["reused"] is True and "reused" not in by_method["spawn"]
     details = "".join(text for _, text in details_files(merge_files([path])))
     assert '"measured_at":"2026-11-02T09:00:00+00:00","reused":true' in details.replace(" ", "")
+
+
+def test_cli_says_its_version_and_helps_in_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mpcompat-report {version('pytest-mpcompat')}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    shown = capsys.readouterr().out
+    assert "mpcompat-report check [--baseline" in shown and "``" not in shown
