@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..matrix.sets import MatrixFile, MatrixFileError, load_matrix
 from .merge import MergeError, merge_files, read_json
 from .regress import check_matrix, gate
@@ -95,22 +96,13 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if found.failed else 0
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pytest-mpcompat")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mpcompat-report",
         description=__doc__.replace("``", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     merge = sub.add_parser("merge", help="merge raw results into the published report")
     merge.add_argument("raw", nargs="+", help="raw result files, or folders of them")

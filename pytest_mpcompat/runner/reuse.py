@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -65,7 +66,12 @@ class CellCache:
         self.folder = folder
         # Paths under the checkout are keyed relative to it, so a checkout that moved (a CI
         # service's workspace of this run, a second worktree) reuses what its twin measured.
-        self.root = str(root) if root is not None and len(root.parts) > 2 else ""
+        # The rootdir itself, or a path in it: not a sibling that only starts alike.
+        self._root = (
+            re.compile(re.escape(str(root)) + r"(?![^/\\\0'\"\s:;,)])")
+            if root is not None and len(root.parts) > 2
+            else None
+        )
         self.reused = 0
         self.stored = 0
 
@@ -77,8 +83,8 @@ class CellCache:
             repr(_started_as(spec)),
             *(f"{path}\0{_file_hash(path)}" for path in _scenario_files(spec.script)),
         ):
-            if self.root:
-                part = part.replace(self.root, "<checkout>")
+            if self._root is not None:
+                part = self._root.sub("<checkout>", part)
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0\0")
         return digest.hexdigest()
 
