@@ -49,6 +49,20 @@ print(json.dumps(unmet))
 """
 
 
+def find_uv() -> str | None:
+    """The uv that nox made the environments with: on PATH, or the ``uv`` package beside nox
+    (``pip install nox uv`` puts it in a folder PATH may not name)."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
 def _uses_uv(session: nox.Session) -> bool:
     return session.venv_backend == "uv"
 
@@ -61,7 +75,7 @@ def pip(session: nox.Session, *args: str, compile_bytecode: bool = True) -> tupl
     if _uses_uv(session):
         verb, *rest = args
         rest = [a for a in rest if a != "-y"]  # uv pip uninstall never asks
-        command = [shutil.which("uv") or "uv", "pip", verb, "--python", str(python), *rest]
+        command = [find_uv() or "uv", "pip", verb, "--python", str(python), *rest]
     else:
         command = [str(python), "-m", "pip", *args]
         if not compile_bytecode and args[:1] == ("install",):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,7 @@ from ..matrix.locks import (
     without_local_wheels,
 )
 from ..matrix.sets import EnvSet, MatrixFile
-from ._install import why_not
+from ._install import find_uv, why_not
 
 __all__ = ["lock_sets"]
 
@@ -115,7 +114,7 @@ def lock_sets(
     session: nox.Session, matrices: list[MatrixFile], locks: Path, constraints: Path
 ) -> None:
     """The ``lock`` session: posargs name sets (default: all)."""
-    uv = shutil.which("uv")
+    uv = find_uv()
     if uv is None:
         session.error("nox -s lock needs uv on PATH: pip install uv")
     sets = _lockable(session, matrices)
