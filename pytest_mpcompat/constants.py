@@ -1,4 +1,4 @@
-"""Names and limits that settings, scenarios and results share: start methods, outcomes, and
+"""Names and limits that settings, scenarios and results share: start methods and
 what counts as a usable number of seconds.
 
 Kept apart from ``model`` (and free of imports) because ``pytest_configure`` validates the
@@ -9,7 +9,7 @@ PYTEST_DONT_REWRITE: loaded by every pytest run, this module has no assertions t
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_EXIT_GRACE_S", "MAX_SECONDS", "OUTCOMES", "START_METHODS", "seconds_problem"]
+__all__ = ["DEFAULT_EXIT_GRACE_S", "MAX_SECONDS", "START_METHODS", "seconds_problem"]
 
 #: After a cell's main process exits, how long its other processes get to finish on their own
 #: (multiprocessing's resource tracker and forkserver exit only once they see it gone) before
@@ -37,10 +37,3 @@ def seconds_problem(value: object, zero_ok: bool = False) -> str | None:
 
 #: Every start method that CPython knows, in a stable display order.
 START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
-
-
-#: What a cell means for a reader or a CI gate, best first: its verdict, except that a pass whose
-#: output shows an error-level signature (a dead worker, an unclean shutdown) is ``degraded``.
-#: The one order used to pick the worst of repeated runs, to colour cells and to gate on
-#: regressions.
-OUTCOMES: tuple[str, ...] = ("pass", "degraded", "skip", "error", "crash", "hang")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mpcompat.model.cell import SCHEMA_VERSION
 from pytest_mpcompat.model.rawfile import ReportError, read_report
 from pytest_mpcompat.publish.cli import main
 
@@ -108,7 +109,7 @@ def test_older_layouts_are_migrated_not_refused(tmp_path: Path, schema2: dict) -
     del degraded["outcome"]
     old = {**schema2, "schema": 1, "cells": [skip, upstream, degraded]}
     data = read_report(_write(tmp_path / "old.json", old))
-    assert data["schema"] == 3
+    assert data["schema"] == SCHEMA_VERSION
     first, second, third = data["cells"]
     assert (first.skip_kind.value, second.skip_kind.value) == ("environment", "upstream")
     assert third.outcome.value == "degraded" and third.serving.ports == [8123]

@@ -52,6 +52,9 @@ class Signature:
     #: What someone who deploys the program can do without changing it ("run one worker per
     #: replica", "set TOKENIZERS_PARALLELISM=false"); ``fix`` is for its authors.
     deploy: str = ""
+    #: The hardware a cell showing it must run on to be measured ("a GPU machine"): the run
+    #: stopped on what this machine lacks, so its outcome is ``UNMEASURABLE``, not a crash.
+    needs: str = ""
 
     def compiled(self) -> re.Pattern[str] | None:
         return re.compile(self.pattern, re.MULTILINE) if self.pattern else None
@@ -59,8 +62,9 @@ class Signature:
     def to_dict(self) -> dict[str, str]:
         """What a report shows of it (the pattern stays with the catalog that matched it)."""
         data = {"severity": self.severity, "explanation": self.explanation, "fix": self.fix}
-        if self.deploy:
-            data["deploy"] = self.deploy
+        for key in ("deploy", "needs"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
         return data
 
     @classmethod
@@ -68,7 +72,7 @@ class Signature:
         warning = data.get("severity") == "warning"
         explanation, fix = data.get("explanation", ""), data.get("fix", "")
         return cls(sid, None, explanation, fix, "warning" if warning else "error",
-                   data.get("deploy", ""))  # fmt: skip
+                   data.get("deploy", ""), data.get("needs", ""))  # fmt: skip
 
 
 LEAKED_PROCESSES = "leaked-processes"
@@ -288,6 +292,7 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "Run the cell on a GPU machine (the cuda_* scenarios, `nox -t gpu`), or use a release "
         "or build of the package that imports without a GPU.",
         deploy="Run it on a GPU machine, or use a release that imports without one.",
+        needs="a GPU machine",
     ),
     Signature(
         "sglang-cpu-kernels-missing",
@@ -300,6 +305,17 @@ BUILTIN_SIGNATURES: tuple[Signature, ...] = (
         "SGLANG_USE_CPU_ENGINE=1 (SGLang's CPU install guide); the package index has no CPU "
         "build of sgl-kernel.",
         deploy="Run SGLang on a GPU.",
+        needs="a GPU machine",
+    ),
+    Signature(
+        "gpu-kernels-missing",
+        r"ModuleNotFoundError: No module named 'sgl_kernel'",
+        "The program imports a package of GPU kernels (sgl-kernel) that has no build for this "
+        "machine: the package index ships it for CUDA GPUs only, so on a CPU machine the "
+        "program stops at import and the cell says nothing about the start method.",
+        "Measure it on a GPU machine (`nox -t gpu`, the GPU sets of the matrix).",
+        deploy="Run it on a GPU machine.",
+        needs="a GPU machine",
     ),
     Signature(
         "xinference-cluster-start-timeout",
@@ -339,11 +355,20 @@ def failing_signatures(ids: Iterable[str], catalog: Mapping[str, Signature]) -> 
 
 
 def decide(cell: CellResult, catalog: Mapping[str, Signature]) -> CellResult:
-    """Set the cell's outcome, once, where it is judged: its verdict, or ``DEGRADED`` for a
-    pass whose output shows an error-level signature of ``catalog`` (the built-in one and the
-    user's ``pytest_mpcompat_signatures``). Every reader after that reads ``cell.outcome``."""
+    """Set the cell's outcome, once, where it is judged: its verdict, ``DEGRADED`` for a pass
+    whose output shows an error-level signature of ``catalog`` (the built-in one and the
+    user's ``pytest_mpcompat_signatures``), or ``UNMEASURABLE`` for a crash on what only other
+    hardware has (a signature with ``needs``). Every reader after that reads ``cell.outcome``."""
     degraded = cell.verdict is Verdict.PASS and failing_signatures(cell.signatures, catalog)
-    cell.outcome = Outcome.DEGRADED if degraded else Outcome.of(cell.verdict)
+    elsewhere = cell.verdict is Verdict.CRASH and any(
+        catalog[s].needs for s in cell.signatures if s in catalog
+    )
+    if degraded:
+        cell.outcome = Outcome.DEGRADED
+    elif elsewhere:
+        cell.outcome = Outcome.UNMEASURABLE
+    else:
+        cell.outcome = Outcome.of(cell.verdict)
     return cell
 
 

@@ -15,10 +15,10 @@ from typing import Any
 from ..constants import (
     DEFAULT_EXIT_GRACE_S,
     MAX_SECONDS,
-    OUTCOMES,
     START_METHODS,
     seconds_problem,
 )
+from .outcome import OUTCOMES, Outcome
 
 __all__ = [
     "DEFAULT_EXIT_GRACE_S",
@@ -42,7 +42,9 @@ __all__ = [
 #: ``exit_after_stop``) and every port; cells carry ``outcome``, ``ran_as`` and ``matches``.
 #: 3: every cell carries the ``outcome`` its run decided and skips a ``skip_kind``; the file
 #: carries the catalog entry (severity, explanation, fix) of every signature its cells show.
-SCHEMA_VERSION = 3
+#: 4: the outcome ``unmeasurable`` (a crash on what only other hardware has), and a catalog
+#: entry's ``needs`` (that hardware).
+SCHEMA_VERSION = 4
 
 
 class Verdict(str, enum.Enum):
@@ -53,31 +55,6 @@ class Verdict(str, enum.Enum):
     HANG = "hang"
     SKIP = "skip"
     ERROR = "error"
-
-
-class Outcome(str, enum.Enum):
-    """What a cell means for a reader or a CI gate: its verdict, except that a pass whose output
-    shows an error-level signature is ``DEGRADED``. Members compare by ``constants.OUTCOMES``,
-    best first: the one order that picks the worst of repeated runs and gates on regressions."""
-
-    PASS = "pass"
-    DEGRADED = "degraded"
-    SKIP = "skip"
-    ERROR = "error"
-    CRASH = "crash"
-    HANG = "hang"
-
-    @property
-    def rank(self) -> int:
-        return OUTCOMES.index(self.value)
-
-    def worse_than(self, other: Outcome) -> bool:
-        return self.rank > other.rank
-
-    @classmethod
-    def of(cls, verdict: Verdict) -> Outcome:
-        """The outcome a verdict has before any signature is read."""
-        return cls(verdict.value)
 
 
 class SkipKind(str, enum.Enum):

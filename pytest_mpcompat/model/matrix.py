@@ -115,6 +115,11 @@ class MergedCell:
     def outcome(self) -> Outcome:
         return self.cell.outcome
 
+    @property
+    def measured(self) -> bool:
+        """Whether it says what the program does here (not a skip, not unmeasurable)."""
+        return self.outcome.kind.measured
+
     @functools.cached_property
     def status(self) -> str | None:
         """The exit status worth showing beside the verdict (``catalog.exit_status``)."""

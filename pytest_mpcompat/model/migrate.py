@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cell import SCHEMA_VERSION, SkipKind
+
+if TYPE_CHECKING:
+    from .catalog import Signature
 
 __all__ = ["OLDEST", "migrate", "skip_kind_of"]
 
@@ -70,7 +73,33 @@ def _to_3(data: dict[str, Any]) -> None:
         data["signatures"] = {sid: BUILTIN[sid].to_dict() for sid in seen if sid in BUILTIN}
 
 
-_STEPS: dict[int, Callable[[dict[str, Any]], None]] = {1: _to_2, 2: _to_3}
+def _shows(sig: Signature, text: str) -> bool:
+    pattern = sig.compiled()
+    return pattern is not None and pattern.search(text) is not None
+
+
+def _to_4(data: dict[str, Any]) -> None:
+    """3 -> 4: a crash that a built-in signature with ``needs`` explains (found in the output
+    the cell recorded) is ``unmeasurable``: schema 3 had no word for it and called it a crash."""
+    from .catalog import BUILTIN
+
+    elsewhere = {sid: sig for sid, sig in BUILTIN.items() if sig.needs and sig.pattern}
+    shown = data.get("signatures")
+    for cell in _cells(data):
+        sigs = cell.get("signatures")
+        if cell.get("verdict") != "crash" or not isinstance(sigs, list):
+            continue
+        text = f"{cell.get('stdout_tail') or ''}\n{cell.get('stderr_tail') or ''}"
+        found = [sid for sid, sig in elsewhere.items() if sid in sigs or _shows(sig, text)]
+        if not found:
+            continue
+        sigs.extend(sid for sid in found if sid not in sigs)
+        cell["outcome"] = "unmeasurable"
+        if isinstance(shown, dict):
+            shown.update({sid: BUILTIN[sid].to_dict() for sid in found})
+
+
+_STEPS: dict[int, Callable[[dict[str, Any]], None]] = {1: _to_2, 2: _to_3, 3: _to_4}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

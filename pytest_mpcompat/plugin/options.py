@@ -12,7 +12,8 @@ import os
 
 import pytest
 
-from ..constants import DEFAULT_EXIT_GRACE_S, OUTCOMES, START_METHODS
+from ..constants import DEFAULT_EXIT_GRACE_S, START_METHODS
+from ..model.outcome import OUTCOMES
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "FAIL_ON_CHOICES", "SETTING_STEMS", "STACK_TOOLS", "add_options",
@@ -22,7 +23,7 @@ __all__ = [
 DEFAULT_TIMEOUT_S = 120.0
 STACK_TOOLS = ("auto", "py-spy", "faulthandler")
 #: Outcomes --mp-fail-on accepts ("degraded": a pass whose output shows an error-level
-#: signature); "any" stands for every one but pass and skip.
+#: signature); "any" stands for every measured one but pass (not skip, not unmeasurable).
 FAIL_ON_CHOICES = tuple(o for o in OUTCOMES if o != "pass")
 #: Settings with a flag (``--mp-<stem>``), an environment variable (``MPCOMPAT_<STEM>``) and an
 #: ini option (``mp_<stem>``).

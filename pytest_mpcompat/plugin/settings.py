@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..constants import DEFAULT_EXIT_GRACE_S, START_METHODS, seconds_problem
+from ..model.outcome import KINDS
 from ..runner._proctree import PROCESS_TABLES
 from .options import DEFAULT_TIMEOUT_S, FAIL_ON_CHOICES, STACK_TOOLS
 
@@ -92,7 +93,7 @@ def _count(text: str, source: str) -> int:
 def parse_fail_on(text: str, source: str) -> frozenset[str]:
     names = {n.strip() for n in text.split(",") if n.strip()}
     if "any" in names:
-        names = (names - {"any"}) | {o for o in FAIL_ON_CHOICES if o != "skip"}
+        names = (names - {"any"}) | {o for o in FAIL_ON_CHOICES if KINDS[o].measured}
     bad = sorted(names - set(FAIL_ON_CHOICES))
     if bad or not names:
         raise pytest.UsageError(

@@ -11,15 +11,6 @@ from ..model.cell import START_METHODS, CellResult
 
 __all__ = ["cell_label", "write_matrix"]
 
-_COLOURS: dict[str, dict[str, bool]] = {
-    "pass": {"green": True},
-    "degraded": {"yellow": True, "bold": True},  # exited 0, but something in it failed
-    "crash": {"red": True},
-    "hang": {"purple": True, "bold": True},
-    "skip": {"yellow": True},
-    "error": {"red": True, "bold": True},
-}
-
 
 def cell_label(cell: CellResult) -> str:
     """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]``: its outcome (the
@@ -42,7 +33,7 @@ def cell_label(cell: CellResult) -> str:
 
 
 def _markup(cell: CellResult) -> dict[str, bool]:
-    return _COLOURS[cell.outcome.value]
+    return dict.fromkeys(cell.outcome.kind.terminal, True)
 
 
 def write_matrix(

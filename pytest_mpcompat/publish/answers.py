@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..model.catalog import Signature
-from ..model.cell import START_METHODS, Outcome, SkipKind, Verdict
+from ..model.cell import START_METHODS, Outcome, SkipKind
 from ..model.matrix import Matrix, MergedCell, spans, version_key
+from ..model.outcome import PROBLEMS
 
 __all__ = [
     "PROBLEMS",
@@ -38,8 +39,6 @@ __all__ = [
 ]
 
 _NOT_PACKAGES = {"os", "python", "gpu", "method", "runner"}
-#: The outcomes that make a line unsafe, in the order a line lists them.
-PROBLEMS = ("crash", "hang", "error", "degraded")
 
 
 def family(scenario: str) -> str:
@@ -205,8 +204,8 @@ def _version(mc: MergedCell, package: str) -> str:
 
 
 def _answer(matrix: Matrix, fam: str, idx: list[MergedCell], package: str, context: str) -> Answer:
-    measured = [mc for mc in idx if mc.cell.verdict is not Verdict.SKIP]
-    not_run = Counter(_why_skipped(mc) for mc in idx if mc.cell.verdict is Verdict.SKIP)
+    measured = [mc for mc in idx if mc.measured]
+    not_run = Counter(_why_skipped(mc, matrix.catalog) for mc in idx if not mc.measured)
     by_version: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in measured:
         if judged(mc):
@@ -277,7 +276,10 @@ def ordered(methods: set[str]) -> list[str]:
     return [m for m in START_METHODS if m in methods] + sorted(methods - set(START_METHODS))
 
 
-def _why_skipped(mc: MergedCell) -> str:
+def _why_skipped(mc: MergedCell, catalog: Mapping[str, Signature]) -> str:
+    if mc.outcome is Outcome.UNMEASURABLE:
+        needs = sorted({catalog[s].needs for s in mc.cell.signatures if s in catalog} - {""})
+        return f"{mc.outcome.kind.words}: needs {' or '.join(needs) or 'other hardware'}"
     if mc.cell.skip_kind is SkipKind.UPSTREAM:
         return "not supported upstream"
     return (mc.cell.reason or "skipped").split(":", 1)[0][:80]
@@ -341,7 +343,7 @@ def _twin_result(matrix: Matrix, twin: str, package: str) -> str:
     """What the twin did here (the releases it passes with); where it never passed here, what
     its GPU variant (``cuda_<twin>``) did, or that it is not yet measured."""
     mine = [mc for mc in matrix.cells if mc.scenario == twin]
-    ran = [mc for mc in mine if mc.cell.verdict is not Verdict.SKIP]
+    ran = [mc for mc in mine if mc.measured]
     if ran and all(mc.outcome is Outcome.PASS for mc in ran):
         return f"it passes here under {', '.join(ordered({mc.method for mc in ran}))}"
     by: dict[str, list[MergedCell]] = defaultdict(list)
@@ -352,11 +354,11 @@ def _twin_result(matrix: Matrix, twin: str, package: str) -> str:
         return f"it passes here with {package} {spans(good, list(by))}"
     here = f"here: {_shows(ran)}" if ran else "it was not measured here"
     if not ran and mine:
-        here += f" ({mine[0].cell.reason})"
+        here += f" ({_why_skipped(mine[0], matrix.catalog)})"
     path = PurePosixPath(twin)
     variant = (path.parent / f"cuda_{path.name}").as_posix()
     gpu = [mc for mc in matrix.cells if mc.scenario == variant]
-    gpu = [mc for mc in gpu if mc.cell.verdict is not Verdict.SKIP]
+    gpu = [mc for mc in gpu if mc.measured]
     name = PurePosixPath(variant).stem
     if gpu and all(mc.outcome is Outcome.PASS for mc in gpu):
         return f"{here}; on a GPU, {name} passes"

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from ..model.cell import START_METHODS, Outcome, Verdict
+from ..model.cell import START_METHODS, Outcome
 from ..model.matrix import Matrix, MergedCell, spans, version_key
 from .answers import Answer, answers, judged, minor
 
@@ -81,7 +81,7 @@ def _entry(fam: str, package: str, cells: list[MergedCell]) -> Entry:
 
 
 def _table(answer: Answer) -> Table:
-    judging = [mc for mc in answer.cells if judged(mc) and mc.cell.verdict is not Verdict.SKIP]
+    judging = [mc for mc in answer.cells if judged(mc) and mc.measured]
     methods = [m for m in START_METHODS if any(mc.method == m for mc in judging)]
     table = Table(answer.family, answer.package, methods, mistakes=len(answer.mistakes))
     grid: dict[tuple[str, bool], dict[str, list[MergedCell]]] = defaultdict(dict)

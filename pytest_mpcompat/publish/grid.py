@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.cell import START_METHODS, Verdict
+from ..model.cell import START_METHODS
 from ..model.matrix import (
     DETAILS_CHUNK,
     DETAILS_FILES,
@@ -20,6 +20,7 @@ from ..model.matrix import (
     clip,
     version_key,
 )
+from ..model.outcome import KINDS
 from .answers import family, scenario_doc
 
 __all__ = ["Family", "cell_class", "family_grids", "group_text", "page_data"]
@@ -44,7 +45,7 @@ def group_text(group: list[MergedCell]) -> str:
     started, signatures), ``×N`` when every run agreed, else each outcome with its count and
     machines (``flaky: 1 pass (ci-a), 1 hang (ci-b)``): never the last run only."""
     cell = _worst(group).cell
-    text = cell.outcome.value
+    text = cell.outcome.kind.short
     status = _worst(group).status
     text += f" {status}" if status else ""
     text += f" (ran as {cell.ran_as})" if cell.ran_as else ""
@@ -54,7 +55,7 @@ def group_text(group: list[MergedCell]) -> str:
         return text
     seen: dict[str, list[str]] = {}
     for mc in group:
-        seen.setdefault(mc.outcome.value, []).append(mc.source.machine or "?")
+        seen.setdefault(mc.outcome.kind.short, []).append(mc.source.machine or "?")
     if len(seen) == 1:
         return f"{text} \u00d7{len(group)}"
     parts = [
@@ -117,7 +118,7 @@ def _family(fam: str, numbered: list[tuple[int, MergedCell]], axes: list[str]) -
     """``numbered``: the family's cells with their places in ``matrix.cells`` (where the
     details files have them)."""
     mine = [mc for _, mc in numbered]
-    measured_cells = [mc for mc in mine if mc.cell.verdict is not Verdict.SKIP]
+    measured_cells = [mc for mc in mine if mc.measured]
     every = _view(mine, axes, fam)
     views = (_view(measured_cells, axes, fam) if measured_cells else every, every)
     varying = every.varying  # a column is a configuration as the whole family varies
@@ -173,8 +174,6 @@ def family_grids(matrix: Matrix) -> list[Family]:
 def _filters(matrix: Matrix) -> list[dict[str, Any]]:
     """Every axis, the outcome and the scenario, each value in order with its label (``(none)``
     for a configuration without that axis), and whether it takes more than one value."""
-    from .wording import OUTCOME_NAMES
-
     out = []
     for key in [*matrix.axis_names(), "outcome", "scenario"]:
         if key == "outcome":
@@ -185,7 +184,7 @@ def _filters(matrix: Matrix) -> list[dict[str, Any]]:
         else:
             found = {mc.axes.get(key, "") for mc in matrix.cells}
             names = sorted(found, key=version_key)
-        labels = [OUTCOME_NAMES[n] if key == "outcome" else n or "(none)" for n in names]
+        labels = [KINDS[n].words if key == "outcome" else n or "(none)" for n in names]
         options = [list(o) for o in zip(names, labels, strict=True)]
         # One that does not vary is drawn only when a link sets it (python=3.14).
         out.append({"key": key, "options": options, "varies": len(names) > 1})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.matrix import DETAILS_CHUNK, DETAILS_FILES, Matrix
+from ..model.outcome import KINDS
 from .answers import answers
 from .deploy import deploy_tables
 from .grid import page_data
@@ -49,6 +50,15 @@ def _script_json(data: Any) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     # Inside <script> only "</" (and "<!--") can end or confuse the element: escape every "<".
     return text.replace("<", "\\u003c")
+
+
+def outcome_css() -> str:
+    """Each outcome's colours, one class per kind (its name)."""
+    rules = []
+    for k in KINDS.values():
+        ink = f" color: {k.ink};" if k.ink else ""
+        rules.append(f".{k.name} {{ background: {k.background};{ink} }}\n")
+    return "".join(rules)
 
 
 def render_html(matrix: Matrix) -> str:
@@ -86,7 +96,7 @@ def render_html(matrix: Matrix) -> str:
         "ANSWERS": answers_html(found),
         "BISECTIONS": section if bisections else "",
         "DATA": _script_json(page_data(matrix)),
-        "STYLE": _page_file("style.css"),
+        "STYLE": _page_file("style.css") + outcome_css(),
         "SCRIPT": _page_file("grid.js"),
     }
     # One pass: a placeholder's name inside the data (a hostile scenario name) stays text.

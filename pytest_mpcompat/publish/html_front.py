@@ -7,9 +7,10 @@ from __future__ import annotations
 from html import escape
 
 from ..model.matrix import Matrix
+from ..model.outcome import KINDS
 from .answers import Answer
 from .deploy import Table
-from .wording import OUTCOME_NAMES, code_spans, coverage, describe, mistake_sentences, not_measured
+from .wording import code_spans, coverage, describe, mistake_sentences, not_measured
 
 __all__ = [
     "answers_html",
@@ -103,4 +104,4 @@ def answers_html(found: list[Answer]) -> str:
 
 
 def legend_html() -> str:
-    return "".join(f'<span class="{o}">{escape(name)}</span>' for o, name in OUTCOME_NAMES.items())
+    return "".join(f'<span class="{k.name}">{escape(k.words)}</span>' for k in KINDS.values())

@@ -19,7 +19,7 @@ def version_changes(cells: Sequence[MergedCell]) -> list[Insight]:
     """One entry per (scenario, method, package, other axes) whose outcome differs by version."""
     groups: dict[tuple[Any, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for mc in cells:
-        if mc.cell.verdict.value == "skip":
+        if not mc.measured:
             continue
         for package, version in mc.axes.items():
             if package in _NOT_VERSIONS or version == "not installed":

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 from ..model.cell import START_METHODS
 from ..model.matrix import Matrix, MergedCell, version_key
+from ..model.outcome import KINDS
 from .answers import answers, family
 from .deploy import deploy_tables
 from .insight import changes_by_scenario
@@ -13,7 +14,6 @@ from .markdown_front import answers_section, deploy_section, not_measured_sectio
 from .mdtext import code as _code
 from .mdtext import md as _md
 from .mdtext import prose
-from .wording import OUTCOME_ICONS, OUTCOME_NAMES
 
 __all__ = ["render_markdown"]
 
@@ -24,8 +24,8 @@ TABLES_BUDGET = 800_000
 
 def _label(mc: MergedCell, notes: dict[str, int]) -> str:
     cell = mc.cell
-    verdict, outcome = cell.verdict.value, cell.outcome.value
-    text = f"{OUTCOME_ICONS[outcome]} {outcome}"
+    verdict = cell.verdict.value
+    text = f"{cell.outcome.kind.icon} {cell.outcome.kind.short}"
     status = mc.status
     if status:
         text += f" {_md(status)}"
@@ -44,7 +44,7 @@ def _results(group: list[MergedCell], notes: dict[str, int]) -> str:
         return _label(group[0], notes)
     found: dict[str, list[MergedCell]] = {}
     for mc in group:
-        found.setdefault(mc.outcome.value, []).append(mc)
+        found.setdefault(mc.outcome.kind.short, []).append(mc)
     if len(found) == 1:
         return f"{_label(group[0], notes)} ×{len(group)}"
     parts = []
@@ -64,12 +64,10 @@ def _runs(matrix: Matrix) -> list[str]:
 
 
 def _summary(by_family: dict[str, Counter[str]]) -> list[str]:
-    out = ["", "## Summary", "", "| family | pass | degraded | crash | hang | skip | error |",
-           "|---|---|---|---|---|---|---|"]  # fmt: skip
+    heads = " | ".join(k.short for k in KINDS.values())
+    out = ["", "## Summary", "", f"| family | {heads} |", "|---" * (len(KINDS) + 1) + "|"]
     for fam, counts in sorted(by_family.items()):
-        tally = [
-            str(counts.get(v, 0)) for v in ("pass", "degraded", "crash", "hang", "skip", "error")
-        ]
+        tally = [str(counts.get(v, 0)) for v in KINDS]
         out.append(f"| {_md(fam)} | " + " | ".join(tally) + " |")
     return out
 
@@ -189,7 +187,7 @@ def render_markdown(matrix: Matrix) -> str:
         out += ["", "## Why cells were skipped", ""]
         out += [f"{n}. {prose(reason)}" for reason, n in notes.items()]
     out += _signatures(matrix)
-    legend = ", ".join(f"{OUTCOME_ICONS[o]} {name}" for o, name in OUTCOME_NAMES.items())
+    legend = ", ".join(f"{k.icon} {k.words}" for k in KINDS.values())
     out += [
         "",
         f"Outcomes: {legend}; 🔀 flaky: runs of one configuration disagree.",

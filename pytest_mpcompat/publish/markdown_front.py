@@ -4,10 +4,11 @@ family), what was not measured and why, the coverage, and the answers in words."
 from __future__ import annotations
 
 from ..model.matrix import Matrix
+from ..model.outcome import KINDS
 from .answers import Answer
 from .deploy import Table
 from .mdtext import code, md, prose
-from .wording import OUTCOME_ICONS, coverage, describe, mistake_sentences, not_measured
+from .wording import coverage, describe, mistake_sentences, not_measured
 
 __all__ = ["answers_section", "deploy_section", "not_measured_section"]
 
@@ -61,7 +62,7 @@ def answers_section(found: list[Answer]) -> list[str]:
         heading, sentences, tested = describe(answer)
         out += [f"**{md(heading)}**", ""]
         for line, sentence in zip(answer.lines, sentences, strict=True):
-            out.append(f"- {OUTCOME_ICONS[line.outcome]} {prose(sentence)}")
+            out.append(f"- {KINDS[line.outcome].icon} {prose(sentence)}")
         out += [f"- 🧪 {prose(text)}" for text in mistake_sentences(answer)]
         if answer.fixes:
             out.append("- For the authors of the code:")

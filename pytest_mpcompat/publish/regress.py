@@ -15,13 +15,15 @@ from typing import Any
 
 from ..model.cell import Outcome
 from ..model.matrix import MATRIX_KIND
+from ..model.outcome import KINDS
 from ..model.validate import problems
 
 __all__ = ["MATRIX_SCHEMAS", "Baseline", "Gate", "check_matrix", "gate", "worse_cells"]
 
 #: The matrix.json layouts the gate reads: 2 (before cells carried their skip kind and the file
-#: its signatures) and 3 have the same cells as far as the gate is concerned.
-MATRIX_SCHEMAS = (2, 3)
+#: its signatures), 3 and 4 (the outcome ``unmeasurable``) have the same cells as far as the gate
+#: is concerned.
+MATRIX_SCHEMAS = (2, 3, 4)
 
 _OUTCOMES = [o.value for o in Outcome]
 #: What the gate reads of a matrix.json, checked before it is read.
@@ -69,11 +71,7 @@ def check_matrix(path: Path, data: Any) -> str | None:
         said = cell.get("outcome")
         if said is None and data["schema"] >= 3:  # every cell of schema 3 carries its outcome
             return f"cell {i} ({cell['scenario']}): field outcome is missing"
-        if (
-            said is not None
-            and said != cell["verdict"]
-            and not (said == "degraded" and cell["verdict"] == "pass")
-        ):
+        if said is not None and KINDS[said].verdict != cell["verdict"]:
             return (
                 f"cell {i} ({cell['scenario']}): field outcome: {said} contradicts its verdict "
                 f"{cell['verdict']}"

@@ -1,6 +1,6 @@
 """The answers in words, shared by the Markdown and the page: a heading and a sentence per
 release line, the mistakes that reproduce as documented, the coverage, and every run with no
-result grouped by its cause. One name per outcome everywhere (``OUTCOME_NAMES``)."""
+result grouped by its cause."""
 
 from __future__ import annotations
 
@@ -8,34 +8,18 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
-from ..model.cell import SkipKind, Verdict
+from ..model.cell import Outcome, SkipKind, Verdict
 from ..model.matrix import Matrix, spans, version_key
 from .answers import Answer, Line, family
 
 __all__ = [
-    "OUTCOME_ICONS",
     "code_spans",
-    "OUTCOME_NAMES",
     "backing",
     "coverage",
     "describe",
     "mistake_sentences",
     "not_measured",
 ]
-
-#: What each outcome is called and shown as, in the terminal, the Markdown, the page, the
-#: bisections and the gate alike.
-OUTCOME_NAMES = {
-    "pass": "pass",
-    "degraded": "degraded (passed, but its output shows a failure)",
-    "crash": "crash",
-    "hang": "hang",
-    "skip": "not run",
-    "error": "harness error",
-}
-OUTCOME_ICONS = {"pass": "✅", "degraded": "⚠️", "crash": "💥", "hang": "⏳", "skip": "⏭️",
-                 "error": "❗"}  # fmt: skip
-
 
 _SPAN = re.compile(r"`([^`\n]+)`")
 
@@ -128,10 +112,11 @@ def coverage(matrix: Matrix) -> str:
     """One plain sentence: what was measured, and what was not and why (upstream, the runner's
     environment, a scenario's own requirement, or runs with no result at all)."""
     skips = Counter(mc.cell.skip_kind for mc in matrix.cells if mc.cell.verdict is Verdict.SKIP)
+    elsewhere = sum(mc.outcome is Outcome.UNMEASURABLE for mc in matrix.cells)
     upstream, lacking = skips[SkipKind.UPSTREAM], skips[SkipKind.ENVIRONMENT]
     unsplit = skips[SkipKind.NOT_INSTALLABLE]  # older results told these two apart less
     total = sum(skips.values())
-    measured = len(matrix.cells) - total
+    measured = len(matrix.cells) - total - elsewhere
     own = total - upstream - unsplit - lacking
     text = (
         f"{measured} cells measured; {total} not run: {upstream} because upstream does not "
@@ -139,9 +124,12 @@ def coverage(matrix: Matrix) -> str:
         f"package the scenario needs, {own} for a scenario's other requirements (a GPU, an OS)"
         + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
            "told apart in these older results)" if unsplit else "")
+        + (f"; {elsewhere} not measurable on this hardware (they stopped on what only a GPU "
+           "machine has, e.g. a GPU-only library; the GPU sets, `nox -t gpu`, measure them)"
+           if elsewhere else "")
         + f"; {len(matrix.missing)} runs with no result (listed below with their causes)."
     )  # fmt: skip
-    ran = {family(mc.scenario) for mc in matrix.cells if mc.cell.verdict is not Verdict.SKIP}
+    ran = {family(mc.scenario) for mc in matrix.cells if mc.measured}
     never = sorted({family(mc.scenario) for mc in matrix.cells} - ran)
     if never:
         text += f" Families with no measured cell: {', '.join(never)}."
