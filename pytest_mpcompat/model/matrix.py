@@ -13,6 +13,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from .axes import ordered as ordered_axes
 from .catalog import Signature, exit_status
 from .cell import SCHEMA_VERSION, CellResult, Outcome
 
@@ -194,9 +195,7 @@ class Matrix:
         names: dict[str, None] = {}
         for mc in self.cells:
             names.update(dict.fromkeys(mc.axes))
-        order = ["os", "python", "gpu"]
-        rest = sorted(n for n in names if n not in order and n != "method")
-        return [n for n in order if n in names] + rest + ["method"]
+        return ordered_axes(names)
 
     def to_json(self) -> dict[str, Any]:
         """matrix.json: every cell's configuration and outcome. Each cell in full (output,

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..model.axes import is_release
 from ..model.catalog import Signature
 from ..model.cell import START_METHODS, Outcome, SkipKind
 from ..model.matrix import Matrix, MergedCell, spans, version_key
@@ -37,8 +38,6 @@ __all__ = [
     "scenario_doc",
     "short",
 ]
-
-_NOT_PACKAGES = {"os", "python", "gpu", "method", "runner"}
 
 
 def family(scenario: str) -> str:
@@ -136,7 +135,7 @@ class Answer:
 
 
 def _packages(axes: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in axes.items() if k not in _NOT_PACKAGES and v != "not installed"}
+    return {k: v for k, v in axes.items() if is_release(k) and v != "not installed"}
 
 
 def answers(matrix: Matrix) -> list[Answer]:
@@ -196,7 +195,7 @@ def _axis(
 
 def _label_names(mc: MergedCell) -> tuple[str, ...]:
     labels = (mc.cell.env or {}).get("labels") or {}
-    return tuple(sorted(str(k) for k in labels if k not in _NOT_PACKAGES))
+    return tuple(sorted(str(k) for k in labels if is_release(str(k))))
 
 
 def _version(mc: MergedCell, package: str) -> str:

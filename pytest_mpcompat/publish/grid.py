@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.axes import lead_rank
 from ..model.cell import START_METHODS
 from ..model.matrix import (
     DETAILS_CHUNK,
@@ -83,11 +84,6 @@ class Family:
         return dataclasses.asdict(self)
 
 
-def _rank(axis: str, fam: str) -> int:
-    """The family's own package leads (kserve for kserve_*), then Python, then the rest."""
-    return 0 if axis.startswith(fam) else 1 if axis == "python" else 2
-
-
 @dataclass(frozen=True)
 class _View:
     varying: list[str]  # the axes that vary among the view's cells, in label order
@@ -99,8 +95,8 @@ class _View:
 def _view(cells: list[MergedCell], axes: list[str], fam: str) -> _View:
     present = [a for a in axes if any(a in mc.axes for mc in cells)]
     varying = [a for a in present if len({mc.axes.get(a) for mc in cells}) > 1]
-    varying.sort(key=lambda a: _rank(a, fam))
-    lead = [a for a in varying if _rank(a, fam) < 2]
+    varying.sort(key=lambda a: lead_rank(a, fam))
+    lead = [a for a in varying if lead_rank(a, fam) < 2]
     configs = {tuple(mc.axes.get(a) for a in varying) for mc in cells}
     chosen = [varying.index(a) for a in lead]
     distinct = bool(lead) and len({tuple(c[i] for i in chosen) for c in configs}) == len(configs)

@@ -8,11 +8,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from ..model.axes import is_release
 from ..model.matrix import Insight, MergedCell, version_key
 
 __all__ = ["changes_by_scenario", "version_changes"]
-
-_NOT_VERSIONS = {"os", "python", "gpu", "method"}
 
 
 def version_changes(cells: Sequence[MergedCell]) -> list[Insight]:
@@ -22,7 +21,7 @@ def version_changes(cells: Sequence[MergedCell]) -> list[Insight]:
         if not mc.measured:
             continue
         for package, version in mc.axes.items():
-            if package in _NOT_VERSIONS or version == "not installed":
+            if not is_release(package) or version == "not installed":
                 continue
             rest = tuple(sorted((k, v) for k, v in mc.axes.items() if k not in (package, "method")))
             groups[(mc.scenario, mc.method, package, rest)][version].add(mc.outcome.value)

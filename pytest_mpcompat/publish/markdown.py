@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from ..model.axes import shown_in_tables
 from ..model.cell import START_METHODS
 from ..model.matrix import Matrix, MergedCell, version_key
 from ..model.outcome import KINDS
@@ -92,12 +93,12 @@ def _changes(matrix: Matrix) -> list[str]:
 def _table(scenario: str, idx: list[MergedCell], axis_names: list[str],
            notes: dict[str, int]) -> list[str]:  # fmt: skip
     """One scenario's table: a row per configuration, a column per start method."""
-    # Columns: every package and Python; OS and GPU only where they vary.
+    # Columns: every package and Python; the other machine facts only where they vary.
     used = [
         n
         for n in axis_names
         if any(n in mc.axes for mc in idx)
-        and (n not in ("os", "gpu") or len({mc.axes.get(n) for mc in idx}) > 1)
+        and shown_in_tables(n, {mc.axes.get(n, "") for mc in idx})
     ]
     methods = [m for m in START_METHODS if any(mc.method == m for mc in idx)]
     # Every result of a configuration is kept: runs on two machines, or repeated runs, are one

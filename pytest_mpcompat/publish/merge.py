@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..model.axes import MACHINE
+from ..model.axes import axes_of as configuration
 from ..model.catalog import Signature
 from ..model.cell import START_METHODS, CellResult
 from ..model.matrix import Matrix, MergedCell, Source, clip, version_key
@@ -29,20 +31,8 @@ class MergeError(ValueError):
 
 
 def axes_of(cell: CellResult) -> dict[str, str]:
-    """The configuration a cell ran in, flattened: os, python, gpu, packages, labels, method."""
-    env = cell.env or {}
-    axes = {
-        "os": str(env.get("os") or "?"),
-        "python": str(env.get("python") or "?"),
-        "gpu": str(env.get("gpu") or "none"),
-    }
-    labels = env.get("labels") or {}
-    for name, version in sorted((env.get("packages") or {}).items()):
-        axes[name] = str(version or labels.get(name) or "not installed")
-    for name, value in sorted(labels.items()):
-        axes.setdefault(name, str(value))
-    axes["method"] = cell.method
-    return axes
+    """The configuration a cell ran in (``model.axes``)."""
+    return configuration(cell.env or {}, cell.method)
 
 
 #: Longest text kept from a raw file, by kind: a name or label, a reason, an output tail or stack
@@ -74,7 +64,7 @@ def _cap(cell: CellResult) -> None:
                 clip(str(k), NAME_CHARS): clip(str(v), NAME_CHARS) if v is not None else None
                 for k, v in list(env[key].items())[:50]
             }
-    for key in ("os", "python", "gpu", "os_release", "machine"):
+    for key in (*(a.name for a in MACHINE), "os_release", "machine"):
         if isinstance(env.get(key), str):
             env[key] = clip(env[key], NAME_CHARS)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..model.axes import gate_key
 from ..model.cell import Outcome
 from ..model.matrix import MATRIX_KIND
 from ..model.outcome import KINDS
@@ -82,8 +83,7 @@ def check_matrix(path: Path, data: Any) -> str | None:
 def cell_key(scenario: str, axes: dict[str, str]) -> tuple[Any, ...]:
     """One configuration of a scenario. A runner's Python moves between patch releases: 3.11.7
     and 3.11.9 are one configuration."""
-    short = {k: (".".join(v.split(".")[:2]) if k == "python" else v) for k, v in axes.items()}
-    return (scenario, tuple(sorted(short.items())))
+    return (scenario, gate_key(axes))
 
 
 def _key(cell: dict[str, Any]) -> tuple[Any, ...]:

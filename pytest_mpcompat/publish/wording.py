@@ -8,6 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
+from ..model.axes import without_runs
 from ..model.cell import Outcome, SkipKind, Verdict
 from ..model.matrix import Matrix, spans, version_key
 from .answers import Answer, Line, family
@@ -133,6 +134,13 @@ def coverage(matrix: Matrix) -> str:
     never = sorted({family(mc.scenario) for mc in matrix.cells} - ran)
     if never:
         text += f" Families with no measured cell: {', '.join(never)}."
+    seen: dict[str, set[str]] = defaultdict(set)
+    for mc in matrix.cells:
+        for name, value in mc.axes.items():
+            seen[name].add(value)
+    for axis, names in without_runs(seen):
+        shown = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+        text += f" No run on {shown} ({axis.title}): nothing here says what happens there."
     return text
 
 
