@@ -1,6 +1,6 @@
 """Everything is in pyproject.toml but one file: ``pytest-mpcompat.pth``, installed at the top of
 site-packages (a wheel's and an editable install's), which prepares the other interpreters of a
-cell's tree (``pytest_mpcompat/runner/_child/bootstrap.py: in_new_interpreter``). It does nothing
+cell's tree (``pytest_mpcompat/_child/bootstrap.py: in_new_interpreter``). It does nothing
 in an interpreter whose environment has no ``MPCOMPAT_BOOTSTRAP``: every one outside a cell."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
-PTH = os.path.join("pytest_mpcompat", "runner", "_child", "pytest-mpcompat.pth")
+PTH = os.path.join("pytest_mpcompat", "_child", "pytest-mpcompat.pth")
 
 
 class BuildPyWithPth(build_py):

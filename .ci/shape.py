@@ -1,6 +1,7 @@
 """The package's shape, checked in the lint session: no import cycle between its modules, no
 module over 400 lines and no function over 60 (declarative tables, such as the signature
-catalog, are data, not functions, and are not counted). Exit 1 with each finding."""
+catalog, are data, not functions, and are not counted), and the layers of ``NEVER``. Exit 1 with
+each finding."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "pytest_mpcompat"
 MODULE_LINES, FUNCTION_LINES = 400, 60
+#: Parts that must not import others: the child side runs on the standard library alone, the
+#: model is read by every part and reads none, and the report never reads matrix files, runs
+#: cells or loads the plugin.
+_P = "pytest_mpcompat."
+NEVER = {
+    _P + "_child": (_P,),
+    _P + "model": tuple(
+        _P + p for p in ("plugin", "runner", "publish", "matrix", "nox", "scenario")
+    ),
+    _P + "publish": tuple(_P + p for p in ("plugin", "runner", "matrix", "nox", "cli")),
+}
 
 
 def module_name(path: Path) -> str:
@@ -58,6 +70,13 @@ def main() -> int:
     for name, path in files.items():
         graph[name] = {m for m in imports(path, name) if m in files and m != name}
     problems = [f"import cycle: {' -> '.join(ring)}" for ring in cycles(graph)]
+    for name, targets in sorted(graph.items()):
+        for part, banned in NEVER.items():
+            # (``python -m`` entry points only start the command: ``publish.__main__``.)
+            if (name == part or name.startswith(part + ".")) and not name.endswith("__main__"):
+                bad = sorted(t for t in targets if t.startswith(banned) and not t.startswith(part))
+                problems += [f"{files[name].relative_to(ROOT)}: imports {t} ({part} never does)"
+                             for t in bad]  # fmt: skip
     for path in files.values():
         text = path.read_text(encoding="utf-8")
         lines = text.count("\n")

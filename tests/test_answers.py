@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_mpcompat.publish.cli import main
+from pytest_mpcompat.cli import main
 from pytest_mpcompat.publish.deploy import deploy_tables
 from pytest_mpcompat.publish.merge import merge_files
 from pytest_mpcompat.scenario import load_scenario

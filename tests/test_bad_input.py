@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mpcompat.cli import main as report_main
 from pytest_mpcompat.model.rawfile import write_atomic
-from pytest_mpcompat.publish.cli import main as report_main
 from pytest_mpcompat.scenario import ScenarioError, load_scenario
 
 

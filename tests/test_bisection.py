@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mpcompat.cli import main
 from pytest_mpcompat.matrix.bisection import Bisection, Probe, Prober, _error_line, search
 from pytest_mpcompat.matrix.bisection import main as bisection_main
 from pytest_mpcompat.matrix.index import IndexFile, python_excluded
 from pytest_mpcompat.matrix.index import version_of as _version_of
 from pytest_mpcompat.model.rawfile import write_atomic
-from pytest_mpcompat.publish.cli import main
 
 RELEASES = ["0.12.1", "0.13.0", "0.13.1", "0.14.0", "0.14.1", "0.15.0", "0.16.0", "0.21.0"]
 

@@ -127,7 +127,7 @@ def test_wheel_holds_every_part_and_its_metadata(built: Built) -> None:
     package = {p.as_posix() for p in _source_files() if p.parts[0] == "pytest_mpcompat"}
     assert package - names == set()
     assert "pytest-mpcompat.pth" in names  # at the top of site-packages, see setup.py
-    for part in ("runner/_child/bootstrap.py", "py.typed", "model/schema/raw-result.schema.json",
+    for part in ("_child/bootstrap.py", "py.typed", "model/schema/raw-result.schema.json",
                  "publish/page/grid.js"):  # fmt: skip
         assert f"pytest_mpcompat/{part}" in names, part
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mpcompat.cli import main
 from pytest_mpcompat.model.cell import SCHEMA_VERSION
 from pytest_mpcompat.model.rawfile import ReportError, read_report
-from pytest_mpcompat.publish.cli import main
 
 COMMITTED = Path(__file__).parent.parent / "reports" / "raw"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mpcompat.cli import main
 from pytest_mpcompat.model import ProcessStack
-from pytest_mpcompat.publish.cli import main
 from pytest_mpcompat.redact import TOKEN_SHAPES, Redactor
 
 from .secrets_corpus import KEYS, LOG_SHAPES, NAMED, ORDINARY, TOKENS

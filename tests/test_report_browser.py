@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def page(tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    from pytest_mpcompat.publish.cli import main
+    from pytest_mpcompat.cli import main
 
     three_runs(tmp_path)
     extra = request.node.get_closest_marker("extra_run")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_mpcompat.cli import main
 from pytest_mpcompat.matrix.locks import PLATFORMS, platform_target
 from pytest_mpcompat.matrix.sets import MatrixFileError, load_matrix
 from pytest_mpcompat.model import CellResult, SkipKind, Verdict
 from pytest_mpcompat.model.catalog import BUILTIN, decide
 from pytest_mpcompat.model.rawfile import build_report, write_atomic
-from pytest_mpcompat.publish.cli import main
 from pytest_mpcompat.publish.html import details_files, render_html
 from pytest_mpcompat.publish.merge import merge_files
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pytest_mpcompat.publish.cli import main as report
+from pytest_mpcompat.cli import main as report
 
 FLIP = """\
 from pathlib import Path

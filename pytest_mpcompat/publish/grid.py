@@ -22,7 +22,7 @@ from ..model.matrix import (
     version_key,
 )
 from ..model.outcome import KINDS
-from .answers import family, scenario_doc
+from ..scenario.facts import family, scenario_doc
 
 __all__ = ["Family", "cell_class", "family_grids", "group_text", "page_data"]
 

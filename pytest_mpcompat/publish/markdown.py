@@ -8,7 +8,8 @@ from ..model.axes import shown_in_tables
 from ..model.cell import START_METHODS
 from ..model.matrix import Matrix, MergedCell, version_key
 from ..model.outcome import KINDS
-from .answers import answers, family
+from ..scenario.facts import family
+from .answers import answers
 from .deploy import deploy_tables
 from .insight import changes_by_scenario
 from .markdown_front import answers_section, deploy_section, not_measured_section

@@ -100,7 +100,7 @@ def read_bisection(path: Path) -> dict[str, Any]:
     data = read_json(path)
     if not isinstance(data, dict) or data.get("kind") != "pytest-mpcompat bisection":
         raise MergeError(f"{path}: not a bisection result (nox -s bisect writes them)")
-    from ..matrix.bisection import Bisection
+    from ..model.bisection import Bisection
 
     try:  # said again in the report's words (outcomes), whatever release wrote it
         data["summary"] = Bisection.from_dict(data).summary()

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from ..model.axes import without_runs
 from ..model.cell import Outcome, SkipKind, Verdict
 from ..model.matrix import Matrix, spans, version_key
-from .answers import Answer, Line, family
+from ..scenario.facts import family
+from .answers import Answer, Line
 
 __all__ = [
     "code_spans",

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .._child import bootstrap
 from ..model.cell import ProcessStack
-from ._child import bootstrap
 from ._proctree import cmdline, is_alive, living, proc_info, send
 
 __all__ = ["collect_stacks", "find_pyspy"]

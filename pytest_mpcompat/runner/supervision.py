@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from ._child import bootstrap as _child_bootstrap
-from ._child import supervisor
+from .._child import bootstrap as _child_bootstrap
+from .._child import supervisor
 from ._proctree import is_stopped, send
 
 __all__ = ["Supervisor", "acquire", "bootstrap", "main_code", "release"]

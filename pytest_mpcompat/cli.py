@@ -1,4 +1,6 @@
 """``mpcompat-report``: merge raw results into the published report, or gate on regressions.
+It joins the publishing (``publish/``) to the matrix files (``matrix/``), which ``publish/``
+itself never reads.
 
 mpcompat-report merge reports/raw/*.json --matrix matrices/full.toml --out reports
 mpcompat-report check [--baseline reports/matrix.json] [--partial] new/matrix.json
@@ -12,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..matrix.sets import MatrixFile, MatrixFileError, load_matrix
-from .merge import MergeError, merge_files, read_json
-from .regress import check_matrix, gate
-from .site import write_site
+from . import __version__
+from .matrix.expected import expected_runs
+from .matrix.sets import MatrixFileError
+from .publish.merge import MergeError, merge_files, read_json
+from .publish.regress import check_matrix, gate
+from .publish.site import write_site
 
 __all__ = ["main"]
 
@@ -37,25 +40,12 @@ def _merge(args: argparse.Namespace) -> int:
         else:
             print(f"mpcompat-report: {path}: no such file or directory", file=sys.stderr)  # noqa: T201
             return 2
-    expected: dict[str, str] = {}  # run -> the matrix file it is from, and what that file is
-    for matrix in args.matrix:
-        loaded = load_matrix(Path(matrix))
-        expected.update(dict.fromkeys(loaded.session_names(), _why_missing(matrix, loaded)))
+    expected = expected_runs(args.matrix)
     merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
     out = Path(args.out)
     write_site(merged, out)
     print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
     return 0
-
-
-def _why_missing(path: str, matrix: MatrixFile) -> str:
-    """What a run of ``matrix`` with no raw result, and no record of why, is waiting for. A run
-    that was tried leaves a record (an interpreter or environment it did not find)."""
-    if matrix.hardware == "gpu":
-        return (f"not run: it needs a GPU runner, and no result from one is here (run "
-                f"`nox -t {matrix.name}` on a machine with a GPU; {path})")  # fmt: skip
-    return (f"not run: neither a result nor a record of why is here (its nox session, run "
-            f"where its Python is installed, makes one; {path})")  # fmt: skip
 
 
 def _load_matrix(name: str) -> dict[str, Any]:
