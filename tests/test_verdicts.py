@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from pytest_mpcompat.runner.judge import Drive, Facts, Stop, verdict
+
 METHODS = ("fork", "spawn", "forkserver")
 
 
@@ -183,3 +185,25 @@ def _run_directly(pytester, script: str, **options) -> subprocess.CompletedProce
     """``python SCRIPT`` in the test's folder, as its user would run it."""
     return subprocess.run([sys.executable, script], cwd=pytester.path, capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, check=True, **options)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        (Facts(status=0), "pass"),
+        (Facts(status=1), "crash"),
+        (Facts(status=-11), "crash"),
+        (Facts(), "error"),  # no exit status: the harness lost it
+        (Facts(timed_out=True), "hang"),
+        (Facts(status=0, harness="its supervisor was stopped"), "error"),
+        (Facts(drive=Drive.PORT_TAKEN, status=0), "error"),
+        (Facts(drive=Drive.HUNG, stop=Stop(0, outlived_grace=False), status=0), "hang"),
+        (Facts(drive=Drive.CRASHED, status=1), "crash"),
+        (Facts(drive=Drive.CRASHED, stop=Stop(-9, outlived_grace=True), status=-9), "crash"),
+        # A server stopped: its exit status after the stop is a signature, not the verdict.
+        (Facts(stop=Stop(1, outlived_grace=False), status=1), "pass"),
+        (Facts(stop=Stop(-9, outlived_grace=True), status=-9), "hang"),
+    ],
+)
+def test_the_verdict_is_one_rule_over_what_was_seen(facts: Facts, expected: str) -> None:
+    assert verdict(facts).value == expected

@@ -1,12 +1,15 @@
-"""Judging a finished cell: its verdict from the exit status, the catalog's patterns matched on
-its output (read in chunks, so that a scenario printing hundreds of megabytes does not cost the
-runner that much memory), and its texts with secrets taken out."""
+"""Judging a finished cell: its verdict, decided here once from the facts the process, a
+server's drive and its stop hand in (``Facts``); the catalog's patterns matched on its output
+(read in chunks, so that a scenario printing hundreds of megabytes does not cost the runner that
+much memory); and its texts with secrets taken out."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import signal
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.catalog import Signature
@@ -15,7 +18,11 @@ from ..redact import Redactor
 
 __all__ = [
     "MATCH_CHARS",
+    "Drive",
+    "Facts",
+    "Stop",
     "judge_exit",
+    "verdict",
     "match_files",
     "record_exit",
     "redact_result",
@@ -59,13 +66,68 @@ def match_files(paths: Iterable[Path], catalog: Sequence[Signature]) -> dict[str
     return {sid: found[sid] for sid, _ in patterns if sid in found}
 
 
-def judge_exit(result: CellResult, status: int | None) -> None:
-    """Verdict of a cell that is not a server, from its main process's exit status."""
-    if status is None:  # cannot happen: the runner waited for the exit
+class Drive(enum.Enum):
+    """What a server's drive saw go wrong, before it was stopped."""
+
+    #: It exited before it was ready or stopped, answered wrongly, or its workers kept dying.
+    CRASHED = "crashed"
+    #: Requests timed out, or it never became ready while its workers stayed up.
+    HUNG = "hung"
+    #: Another process took its port and answered: what answered was not the server.
+    PORT_TAKEN = "port-taken"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """How a server's stop went: the orchestrator's stop signals, then SIGKILL."""
+
+    status: int  #: the exit status after the stop (negative: the signal that ended it)
+    #: It was still running when its first stop signal's grace period ran out.
+    outlived_grace: bool
+
+
+@dataclass
+class Facts:
+    """What the process, the server's drive and its stop saw of one run: all the verdict is
+    decided from (``verdict``)."""
+
+    #: The main process's exit status, if it exited (or was killed after a stop).
+    status: int | None = None
+    #: Still running at its timeout: its stacks were taken and its tree killed.
+    timed_out: bool = False
+    #: Why the run says nothing of the program (its supervisor died or was stopped, it could
+    #: not start, another process took its port): the harness's failure.
+    harness: str = ""
+    drive: Drive | None = None
+    stop: Stop | None = None
+
+
+def verdict(facts: Facts) -> Verdict:
+    """The one rule: a harness failure is ``ERROR``; a run still going at its timeout, a drive
+    that hung, or a server that outlived its first stop signal's grace period is a ``HANG``; a
+    drive that saw a crash, or a main process that exited non-zero before anyone stopped it,
+    is a ``CRASH``; the rest passed (a server's exit status after its stop is its own
+    signature, ``unclean-shutdown``, not its verdict)."""
+    if facts.harness or facts.drive is Drive.PORT_TAKEN:
+        return Verdict.ERROR
+    if facts.timed_out or facts.drive is Drive.HUNG:
+        return Verdict.HANG
+    if facts.drive is Drive.CRASHED:
+        return Verdict.CRASH
+    if facts.stop is not None:
+        return Verdict.HANG if facts.stop.outlived_grace else Verdict.PASS
+    if facts.status is None:  # cannot happen: the runner waited for the exit
+        return Verdict.ERROR
+    return Verdict.PASS if facts.status == 0 else Verdict.CRASH
+
+
+def judge_exit(result: CellResult, facts: Facts, status: int | None) -> None:
+    """The main process's exit status of a cell that is not a server, as a fact and recorded."""
+    if status is None:
         result.reason = "the supervisor lost the exit status of the main process"
         return
+    facts.status = status
     record_exit(result, status)
-    result.verdict = Verdict.PASS if status == 0 else Verdict.CRASH
 
 
 def record_exit(result: CellResult, status: int) -> None:

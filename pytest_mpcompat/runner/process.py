@@ -42,7 +42,7 @@ from ._proctree import (
 )
 from ._stacks import collect_stacks
 from .activity import Activity, mark
-from .judge import judge_exit, match_files, redact_result
+from .judge import Facts, judge_exit, match_files, redact_result, verdict
 from .lockwaits import mark_locks
 from .ports import free_ports, ports_needed
 from .request import CellSpec, fill
@@ -232,38 +232,18 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         err_path.touch()
         ports = _ports(spec)
         argv, code = _argv(spec, ports, work)
+        facts = Facts()
         try:
             cell = _Cell(argv, spec, work, ports, code)
         except OSError as exc:
-            result.reason = str(exc)
+            result.reason = facts.harness = str(exc)
+            result.verdict = verdict(facts)
             return result
         try:
-            if spec.serve is not None:
-                hung = serve_cell(cell, spec, spec.serve, ports, result, err_path)
-            elif spec.max_processes:
-                hung = not _wait_limited(cell, spec, result)
-            else:
-                hung = cell.wait(spec.timeout) is None
-            result.duration_s = round(time.monotonic() - cell.started, 4)
-            if cell.lost and cell.exited() is None:
-                _supervisor_lost(cell, result)
+            lost = not _watch(cell, spec, ports, result, err_path, facts)
+            result.verdict = verdict(facts)  # judged here, once, from what was seen
+            if lost:  # nothing of it can be read
                 return result
-            if hung:
-                result.verdict = Verdict.HANG
-                result.reason = result.reason or f"still running after {spec.timeout:g} s"
-                mark(result, cell.busy_or_stuck())  # before the stacks: they stop the tree
-                result.stacks = result.stacks or collect_stacks(cell.pids, err_path, spec.stacks)
-                cell.kill()
-            else:
-                serve = spec.serve
-                probe = (lambda: check_still_serving(result, serve, ports)) if serve else None
-                result.leaked = _stragglers(cell.pids, spec.exit_grace, probe, cell.has_children)
-                if spec.serve is None:
-                    judge_exit(result, cell.exited())
-            if result.stacks:  # (a hang's, or a server's that outlived its stop signal)
-                mark_locks(result, spec.script)
-            if cell.supervisor.stops:
-                _supervisor_stopped(result, cell.supervisor)
         finally:
             cell.kill()
             cell.close()
@@ -279,28 +259,63 @@ def _run_cell(spec: CellSpec, catalog: Sequence[Signature]) -> CellResult:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _supervisor_lost(cell: _Cell, result: CellResult) -> None:
+def _watch(
+    cell: _Cell, spec: CellSpec, ports: list[int], result: CellResult, err_path: Path, facts: Facts
+) -> bool:
+    """Wait for the cell (drive and stop it, for a server), its stragglers and its stacks,
+    handing every fact the verdict needs to ``facts``. False: its supervisor was lost."""
+    if spec.serve is not None:
+        hung = serve_cell(cell, spec, spec.serve, ports, result, err_path, facts)
+    elif spec.max_processes:
+        hung = not _wait_limited(cell, spec, result)
+    else:
+        hung = cell.wait(spec.timeout) is None
+    result.duration_s = round(time.monotonic() - cell.started, 4)
+    if cell.lost and cell.exited() is None:
+        _supervisor_lost(cell, result, facts)
+        return False
+    if hung:
+        facts.timed_out = True
+        result.reason = result.reason or f"still running after {spec.timeout:g} s"
+        mark(result, cell.busy_or_stuck())  # before the stacks: they stop the tree
+        result.stacks = result.stacks or collect_stacks(cell.pids, err_path, spec.stacks)
+        cell.kill()
+    else:
+        serve = spec.serve
+        probe = (lambda: check_still_serving(result, serve, ports)) if serve else None
+        result.leaked = _stragglers(cell.pids, spec.exit_grace, probe, cell.has_children)
+        if spec.serve is None:
+            judge_exit(result, facts, cell.exited())
+    if result.stacks:  # (a hang's, or a server's that outlived its stop signal)
+        mark_locks(result, spec.script)
+    if cell.supervisor.stops:
+        _supervisor_stopped(result, cell.supervisor, facts)
+    return True
+
+
+def _supervisor_lost(cell: _Cell, result: CellResult, facts: Facts) -> None:
     """The supervisor died before the main process exited: the cell cannot be judged."""
     send([cell.leader], _KILL)  # its orphans went to init: what kept its group dies with it
     kill_group(cell.leader)
-    result.verdict = Verdict.ERROR
-    result.reason = (
+    result.reason = facts.harness = (
         f"the cell's supervisor died (status {cell.supervisor.proc.returncode}) before its "
         "main process exited: something outside the cell killed it"
     )
 
 
-def _supervisor_stopped(result: CellResult, supervisor: supervision.Supervisor) -> None:
+def _supervisor_stopped(
+    result: CellResult, supervisor: supervision.Supervisor, facts: Facts
+) -> None:
     """Something in the cell stopped its supervisor (SIGSTOP to the main process's parent):
     it was continued and is retired, and the verdict is no verdict on the program."""
     times = "once" if supervisor.stops == 1 else f"{supervisor.stops} times"
-    read = f"{result.verdict.value}: {result.reason}" if result.reason else result.verdict.value
-    result.reason = (
+    seen = verdict(facts).value
+    read = f"{seen}: {result.reason}" if result.reason else seen
+    result.reason = facts.harness = (
         f"the cell stopped its supervisor (pid {supervisor.pid}, the parent of its main "
         f"process) {times}; it was continued and the cell ran on (it read {read}), but a "
         "cell that stops its parent is not measured as a platform runs it"
     )
-    result.verdict = Verdict.ERROR
 
 
 def _wait_limited(cell: _Cell, spec: CellSpec, result: CellResult) -> bool:

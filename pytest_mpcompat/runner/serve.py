@@ -28,10 +28,10 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..model.catalog import PORT_TAKEN
 from ..model.cell import ServingRecord
 from ..scenario.serve import RequestSpec, ServeSpec
 from ._proctree import cmdline, proc_info
+from .judge import Drive
 from .ports import taken_elsewhere
 
 __all__ = [
@@ -317,18 +317,18 @@ def port_taken(
 
 def _await_ready(
     served: ServedProcess, spec: ServeSpec, ports: list[int], ready_by: float, churn: _Churn
-) -> str | None:
-    """Probe ``spec.ready`` until it answers 200; None then, else the verdict its failure
-    implies ("crash": exited, or a crash loop; "hang": not ready in time; PORT_TAKEN: another
-    process took a port, and answered), with the record's outcome said."""
+) -> Drive | None:
+    """Probe ``spec.ready`` until it answers 200; None then, else what went wrong (crashed:
+    exited, or a crash loop; hung: not ready in time; port taken: another process took a
+    port, and answered), with the record's outcome said."""
     record, started = churn.record, time.monotonic()
     while True:
         status = served.exited()
         if status is not None:
             record.outcome = f"exited with code {status} before it was ready"
             if status and port_taken(served, record, ports, record.outcome):
-                return PORT_TAKEN
-            return "crash"
+                return Drive.PORT_TAKEN
+            return Drive.CRASHED
         deaths = churn.update()
         waited = time.monotonic() - started
         if deaths >= spec.crash_loop:
@@ -336,12 +336,12 @@ def _await_ready(
                 f"not ready after {waited:.1f} s: {CRASH_LOOP} "
                 f"({deaths} died, {record.worker_restarts} replaced, {deaths / waited:.0f}/s)"
             )
-            return "crash"
+            return Drive.CRASHED
         try:
             code, _ = _request(ports[0], RequestSpec(path=spec.ready), timeout=_PROBE_S)
             if code == 200:
                 return (
-                    PORT_TAKEN
+                    Drive.PORT_TAKEN
                     if port_taken(served, record, ports[:1], "another process answered")
                     else None
                 )
@@ -355,22 +355,21 @@ def _await_ready(
                     f"not ready after {waited:.0f} s: {CRASH_LOOP} "
                     f"({deaths} died, {record.worker_restarts} replaced)"
                 )
-                return "crash"
+                return Drive.CRASHED
             stayed = "workers stayed up" if not deaths else (
                 "one process exited, the rest stayed up"
             )  # fmt: skip
             record.outcome = f"not ready after {waited:.0f} s ({stayed}: slow or stuck)"
-            return "hang"
+            return Drive.HUNG
         time.sleep(_POLL_S)
 
 
 def drive(
     served: ServedProcess, spec: ServeSpec, ports: list[int], deadline: float
-) -> tuple[ServingRecord, str | None]:
+) -> tuple[ServingRecord, Drive | None]:
     """Wait for readiness, then send the requests; the runner stops the server afterwards.
 
-    Returns the record and the verdict it implies ("crash" or "hang"), or None when every answer
-    was right.
+    Returns the record and what went wrong, or None when every answer was right.
     """
     record = ServingRecord(ports=list(ports), workers_requested=spec.workers)
     started = time.monotonic()
@@ -391,7 +390,7 @@ def drive(
     )
     if record.requests_timed_out:
         record.outcome += f" ({record.requests_timed_out} timed out)"
-        return record, "hang"
+        return record, Drive.HUNG
     if record.failures:
-        return record, "crash"
+        return record, Drive.CRASHED
     return record, None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.catalog import (
@@ -17,12 +18,12 @@ from ..model.catalog import (
     WORKERS_MISSING,
     WORKERS_RESTARTING,
 )
-from ..model.cell import CellResult, ServingRecord, Verdict
+from ..model.cell import CellResult, ServingRecord
 from ..scenario.serve import ServeSpec
 from ._proctree import cmdline, is_alive, send
 from ._stacks import collect_stacks, find_pyspy
 from .activity import mark
-from .judge import record_exit
+from .judge import Drive, Facts, Stop, record_exit
 from .request import CellSpec
 from .serve import (
     CRASH_LOOP,
@@ -38,6 +39,24 @@ __all__ = ["check_still_serving", "serve_cell", "serving_signatures"]
 _KILL = int(getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
+@dataclass
+class _Stopping:
+    """One server cell being stopped: what every step of its stop reads and records."""
+
+    cell: ServedProcess
+    spec: CellSpec
+    serve: ServeSpec
+    record: ServingRecord
+    result: CellResult
+    err_path: Path
+
+    def stacks_now(self) -> None:
+        """The stacks of the stuck state, with py-spy, which changes nothing (faulthandler's
+        dump would kill each process, so with it they wait for the kill)."""
+        if not self.result.stacks and self.spec.stacks != "faulthandler" and find_pyspy():
+            self.result.stacks = collect_stacks(self.cell.pids, self.err_path, self.spec.stacks)
+
+
 def serve_cell(
     cell: ServedProcess,
     spec: CellSpec,
@@ -45,83 +64,72 @@ def serve_cell(
     ports: list[int],
     result: CellResult,
     err_path: Path,
+    facts: Facts,
 ) -> bool:
-    """Drive a server cell and stop it; True when it hung before it was stopped (the caller
-    takes its stacks and kills it). Sets the verdict otherwise."""
-    record, implied = drive(cell, serve, ports, cell.started + spec.timeout)
+    """Drive a server cell and stop it, handing what it saw to ``facts``; True when it hung
+    and exited before it could be stopped (the caller takes its stacks and kills the rest)."""
+    record, facts.drive = drive(cell, serve, ports, cell.started + spec.timeout)
     result.serving, result.reason = record, record.outcome
-    if implied == PORT_TAKEN:
-        return _port_taken(cell, result, record)
-    if implied == "hang" and cell.exited() is None:
-        _stop_hung(cell, spec, serve, record, result, err_path)
+    stopping = _Stopping(cell, spec, serve, record, result, err_path)
+    if facts.drive is Drive.PORT_TAKEN:
+        _port_taken(stopping, facts)
         return False
-    if implied == "hang":
-        return True
+    if facts.drive is Drive.HUNG:
+        if cell.exited() is not None:
+            return True
+        _stop_hung(stopping, facts)
+        return False
     status = cell.exited()
     if status is None:
-        status, timed_out = _stop(cell, spec, serve, record, result, err_path)
-        if timed_out and implied is None:
-            implied = "hang"  # served, then would not stop: what an orchestrator sees
-    elif status != 0 and implied is None:
-        implied = "crash"
+        facts.stop = _stop(stopping)
+        status = facts.stop.status
+    elif status != 0 and facts.drive is None:
+        facts.drive = Drive.CRASHED
         result.reason = f"{record.outcome}; then exited with code {status} before it was stopped"
         if port_taken(cell, record, ports, result.reason):
-            return _port_taken(cell, result, record)
+            facts.drive = Drive.PORT_TAKEN
+            _port_taken(stopping, facts)
+            return False
+    facts.status = status
     record_exit(result, status)
-    result.verdict = Verdict(implied or "pass")
     return False
 
 
-def _port_taken(cell: ServedProcess, result: CellResult, record: ServingRecord) -> bool:
+def _port_taken(stopping: _Stopping, facts: Facts) -> None:
     """Another process took the server's port: no verdict on the program (the runner runs
     the cell again on fresh ports). The server is killed at once; it has nothing to show."""
-    cell.kill()
-    result.verdict, result.reason = Verdict.ERROR, record.outcome
+    stopping.cell.kill()
+    result = stopping.result
+    result.reason = stopping.record.outcome
     result.signatures.append(PORT_TAKEN)
-    status = cell.exited()
-    if status is not None:
-        record_exit(result, status)
-    return False
+    facts.status = stopping.cell.exited()
+    if facts.status is not None:
+        record_exit(result, facts.status)
 
 
-def _stop_hung(
-    cell: ServedProcess,
-    spec: CellSpec,
-    serve: ServeSpec,
-    record: ServingRecord,
-    result: CellResult,
-    err_path: Path,
-) -> None:
+def _stop_hung(stopping: _Stopping, facts: Facts) -> None:
     """A server whose requests or readiness hung is stopped like any other, as the platform
-    would stop that pod: the stacks of the stuck state first (with py-spy, which changes
-    nothing; faulthandler's dump would kill it, so it waits for the kill), then the stop
-    sequence, recorded. The verdict stays a hang; the reason says what the stop did."""
-    busy = cell.busy_or_stuck()  # before the stacks and the stop, which change it
-    if spec.stacks != "faulthandler" and find_pyspy():
-        result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
-    status, timed_out = _stop(cell, spec, serve, record, result, err_path)
-    if not timed_out:  # (else _stop said what its grace period saw)
-        result.reason = (
+    would stop that pod: the stacks of the stuck state first, then the stop sequence,
+    recorded. It stays a hang; the reason says what the stop did."""
+    busy = stopping.cell.busy_or_stuck()  # before the stacks and the stop, which change it
+    stopping.stacks_now()
+    facts.stop = _stop(stopping)
+    record = stopping.record
+    if not facts.stop.outlived_grace:  # (else _stop said what its grace period saw)
+        stopping.result.reason = (
             f"{record.outcome}; then {record.stopped_by} stopped it in "
-            f"{record.shutdown_s:.1f} s (exit status {status})"
+            f"{record.shutdown_s:.1f} s (exit status {facts.stop.status})"
         )
-    mark(result, busy)
-    record_exit(result, status)
-    result.verdict = Verdict.HANG
+    mark(stopping.result, busy)
+    facts.status = facts.stop.status
+    record_exit(stopping.result, facts.stop.status)
 
 
-def _stop(
-    cell: ServedProcess,
-    spec: CellSpec,
-    serve: ServeSpec,
-    record: ServingRecord,
-    result: CellResult,
-    err_path: Path,
-) -> tuple[int, bool]:
+def _stop(stopping: _Stopping) -> Stop:
     """Stop the server as an orchestrator does: each stop signal in turn with the grace period
     after it, then SIGKILL. A server still running after its first signal's grace period is a
-    hang (``shutdown-timeout``) whose stacks are taken before it is killed. Returns the exit
-    status and whether the first signal's grace period ran out."""
+    hang (``shutdown-timeout``) whose stacks are taken before it is killed."""
+    cell, serve, record, result = stopping.cell, stopping.serve, stopping.record, stopping.result
     began = time.monotonic()
     status: int | None = None
     for n, name in enumerate(serve.stop_signals):
@@ -131,18 +139,14 @@ def _stop(
         if status is not None:
             record.stopped_by = name
             break
-        last = n == len(serve.stop_signals) - 1
-        if (
-            n == 0
-            and not result.stacks
-            and (last or (spec.stacks != "faulthandler" and find_pyspy()))
-        ):
-            # faulthandler's dump kills each process, so with later signals still to send it
-            # waits for the kill; py-spy reads the stuck state without changing it.
-            result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
+        if n == 0 and n == len(serve.stop_signals) - 1 and not result.stacks:
+            # No later signal to wait for: faulthandler's dump may kill it now.
+            result.stacks = collect_stacks(cell.pids, stopping.err_path, stopping.spec.stacks)
+        elif n == 0:
+            stopping.stacks_now()
     if status is None:
         if not result.stacks:
-            result.stacks = collect_stacks(cell.pids, err_path, spec.stacks)
+            result.stacks = collect_stacks(cell.pids, stopping.err_path, stopping.spec.stacks)
         record.stop_signals_sent.append("SIGKILL")
         record.stopped_by = "SIGKILL"
         cell.kill()
@@ -152,6 +156,14 @@ def _stop(
     record.alive_after_shutdown = [
         f"{pid} {cmdline(pid)}".strip() for pid in cell.pids(exact=True) if is_alive(pid)
     ]
+    _say_stop(stopping, status)
+    return Stop(status, outlived_grace=bool(record.stop_signals_sent[1:]))
+
+
+def _say_stop(stopping: _Stopping, status: int) -> None:
+    """The stop's signature and reason: it outlived its first signal, or its exit status after
+    the stop is one the signal does not explain."""
+    record, result, serve = stopping.record, stopping.result, stopping.serve
     first = serve.stop_signals[0]
     if record.stop_signals_sent[1:]:
         then = (
@@ -167,7 +179,6 @@ def _stop(
     elif not explained_exit(status, record.stop_signals_sent):
         result.signatures.append(UNCLEAN_SHUTDOWN)
         result.reason = f"{record.outcome}; exited with status {status} after {first}"
-    return status, bool(record.stop_signals_sent[1:])
 
 
 def check_still_serving(result: CellResult, serve: ServeSpec, ports: Sequence[int]) -> None:
