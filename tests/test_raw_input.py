@@ -41,7 +41,7 @@ def test_a_conftest_signature_survives_the_merge(pytester: pytest.Pytester, tmp_
     assert matrix["signatures"]["model-oom"]["fix"] == "Shrink it."
     md = (out / "COMPATIBILITY.md").read_text()
     assert "| `model-oom` | The model did not fit. | Shrink it. |" in md
-    assert "The model did not fit." in (out / "index.html").read_text()
+    assert "The model did not fit." in (out / "details" / "0000.js").read_text()  # its panel
 
 
 def _write(path: Path, data: object) -> Path:

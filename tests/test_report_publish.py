@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -656,3 +657,28 @@ def test_cli_says_its_version_and_helps_in_plain_text(capsys: pytest.CaptureFixt
         main(["--help"])
     shown = capsys.readouterr().out
     assert "mpcompat-report check [--baseline" in shown and "``" not in shown
+
+
+def test_the_panel_is_worded_in_python_and_the_page_only_draws_it(tmp_path: Path) -> None:
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    degraded = cell(conflict, "fork", "pass", "0.21.0", signatures=["worker-fatal-signal"],
+                    stderr_tail="a\nworker died: SIGSEGV\nb", matches={"worker-fatal-signal": "worker died: SIGSEGV"})  # fmt: skip
+    merged = merge_files([raw(tmp_path, "full-kserve-0.21.0-3.11", [degraded])])
+    ((_, text),) = details_files(merged)
+    (full,) = json.loads(text[len("mpcompatDetails(0, ") : -len(");\n")])
+    panel = full["panel"]
+    assert panel["title"].endswith("fork: degraded (passed, but its output shows a failure)")
+    facts = dict(panel["facts"])
+    assert facts["verdict"].startswith("pass (how its processes ended")
+    label, pieces = panel["notes"][0]
+    assert label == "worker-fatal-signal: " and " Fix: " in "".join(t for _, t in pieces)
+    assert ["stderr (end)", ["stderr_tail"], "worker died: SIGSEGV"] in panel["sections"]
+    page = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>',
+                                render_html(merged), re.S).group(1))  # fmt: skip
+    assert page["files"] == ["details/0000.js"]
+    assert page["cells"] == {"config": [0], "scenario": [0], "outcome": ["degraded"]}
+    place = page["families"][0]["places"][0]
+    assert place["opens"] == 0 and place["class"] == "degraded" and place["cells"] == [0]
+    script = (Path(__file__).parent.parent / "pytest_mpcompat/publish/page/grid.js").read_text()
+    for words in ("Fix", "verdict", "{chunk", "ran as", "reused"):
+        assert words not in script, f"the page's script words {words!r} itself"

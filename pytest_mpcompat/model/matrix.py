@@ -156,7 +156,7 @@ class MergedCell:
         return data
 
     def details(self) -> dict[str, Any]:
-        """The cell in full, as the page's side panel shows it."""
+        """The cell in full, as a details file holds it (with the panel the page draws)."""
         return {**self.cell.to_dict(), "status": self.status, "axes": self.axes,
                 "run": self.source.run()}  # fmt: skip
 

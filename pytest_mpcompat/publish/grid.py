@@ -22,7 +22,7 @@ from ..model.matrix import (
     version_key,
 )
 from ..model.outcome import KINDS
-from ..scenario.facts import family, scenario_doc
+from ..scenario.facts import family
 
 __all__ = ["Family", "cell_class", "family_grids", "group_text", "page_data"]
 
@@ -77,8 +77,8 @@ class Family:
     hidden: int  # columns with nothing measured (shown on request)
     columns: list[dict[str, Any]] = field(default_factory=list)  # labels, title, measured
     rows: list[dict[str, Any]] = field(default_factory=list)  # label, method
-    #: [row, column, text, class, cell to open, its reason, every cell of the place]
-    places: list[list[Any]] = field(default_factory=list)
+    #: row, col, text, class, opens (the cell to open), reason, cells (every one of the place)
+    places: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -152,8 +152,9 @@ def _family(fam: str, numbered: list[tuple[int, MergedCell]], axes: list[str]) -
         worst = _worst(group)
         opens = next(n for n, mc in found if mc is worst)
         reason = clip(worst.cell.reason, SUMMARY_REASON_CHARS)
-        grid.places.append([row, col, group_text(group), cell_class(worst), opens, reason,
-                            [n for n, _ in found]])  # fmt: skip
+        grid.places.append({"row": row, "col": col, "text": group_text(group),
+                            "class": cell_class(worst), "opens": opens, "reason": reason,
+                            "cells": [n for n, _ in found]})  # fmt: skip
     return grid
 
 
@@ -188,26 +189,24 @@ def _filters(matrix: Matrix) -> list[dict[str, Any]]:
 
 
 def page_data(matrix: Matrix) -> dict[str, Any]:
-    """What the page's script reads: the grids, the filters, and per cell what a filter tests
-    (its configuration, method, outcome and scenario, as indices into tables): 100,000 cells
-    stay a few MB."""
+    """What the page's script reads: the grids, the filters, and per cell what a filter tests,
+    by column (its configuration and scenario as indices into tables, its outcome): 100,000
+    cells stay a few MB. The details files are named, one per ``chunk`` cells."""
     scenarios: dict[str, int] = {}
     configs: dict[tuple[tuple[str, str], ...], int] = {}
-    cells = []
+    cells: dict[str, list[Any]] = {"config": [], "scenario": [], "outcome": []}
     for mc in matrix.cells:
-        config = tuple(mc.axes.items())
         short = mc.scenario.rsplit("/", 1)[-1]
-        cells.append([configs.setdefault(config, len(configs)),
-                      scenarios.setdefault(short, len(scenarios)), mc.outcome.value])  # fmt: skip
-    docs = {mc.scenario: scenario_doc(mc.scenario) for mc in matrix.cells}
+        cells["config"].append(configs.setdefault(tuple(mc.axes.items()), len(configs)))
+        cells["scenario"].append(scenarios.setdefault(short, len(scenarios)))
+        cells["outcome"].append(mc.outcome.value)
+    chunks = range((len(matrix.cells) + DETAILS_CHUNK - 1) // DETAILS_CHUNK)
     return {
         "filters": _filters(matrix),
         "families": [g.to_dict() for g in family_grids(matrix)],
-        "signatures": {sid: sig.to_dict() for sid, sig in matrix.catalog.items()},
-        "docs": docs,
         "scenarios": list(scenarios),
         "configs": [dict(c) for c in configs],
         "chunk": DETAILS_CHUNK,
-        "files": DETAILS_FILES,
+        "files": [DETAILS_FILES.format(chunk=n) for n in chunks],
         "cells": cells,
     }

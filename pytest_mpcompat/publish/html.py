@@ -32,6 +32,7 @@ from .html_front import (
     summary_html,
 )
 from .insight import changes_by_scenario
+from .panel import panel
 
 __all__ = ["details_files", "render_html", "write_html"]
 
@@ -109,7 +110,8 @@ def details_files(matrix: Matrix) -> Iterator[tuple[str, str]]:
     the page loads when one of them is opened (``mpcompatDetails(n, [cells])``)."""
     for n, start in enumerate(range(0, len(matrix.cells), DETAILS_CHUNK)):
         stop = min(start + DETAILS_CHUNK, len(matrix.cells))
-        cells = [matrix.cells[i].details() for i in range(start, stop)]
+        cells = [{**matrix.cells[i].details(), "panel": panel(matrix.cells[i], matrix.catalog)}
+                 for i in range(start, stop)]  # fmt: skip
         # JSON is a JavaScript expression (U+2028 and U+2029 included, since ES2019).
         text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         yield DETAILS_FILES.format(chunk=n), f"mpcompatDetails({n}, {text});\n"

@@ -1,16 +1,16 @@
 // The grid of index.html. Python (publish/grid.py) decided every table: its rows, columns,
 // labels, order, the text and colour of each place and which cell it opens, the filters and
-// the order of their values. This script only filters, draws and opens cells.
+// the order of their values, and every word of a cell's panel (publish/panel.py). This script
+// only filters, draws and opens cells.
 (() => {
 "use strict";
 
 const DATA = JSON.parse(document.getElementById("data").textContent);
-const SIGS = DATA.signatures;
 const KEYS = DATA.filters.map(f => f.key);
-// A cell, for the filters: [configuration, scenario, outcome] (indices into DATA's tables).
-const [CONFIG, SCENARIO, OUTCOME] = [0, 1, 2];
-// A place in a table: [row, column, text, class, cell to open, reason, every cell].
-const [ROW, COL, TEXT, CLASS, OPENS, REASON, CELLS] = [0, 1, 2, 3, 4, 5, 6];
+// The cells, for the filters, by column: configuration and scenario (indices into DATA's
+// tables) and outcome.
+const CELLS = DATA.cells;
+const COUNT = CELLS.outcome.length;
 
 // The filters' state lives in the URL's query: a shared link opens the same view.
 const filters = {};
@@ -33,10 +33,9 @@ function el(tag, text, cls) {
 }
 
 function value(i, key) {
-  const cell = DATA.cells[i];
-  if (key === "outcome") return cell[OUTCOME];
-  if (key === "scenario") return DATA.scenarios[cell[SCENARIO]];
-  const v = DATA.configs[cell[CONFIG]][key];
+  if (key === "outcome") return CELLS.outcome[i];
+  if (key === "scenario") return DATA.scenarios[CELLS.scenario[i]];
+  const v = DATA.configs[CELLS.config[i]][key];
   return v === undefined ? "" : v;
 }
 
@@ -108,7 +107,7 @@ function drawTable(fam, places, rows, cols) {
     top.appendChild(th);
   }
   head.append(top);
-  const at = new Map(places.map(p => [p[ROW] + "|" + p[COL], p]));
+  const at = new Map(places.map(p => [p.row + "|" + p.col, p]));
   for (const r of rows) {
     const tr = el("tr");
     tr.appendChild(el("th", fam.rows[r].label));
@@ -124,13 +123,13 @@ function drawTable(fam, places, rows, cols) {
 
 function drawPlace(place) {
   // (a place of the grid: one configuration's results for one row)
-  const td = el("td", place[TEXT], "cell " + place[CLASS]);
+  const td = el("td", place.text, "cell " + place.class);
   td.tabIndex = 0;
-  td.title = place[REASON];
+  td.title = place.reason;
   const open = () => {
     document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
     td.classList.add("selected");
-    showDetails(place[OPENS], td);
+    showDetails(place.opens, td);
   };
   td.addEventListener("click", open);
   td.addEventListener("keydown", ev => {
@@ -149,8 +148,9 @@ function render() {
   root.replaceChildren();
   const tally = {drawn: 0, rows: 0, shown: 0, hidden: 0};
   for (const fam of DATA.families) drawFamily(root, fam, tally);
-  const matching = DATA.cells.filter((_, i) => visible(i)).length;
-  let count = tally.shown + " of " + DATA.cells.length + " cells shown";
+  let matching = 0;
+  for (let i = 0; i < COUNT; i++) if (visible(i)) matching++;
+  let count = tally.shown + " of " + COUNT + " cells shown";
   if (tally.hidden) count += "; " + tally.hidden + " not run are hidden (tick \u201cshow not run\u201d)";
   if (tally.drawn < tally.rows) count += "; " + tally.drawn + " of " + tally.rows + " rows drawn";
   document.getElementById("count").textContent = count;
@@ -183,19 +183,19 @@ function emptyState(matching) {
 function drawFamily(root, fam, tally) {
   // A place is shown when one of its cells passes the filters; a column with nothing
   // measured only when asked for.
-  const matching = fam.places.filter(p => p[CELLS].some(visible));
-  const places = matching.filter(p => showSkips || fam.columns[p[COL]].measured);
+  const matching = fam.places.filter(p => p.cells.some(visible));
+  const places = matching.filter(p => showSkips || fam.columns[p.col].measured);
   tally.hidden += matching.filter(p => !places.includes(p))
-    .reduce((n, p) => n + p[CELLS].filter(visible).length, 0);
-  const rows = [...new Set(places.map(p => p[ROW]))].sort((a, b) => a - b);
-  const cols = [...new Set(places.map(p => p[COL]))].sort((a, b) => a - b);
+    .reduce((n, p) => n + p.cells.filter(visible).length, 0);
+  const rows = [...new Set(places.map(p => p.row))].sort((a, b) => a - b);
+  const cols = [...new Set(places.map(p => p.col))].sort((a, b) => a - b);
   tally.rows += rows.length;
   if (!rows.length || tally.drawn >= rowBudget) return;
   const shown = rows.slice(0, rowBudget - tally.drawn);
   tally.drawn += shown.length;
   const drawnRows = new Set(shown);
-  tally.shown += places.filter(p => drawnRows.has(p[ROW]))
-    .reduce((n, p) => n + p[CELLS].filter(visible).length, 0);
+  tally.shown += places.filter(p => drawnRows.has(p.row))
+    .reduce((n, p) => n + p.cells.filter(visible).length, 0);
   {
     const heading = el("h2", fam.name);
     heading.id = "grid-" + fam.name;
@@ -267,7 +267,7 @@ function withDetails(i, then) {
   }
   chunks.set(n, {callbacks: [() => then(chunks.get(n)[i % DATA.chunk])]});
   const script = document.createElement("script");
-  script.src = DATA.files.replace("{chunk:04d}", String(n).padStart(4, "0"));
+  script.src = DATA.files[n];
   script.onerror = () => {
     chunks.delete(n);
     then(null);
@@ -287,47 +287,26 @@ function showDetails(i, from) {
       showFull(full, from);
       return;
     }
-    const missing = "The details of this cell are in " + DATA.files + ", which is missing beside this page.";
+    const file = DATA.files[Math.floor(i / DATA.chunk)];
+    const missing = "The details of this cell are in " + file + ", which is missing beside this page.";
     box.replaceChildren(el("p", missing));
     box.hidden = false;
   });
 }
 
-// Text whose `quoted` parts are code (the catalog's and the scenarios' own words), as nodes.
-function withCode(parent, text) {
-  String(text).split("`").forEach((part, i) => parent.append(i % 2 ? el("code", part) : part));
+// Pieces of text, each [is code, text], as nodes.
+function spans(parent, pieces) {
+  for (const [code, text] of pieces) parent.append(code ? el("code", text) : text);
 }
 
-function facts(cell) {
-  const list = el("ul");
-  const add = (k, v) => {
-    if (v !== null && v !== undefined && v !== "") list.appendChild(el("li", k + ": " + v));
-  };
-  if (cell.verdict !== cell.outcome) {
-    add("verdict", cell.verdict + " (how its processes ended; the outcome reads its signatures too)");
-  }
-  add("configuration", Object.entries(cell.axes).map(([k, v]) => k + "=" + v).join(", "));
-  add("exit code", cell.exit_code);
-  add("signal", cell.signal);
-  add("duration", cell.duration_s + " s");
-  add("reason", cell.reason);
-  add("mismatch", cell.mismatch);
-  if (cell.expected) {
-    const sigs = cell.expected.signatures.length ? " [" + cell.expected.signatures.join(", ") + "]" : "";
-    add("expected", cell.expected.verdict + sigs);
-  }
-  if (cell.repeat > 1) add("verdicts over " + cell.repeat + " runs", JSON.stringify(cell.verdict_counts));
-  if (Object.keys(cell.methods_used || {}).length) add("processes started with", JSON.stringify(cell.methods_used));
-  if (cell.ran_as) add("ran as", cell.ran_as + " (not " + cell.method + ": the program chose its own start method)");
-  if (cell.measured_at) {
-    const reused = " (an earlier run's result, reused: none of the cell's inputs had changed since)";
-    add("measured", cell.measured_at + (cell.reused ? reused : ""));
-  }
-  add("run", cell.run.session + " on " + cell.run.machine + ", " + cell.run.started);
-  return list;
+// A part of the cell's record, by its path: ["stderr_tail"], ["stacks", 0, "stack"].
+function partOf(cell, path) {
+  const found = path.reduce((v, k) => (v === undefined || v === null ? v : v[k]), cell);
+  return typeof found === "string" ? found : JSON.stringify(found, null, 1);
 }
 
 function showFull(cell, from) {
+  const panel = cell.panel;
   box.replaceChildren();
   box.hidden = false;
   const close = el("button", "close \u2715", "close");
@@ -337,31 +316,18 @@ function showFull(cell, from) {
     if (from) from.focus();
   });
   box.appendChild(close);
-  box.appendChild(el("h2", cell.scenario + " \u2014 " + cell.method + ": " + cell.outcome));
-  const doc = DATA.docs[cell.scenario];
-  if (doc && doc[0]) box.appendChild(el("p", doc[0]));
-  box.appendChild(facts(cell));
-  for (const sid of cell.signatures) {
-    const sig = SIGS[sid];
+  box.appendChild(el("h2", panel.title));
+  if (panel.lead) box.appendChild(el("p", panel.lead));
+  const list = el("ul");
+  for (const [label, text] of panel.facts) list.appendChild(el("li", label + ": " + text));
+  box.appendChild(list);
+  for (const [label, pieces] of panel.notes) {
     const p = el("p");
-    p.appendChild(el("strong", sid + ": "));
-    withCode(p, sig ? sig.explanation + " Fix: " + sig.fix : "(no description)");
+    p.appendChild(el("strong", label));
+    spans(p, pieces);
     box.appendChild(p);
   }
-  if (doc && doc[1]) {
-    const p = el("p");
-    p.appendChild(el("strong", "Fix (scenario): "));
-    withCode(p, doc[1]);
-    box.appendChild(p);
-  }
-  const matched = Object.values(cell.matches || {})[0] || "";
-  if (cell.serving) section(box, "serving", JSON.stringify(cell.serving, null, 1));
-  for (const leak of cell.leaked || []) section(box, "leaked process", leak);
-  section(box, "stderr (end)", cell.stderr_tail, matched);
-  section(box, "stdout (end)", cell.stdout_tail, matched);
-  for (const st of cell.stacks || []) {
-    section(box, "stack of " + st.pid + " (" + st.tool + "): " + st.cmdline, st.stack);
-  }
+  for (const [title, path, mark] of panel.sections) section(box, title, partOf(cell, path), mark);
   // The page makes room for the panel (on a wide screen), so the selected cell stays in view.
   document.body.classList.add("panel-open");
   if (from) from.scrollIntoView({block: "nearest", inline: "nearest"});
