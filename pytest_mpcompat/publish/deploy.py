@@ -37,6 +37,14 @@ class Table:
     #: One line per unsafe release line: what it does and what a deployer does about it.
     unsafe: list[str] = field(default_factory=list)
     mistakes: int = 0  # known mistakes that reproduced as documented (said in the answers)
+    #: Why the table has no row: only known mistakes measured, or nothing measurable here.
+    empty: str = ""
+
+    @property
+    def heading(self) -> str:
+        if not self.rows:
+            return "nothing to deploy measured here"
+        return "by Python" if self.package == "python" else f"{self.package} releases measured safe"
 
 
 def _row(mc: MergedCell) -> tuple[str, bool]:
@@ -84,6 +92,8 @@ def _table(answer: Answer) -> Table:
     judging = [mc for mc in answer.cells if judged(mc) and mc.measured]
     methods = [m for m in START_METHODS if any(mc.method == m for mc in judging)]
     table = Table(answer.family, answer.package, methods, mistakes=len(answer.mistakes))
+    if not judging:
+        table.empty = _why_empty(answer)
     grid: dict[tuple[str, bool], dict[str, list[MergedCell]]] = defaultdict(dict)
     for mc in judging:
         grid[_row(mc)].setdefault(mc.method, []).append(mc)
@@ -105,6 +115,16 @@ def _table(answer: Answer) -> Table:
             table.unsafe.append(f"{axis} {line.span}: {line.outcome}{seen}. What to do: "
                                 + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
     return table
+
+
+def _why_empty(answer: Answer) -> str:
+    elsewhere = [mc for mc in answer.cells if judged(mc) and mc.outcome is Outcome.UNMEASURABLE]
+    if elsewhere:
+        return (f"not measurable on this hardware: all {len(elsewhere)} cells of its intended use "
+                "stopped on what only a GPU machine has (a GPU-only library), which says "
+                "nothing about the program or its start method; the GPU sets measure them "
+                "(`nox -t gpu`, on a machine with an NVIDIA GPU)")  # fmt: skip
+    return "only known mistakes were measured (see the answers)"
 
 
 def deploy_tables(matrix: Matrix, found: list[Answer] | None = None) -> list[Table]:

@@ -31,11 +31,10 @@ def prose(text: str) -> str:
 
 
 def _table(table: Table) -> str:
-    what = "by Python" if table.package == "python" else f"{table.package} releases measured safe"
-    caption = f"<caption>{escape(table.family)}: {escape(what)}</caption>"
+    caption = f"<caption>{escape(table.family)}: {escape(table.heading)}</caption>"
     if not table.rows:
-        return (f'<figure class="deploy"><p><strong>{escape(table.family)}</strong>: only known '
-                "mistakes were measured (see the answers).</p></figure>")  # fmt: skip
+        return (f'<figure class="deploy"><p><strong>{escape(table.family)}</strong>: '
+                f"{prose(table.empty)}.</p></figure>")  # fmt: skip
     head = "".join(f'<th scope="col">{escape(m)}</th>' for m in table.methods)
     rows = []
     for label, entries in table.rows:

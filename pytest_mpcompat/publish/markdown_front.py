@@ -14,10 +14,9 @@ __all__ = ["answers_section", "deploy_section", "not_measured_section"]
 
 
 def _table(table: Table) -> list[str]:
-    what = "by Python" if table.package == "python" else f"{table.package} releases measured safe"
-    out = [f"### {md(table.family)}: {md(what)}", ""]
+    out = [f"### {md(table.family)}: {md(table.heading)}", ""]
     if not table.rows:
-        return out + ["Only known mistakes were measured: see the answers.", ""]
+        return out + [prose(table.empty[:1].upper() + table.empty[1:]) + ".", ""]
     out.append("| | " + " | ".join(md(m) for m in table.methods) + " |")
     out.append("|---|" + "---|" * len(table.methods))
     for label, entries in table.rows:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from ..model.axes import without_runs
 from ..model.cell import Outcome, SkipKind, Verdict
 from ..model.matrix import Matrix, spans, version_key
+from ..model.outcome import KINDS
 from ..scenario.facts import family
 from .answers import Answer, Line
 
@@ -68,7 +69,13 @@ def describe(answer: Answer) -> tuple[str, list[str], str]:
     found: dict[str, list[str]] = {}
     for line in answer.lines:
         found.setdefault(line.outcome, []).append(line.span)
-    if found:
+    if len(answer.lines) == 1 and len(answer.lines[0].versions) > 1:
+        # The axis changes no outcome: say so rather than list its values under one verdict.
+        (line,) = answer.lines
+        kind = "version" if answer.package == "python" else "release"
+        heading += (f": the {axis} {kind} does not matter here ({KINDS[line.outcome].words} "
+                    f"with each of {spans(line.versions, line.versions)})")  # fmt: skip
+    elif found:
         heading += ": " + "; ".join(f"{name} {', '.join(where)}" for name, where in found.items())
     sentences = [_sentence(answer, line) for line in answer.lines]
     skipped = ", ".join(f"{n} {why}" for why, n in answer.not_run.items())
