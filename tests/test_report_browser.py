@@ -346,3 +346,26 @@ def test_the_published_page_on_a_phone_and_for_axe(published, axe_script: Path) 
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
     assert _axe(pg, axe_script) == []
     assert errors == []
+
+
+def test_a_grid_is_one_tab_stop_and_escape_closes_the_panel_from_anywhere(page) -> None:  # type: ignore[no-untyped-def]
+    pg, errors = page
+    stops = pg.evaluate(
+        "[...document.querySelectorAll('td.cell')].filter(td => td.tabIndex === 0).length"
+    )
+    grids = pg.locator("table.grid").count()
+    assert stops == grids and pg.locator("td.cell").count() > grids
+    first = pg.locator("td.cell").first
+    first.focus()
+    pg.keyboard.press("ArrowDown")  # the stop moves with the focus
+    assert (
+        pg.evaluate("document.activeElement.tabIndex") == 0
+        and first.get_attribute("tabindex") == "-1"
+    )
+    pg.keyboard.press("Enter")
+    details = pg.locator("#details")
+    details.locator("h2").wait_for()
+    pg.locator("h1").first.click()  # the focus leaves the panel
+    pg.keyboard.press("Escape")
+    assert not details.is_visible()
+    assert errors == []

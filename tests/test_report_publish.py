@@ -636,8 +636,9 @@ def test_the_report_says_when_each_cell_was_measured_and_which_were_reused(
     path = raw(tmp_path, "full-kserve-0.14.0-3.11", cells)
     assert main(["merge", str(path), "--out", str(tmp_path / "out")]) == 0
     md = (tmp_path / "out" / "COMPATIBILITY.md").read_text()
-    assert "measured 2026-11-02 to 2026-11-21" in md
-    assert "1 cells are earlier runs' results, reused because none of their inputs" in md
+    assert "Measured on 2026-11-21 (1), 2026-11-02 (1)." in md
+    assert "1 of them are earlier runs' results, reused because none of their inputs" in md
+    assert "2 cells ran once each: whether they are flaky is not known" in md
     summary = json.loads((tmp_path / "out" / "matrix.json").read_text())["cells"]
     by_method = {c["method"]: c for c in summary}
     assert by_method["fork"]["measured_at"] == "2026-11-02T09:00:00+00:00"

@@ -191,6 +191,10 @@ class Matrix:
     bisections: list[dict[str, Any]] = field(default_factory=list)  # see matrix/bisection.py
     generated: str = ""
 
+    def measured_cells(self) -> list[MergedCell]:
+        """The cells that say what the program does (not skipped, not unmeasurable)."""
+        return [mc for mc in self.cells if mc.measured]
+
     def axis_names(self) -> list[str]:
         names: dict[str, None] = {}
         for mc in self.cells:

@@ -33,6 +33,7 @@ from .html_front import (
 )
 from .insight import changes_by_scenario
 from .panel import panel
+from .wording import when
 
 __all__ = ["details_files", "render_html", "write_html"]
 
@@ -68,7 +69,8 @@ def render_html(matrix: Matrix) -> str:
     machines = sorted({s.host for s in matrix.sources})
     meta = (
         f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
-        f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}."
+        f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}. "
+        + when(matrix).replace("`", "")
     )
     bisections = "".join(
         f"<li><code>{escape(b['scenario'])}</code> ({escape(b['method'])}, Python "

@@ -16,6 +16,7 @@ from .markdown_front import answers_section, deploy_section, not_measured_sectio
 from .mdtext import code as _code
 from .mdtext import md as _md
 from .mdtext import prose
+from .wording import when
 
 __all__ = ["render_markdown"]
 
@@ -161,19 +162,11 @@ def _signatures(matrix: Matrix) -> list[str]:
 def render_markdown(matrix: Matrix) -> str:
     out = ["# Compatibility report", ""]
     machines = sorted({s.host for s in matrix.sources})
-    # When each cell was measured (a reused one: by the earlier run), else when its run started.
-    dates = sorted(
-        d for d in (mc.cell.measured_at[:10] or mc.source.started[:10] for mc in matrix.cells) if d
-    ) or sorted(s.started[:10] for s in matrix.sources if s.started)
-    reused = sum(1 for mc in matrix.cells if mc.cell.reused)
     out.append(
         f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
-        f"({len(matrix.cells)} cells), measured {_md(dates[0]) if dates else '?'} to "
-        f"{_md(dates[-1]) if dates else '?'} on "
-        f"{_md('; '.join(machines)) or 'unknown machines'}"
-        + (f"; {reused} cells are earlier runs' results, reused because none of their inputs "
-           "had changed (the page says when each cell was measured)." if reused else ".")
-    )  # fmt: skip
+        f"({len(matrix.cells)} cells) on {_md('; '.join(machines)) or 'unknown machines'}. "
+        + prose(when(matrix))
+    )
     found = answers(matrix)
     out += [""] + deploy_section(deploy_tables(matrix, found))
     out += not_measured_section(matrix) + answers_section(found) + _runs(matrix)

@@ -158,3 +158,24 @@ def not_measured(matrix: Matrix) -> list[tuple[str, list[str]]]:
     for run, why in matrix.missing.items():
         by[why].append(run)
     return sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
+def when(matrix: Matrix) -> str:
+    """When the cells were measured (a reused one: by the earlier run; else when its run
+    started), how many were reused, and how often each ran: plain sentences."""
+    days = Counter(mc.cell.measured_at[:10] or mc.source.started[:10] or "an unknown day"
+                   for mc in matrix.measured_cells())  # fmt: skip
+    if not days:
+        return "No cell was measured."
+    shown = ", ".join(f"{d} ({n})" for d, n in sorted(days.items(), reverse=True)[:6])
+    more = len(days) - 6
+    text = f"Measured on {shown}" + (f" and {more} other days" if more > 0 else "") + "."
+    reused = sum(1 for mc in matrix.cells if mc.cell.reused)
+    if reused:
+        text += (f" {reused} of them are earlier runs' results, reused because none of their "
+                 "inputs had changed (each cell's panel on the page says which).")  # fmt: skip
+    once = sum(1 for mc in matrix.measured_cells() if mc.cell.repeat <= 1)
+    if once:
+        text += (f" {once} cells ran once each: whether they are flaky is not known (run them "
+                 "again with `--mp-repeat`, or let the gate's tries do it).")  # fmt: skip
+    return text

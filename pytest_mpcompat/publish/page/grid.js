@@ -118,13 +118,15 @@ function drawTable(fam, places, rows, cols) {
     body.appendChild(tr);
   }
   table.append(head, body);
+  const first = body.querySelector("td.cell");
+  if (first) first.tabIndex = 0;
   return table;
 }
 
 function drawPlace(place) {
   // (a place of the grid: one configuration's results for one row)
   const td = el("td", place.text, "cell " + place.class);
-  td.tabIndex = 0;
+  td.tabIndex = -1;  // one tab stop per grid (its first cell); the arrows move within it
   td.title = place.reason;
   const open = () => {
     document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
@@ -225,7 +227,11 @@ function move(td, ev) {
   const r = rows.indexOf(row) + step[0];
   const c = [...row.children].indexOf(td) + step[1];
   const next = rows[r] && rows[r].children[c];
-  if (next && next.tagName === "TD" && next.tabIndex === 0) next.focus();
+  if (next && next.tagName === "TD" && next.classList.contains("cell")) {
+    td.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  }
 }
 
 function section(parent, title, text, highlight) {
@@ -277,8 +283,10 @@ function withDetails(i, then) {
 }
 
 const box = document.getElementById("details");
-box.addEventListener("keydown", ev => {
-  if (ev.key === "Escape") box.querySelector("button.close").click();
+// Escape closes an open panel wherever the focus is.
+document.addEventListener("keydown", ev => {
+  const close = box.querySelector("button.close");
+  if (ev.key === "Escape" && !box.hidden && close) close.click();
 });
 
 function showDetails(i, from) {
