@@ -683,3 +683,27 @@ def test_the_panel_is_worded_in_python_and_the_page_only_draws_it(tmp_path: Path
     script = (Path(__file__).parent.parent / "pytest_mpcompat/publish/page/grid.js").read_text()
     for words in ("Fix", "verdict", "{chunk", "ran as", "reused"):
         assert words not in script, f"the page's script words {words!r} itself"
+
+
+def test_what_to_deploy_names_releases_that_cannot_be_installed_and_methods_that_do_not_matter(
+    tmp_path: Path,
+) -> None:
+    from pytest_mpcompat.publish.markdown import render_markdown
+
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    upstream = cell(conflict, "fork", "skip", "0.13.1", python="3.12.1", skip_kind=SkipKind.UPSTREAM,
+                    reason="not supported upstream: kserve 0.13.1 requires Python <3.12")  # fmt: skip
+    merged = merge_files([
+        raw(tmp_path, "full-kserve-0.13.1-3.11", [cell(conflict, "fork", "pass", "0.13.1")]),
+        raw(tmp_path, "full-kserve-0.13.1-3.12", [upstream]),
+        raw(tmp_path, "full-kserve-0.21.0-3.11", [cell(conflict, "fork", "pass", "0.21.0", methods_used={"spawn": 1})]),
+    ])  # fmt: skip
+    md = render_markdown(merged)
+    assert (
+        "kserve 0.13.1 cannot be installed on Python 3.12 (upstream does not support it there)"
+        in md
+    )
+    assert "ran as spawn: the start method you pick does not matter" not in md  # 0.13.1 ran as fork
+    only_new = merge_files([raw(tmp_path / "b", "full-kserve-0.21.0-3.11",
+                                [cell(conflict, "fork", "pass", "0.21.0", methods_used={"spawn": 1})])])  # fmt: skip
+    assert "ran as spawn: the start method you pick does not matter" in render_markdown(only_new)

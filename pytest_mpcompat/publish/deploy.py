@@ -8,11 +8,13 @@ grid, filtered to its Python and start method.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from ..model.cell import START_METHODS, Outcome
+from ..model.catalog import SHUTDOWN_TIMEOUT
+from ..model.cell import START_METHODS, Outcome, SkipKind
 from ..model.matrix import Matrix, MergedCell, spans, version_key
 from .answers import Answer, answers, judged, minor
 
@@ -39,6 +41,8 @@ class Table:
     mistakes: int = 0  # known mistakes that reproduced as documented (said in the answers)
     #: Why the table has no row: only known mistakes measured, or nothing measurable here.
     empty: str = ""
+    #: Releases that cannot be installed on a Python (no row or entry measures them there).
+    gaps: list[str] = field(default_factory=list)
 
     @property
     def heading(self) -> str:
@@ -58,6 +62,15 @@ def _entry(fam: str, package: str, cells: list[MergedCell]) -> Entry:
     method = cells[0].method
     link = "?" + urlencode({"python": pythons.most_common(1)[0][0], "method": method})
     link += f"#grid-{fam}"
+    chose = {mc.cell.ran_as for mc in cells}
+    picked = ""  # every cell ran under another method: the method picked changes nothing
+    if len(chose) == 1 and None not in chose and method not in chose:
+        picked = f"; ran as {next(iter(chose))}: the start method you pick does not matter"
+    entry = _safe_entry(package, cells, link)
+    return dataclasses.replace(entry, text=entry.text + picked) if picked and entry.safe else entry
+
+
+def _safe_entry(package: str, cells: list[MergedCell], link: str) -> Entry:
     by_version: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in cells:
         version = mc.axes.get("python", "?") if package == "python" else mc.axes.get(package, "?")
@@ -111,10 +124,32 @@ def _table(answer: Answer) -> Table:
         if line.problems:
             sigs = sorted({s for found in line.signatures.values() for s in found})
             seen = f" [{', '.join(sigs)}]" if sigs else ""
+            stop = (" Its stop hung as well: it outlived its stop signal's grace period and "
+                    "needed SIGKILL, as a pod that hangs on termination does."
+                    if SHUTDOWN_TIMEOUT in sigs and line.outcome != "hang" else "")  # fmt: skip
             # The first two things to do; the answers below give every one.
-            table.unsafe.append(f"{axis} {line.span}: {line.outcome}{seen}. What to do: "
+            table.unsafe.append(f"{axis} {line.span}: {line.outcome}{seen}.{stop} What to do: "
                                 + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
+    table.gaps = _not_installable(answer)
     return table
+
+
+def _not_installable(answer: Answer) -> list[str]:
+    """The releases upstream does not support on a Python, each with the Pythons: a reader of
+    the table must not take a missing row or release for one measured."""
+    if answer.package == "python":
+        return []
+    by: dict[str, set[str]] = defaultdict(set)
+    for mc in answer.cells:
+        if mc.cell.skip_kind is SkipKind.UPSTREAM:
+            by[mc.axes.get(answer.package, "?")].add(minor(mc.axes.get("python", "?")))
+    every = sorted({mc.axes.get(answer.package, "?") for mc in answer.cells}, key=version_key)
+    alike: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for v in sorted(by, key=version_key):
+        alike[tuple(sorted(by[v], key=version_key))].append(v)
+    return [f"{answer.package} {spans(vs, every)} cannot be installed on Python "
+            f"{', '.join(pys)} (upstream does not support it there)"
+            for pys, vs in alike.items()]  # fmt: skip
 
 
 def _why_empty(answer: Answer) -> str:

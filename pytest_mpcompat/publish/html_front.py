@@ -45,6 +45,7 @@ def _table(table: Table) -> str:
         )  # fmt: skip
         rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
     unsafe = "".join(f"<li>{prose(line)}</li>" for line in table.unsafe)
+    unsafe += "".join(f'<li class="gap">{prose(gap)}.</li>' for gap in table.gaps)
     if table.mistakes:
         unsafe += (f'<li class="tested">{table.mistakes} known mistake(s) reproduced as '
                    "documented (see the answers).</li>")  # fmt: skip

@@ -28,6 +28,7 @@ def _table(table: Table) -> list[str]:
         out.append(f"| {md(label)} | " + " | ".join(cells) + " |")
     out.append("")
     out += [f"- ⛔ {prose(line)}" for line in table.unsafe]
+    out += [f"- ⏭️ {prose(gap)}." for gap in table.gaps]
     if table.mistakes:
         out.append(f"- {table.mistakes} known mistake(s) reproduced as documented: see the "
                    "answers.")  # fmt: skip
