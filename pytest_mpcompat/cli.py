@@ -9,6 +9,7 @@ mpcompat-report check [--baseline reports/matrix.json] [--partial] new/matrix.js
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +44,7 @@ def _merge(args: argparse.Namespace) -> int:
     expected = expected_runs(args.matrix)
     merged = merge_files(raw, expected, [Path(b) for b in args.bisection])
     out = Path(args.out)
-    write_site(merged, out)
+    write_site(merged, out, args.page_url)
     print(f"{len(merged.cells)} cells from {len(raw)} raw results -> {out}/")  # noqa: T201
     return 0
 
@@ -97,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     merge = sub.add_parser("merge", help="merge raw results into the published report")
     merge.add_argument("raw", nargs="+", help="raw result files, or folders of them")
     merge.add_argument("--out", default="reports", help="output folder (default: reports)")
+    merge.add_argument(
+        "--page-url",
+        default=os.environ.get("MPCOMPAT_PAGE_URL", ""),
+        help="where index.html is published (e.g. https://owner.github.io/repo/), for the "
+        "Markdown's links into its grid; default $MPCOMPAT_PAGE_URL, else they lead to the "
+        "Markdown's own tables",
+    )
     merge.add_argument(
         "--matrix",
         action="append",

@@ -707,3 +707,21 @@ def test_what_to_deploy_names_releases_that_cannot_be_installed_and_methods_that
     only_new = merge_files([raw(tmp_path / "b", "full-kserve-0.21.0-3.11",
                                 [cell(conflict, "fork", "pass", "0.21.0", methods_used={"spawn": 1})])])  # fmt: skip
     assert "ran as spawn: the start method you pick does not matter" in render_markdown(only_new)
+
+
+def test_markdown_links_lead_somewhere_and_claims_name_unmeasured_releases(tmp_path: Path) -> None:
+    from pytest_mpcompat.publish.markdown import render_markdown
+
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    merged = merge_files([
+        raw(tmp_path, "full-kserve-0.15.2-3.11", [cell(conflict, "fork", "pass", "0.15.2")]),
+        raw(tmp_path, "full-kserve-0.16.0-3.12", [cell(conflict, "fork", "pass", "0.16.0", python="3.12.1")]),
+        raw(tmp_path, "full-kserve-0.21.0-3.11", [cell(conflict, "fork", "pass", "0.21.0")]),
+    ])  # fmt: skip
+    md = render_markdown(merged)
+    assert "0.15.2, 0.21.0; not measured on this Python: 0.16.0" in md
+    assert "](#kserve)" in md and "](index.html" not in md
+    linked = render_markdown(merged, "https://example.org/compat/index.html#x")
+    assert (
+        "](https://example.org/compat/index.html?python=3.11.7&method=fork#grid-kserve)" in linked
+    )

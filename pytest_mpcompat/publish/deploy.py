@@ -56,7 +56,7 @@ def _row(mc: MergedCell) -> tuple[str, bool]:
     return minor(mc.axes.get("python", "?")), gpu
 
 
-def _entry(fam: str, package: str, cells: list[MergedCell]) -> Entry:
+def _entry(fam: str, package: str, cells: list[MergedCell], every: list[str]) -> Entry:
     """The releases measured safe among ``cells`` (one Python, one start method)."""
     pythons = Counter(mc.axes.get("python", "") for mc in cells)
     method = cells[0].method
@@ -66,11 +66,13 @@ def _entry(fam: str, package: str, cells: list[MergedCell]) -> Entry:
     picked = ""  # every cell ran under another method: the method picked changes nothing
     if len(chose) == 1 and None not in chose and method not in chose:
         picked = f"; ran as {next(iter(chose))}: the start method you pick does not matter"
-    entry = _safe_entry(package, cells, link)
+    entry = _safe_entry(package, cells, link, every)
     return dataclasses.replace(entry, text=entry.text + picked) if picked and entry.safe else entry
 
 
-def _safe_entry(package: str, cells: list[MergedCell], link: str) -> Entry:
+def _safe_entry(package: str, cells: list[MergedCell], link: str, every: list[str]) -> Entry:
+    """``every``: the releases the family measured anywhere; a claim names those it spans
+    that were not measured here."""
     by_version: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in cells:
         version = mc.axes.get("python", "?") if package == "python" else mc.axes.get(package, "?")
@@ -98,6 +100,10 @@ def _safe_entry(package: str, cells: list[MergedCell], link: str) -> Entry:
     start = measured[-newest]
     earlier = [v for v in safe if version_key(v) < version_key(start)]
     text = f"{start} and newer" + (f"; also {spans(earlier, measured)}" if earlier else "")
+    gaps = [v for v in every if version_key(v) > version_key(start) and v not in measured]
+    if gaps:  # the claim spans only what was measured here
+        text = spans([v for v in measured if v in safe], every) + (
+            f"; not measured on this Python: {spans(gaps, every)}")  # fmt: skip
     return Entry(text + scenarios, True, link)
 
 
@@ -110,10 +116,11 @@ def _table(answer: Answer) -> Table:
     grid: dict[tuple[str, bool], dict[str, list[MergedCell]]] = defaultdict(dict)
     for mc in judging:
         grid[_row(mc)].setdefault(mc.method, []).append(mc)
+    every = sorted({mc.axes.get(answer.package, "?") for mc in judging}, key=version_key)
     for (python, gpu), by_method in sorted(grid.items(), key=lambda kv: version_key(kv[0][0])):
         label = f"Python {python}" + (" on a GPU" if gpu else "")
         entries = [
-            _entry(answer.family, answer.package, by_method[m])
+            _entry(answer.family, answer.package, by_method[m], every)
             if m in by_method
             else Entry("not measured", False, "")
             for m in methods

@@ -159,7 +159,7 @@ def _signatures(matrix: Matrix) -> list[str]:
     return out
 
 
-def render_markdown(matrix: Matrix) -> str:
+def render_markdown(matrix: Matrix, page_url: str = "") -> str:
     out = ["# Compatibility report", ""]
     machines = sorted({s.host for s in matrix.sources})
     out.append(
@@ -168,7 +168,7 @@ def render_markdown(matrix: Matrix) -> str:
         + prose(when(matrix))
     )
     found = answers(matrix)
-    out += [""] + deploy_section(deploy_tables(matrix, found))
+    out += [""] + deploy_section(deploy_tables(matrix, found), page_url)
     out += not_measured_section(matrix) + answers_section(found) + _runs(matrix)
     by_family: dict[str, Counter[str]] = defaultdict(Counter)
     by_scenario: dict[str, list[MergedCell]] = defaultdict(list)  # in matrix order

@@ -13,7 +13,15 @@ from .wording import coverage, describe, mistake_sentences, not_measured
 __all__ = ["answers_section", "deploy_section", "not_measured_section"]
 
 
-def _table(table: Table) -> list[str]:
+def _link(table: Table, link: str, page_url: str) -> str:
+    """Into the published page's grid where its address is known; else to the family's tables
+    further down this file (a link to index.html leads nowhere on GitHub)."""
+    if page_url:
+        return page_url.split("?", 1)[0].split("#", 1)[0] + link
+    return f"#{table.family.lower()}"
+
+
+def _table(table: Table, page_url: str) -> list[str]:
     out = [f"### {md(table.family)}: {md(table.heading)}", ""]
     if not table.rows:
         return out + [prose(table.empty[:1].upper() + table.empty[1:]) + ".", ""]
@@ -21,7 +29,7 @@ def _table(table: Table) -> list[str]:
     out.append("|---|" + "---|" * len(table.methods))
     for label, entries in table.rows:
         cells = [
-            f"{'✅' if e.safe else '⛔'} [{md(e.text)}](index.html{e.link})" if e.link
+            f"{'✅' if e.safe else '⛔'} [{md(e.text)}]({_link(table, e.link, page_url)})" if e.link
             else md(e.text)
             for e in entries
         ]  # fmt: skip
@@ -35,13 +43,13 @@ def _table(table: Table) -> list[str]:
     return out + [""]
 
 
-def deploy_section(tables: list[Table]) -> list[str]:
+def deploy_section(tables: list[Table], page_url: str = "") -> list[str]:
     out = ["## What to deploy", "",
            "A release is safe at a Python and start method when every scenario of its intended "
            "use passes there (known mistakes reproduced on purpose do not count against it).",
            ""]  # fmt: skip
     for table in tables:
-        out += _table(table)
+        out += _table(table, page_url)
     return out
 
 

@@ -20,14 +20,15 @@ from .markdown import render_markdown
 __all__ = ["write_site"]
 
 
-def write_site(merged: Matrix, out: Path) -> None:
+def write_site(merged: Matrix, out: Path, page_url: str = "") -> None:
     """``matrix.json``, ``COMPATIBILITY.md``, ``index.html`` and ``details/`` of ``merged``
-    in ``out``, all of them from this merge."""
+    in ``out``, all of them from this merge. ``page_url``: where ``index.html`` is published,
+    for the Markdown's links into its grid (none: they lead to the Markdown's own tables)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
         write_atomic(build / "matrix.json", merged.to_json(), durable=False)
-        (build / "COMPATIBILITY.md").write_text(render_markdown(merged), encoding="utf-8")
+        (build / "COMPATIBILITY.md").write_text(render_markdown(merged, page_url), encoding="utf-8")
         write_html(merged, build)
         with Lock(out):
             out.mkdir(exist_ok=True)
