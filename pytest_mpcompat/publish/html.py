@@ -27,6 +27,7 @@ from .grid import page_data
 from .html_front import (
     answers_html,
     deploy_html,
+    glossary_html,
     legend_html,
     not_measured_html,
     summary_html,
@@ -96,6 +97,7 @@ def render_html(matrix: Matrix) -> str:
         "NOTMEASURED": not_measured_html(matrix),
         "SUMMARY": summary_html(matrix),
         "LEGEND": legend_html(),
+        "GLOSSARY": glossary_html(),
         "ANSWERS": answers_html(found),
         "BISECTIONS": section if bisections else "",
         "DATA": _script_json(page_data(matrix)),

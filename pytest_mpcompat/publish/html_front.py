@@ -10,11 +10,12 @@ from ..model.matrix import Matrix
 from ..model.outcome import KINDS
 from .answers import Answer
 from .deploy import Table
-from .wording import code_spans, coverage, describe, mistake_sentences, not_measured
+from .wording import GLOSSARY, code_spans, coverage, describe, mistake_sentences, not_measured
 
 __all__ = [
     "answers_html",
     "deploy_html",
+    "glossary_html",
     "legend_html",
     "not_measured_html",
     "prose",
@@ -101,6 +102,13 @@ def answers_html(found: list[Answer]) -> str:
             out.append(f'<li class="what">For the authors of the code:<ul>{fixes}</ul></li>')
         out.append(f'<li class="tested">Tested: {escape(tested)}.</li></ul>')
     return "\n".join(out)
+
+
+def glossary_html() -> str:
+    items = "".join(
+        f"<dt>{prose(term)}</dt><dd>{prose(meaning)}.</dd>" for term, meaning in GLOSSARY
+    )
+    return f'<details id="words"><summary>Words used here</summary><dl>{items}</dl></details>'
 
 
 def legend_html() -> str:

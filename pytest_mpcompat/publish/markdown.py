@@ -12,7 +12,12 @@ from ..scenario.facts import family
 from .answers import answers
 from .deploy import deploy_tables
 from .insight import changes_by_scenario
-from .markdown_front import answers_section, deploy_section, not_measured_section
+from .markdown_front import (
+    answers_section,
+    deploy_section,
+    glossary_section,
+    not_measured_section,
+)
 from .mdtext import code as _code
 from .mdtext import md as _md
 from .mdtext import prose
@@ -169,7 +174,8 @@ def render_markdown(matrix: Matrix, page_url: str = "") -> str:
     )
     found = answers(matrix)
     out += [""] + deploy_section(deploy_tables(matrix, found), page_url)
-    out += not_measured_section(matrix) + answers_section(found) + _runs(matrix)
+    out += not_measured_section(matrix) + answers_section(found) + glossary_section()
+    out += _runs(matrix)
     by_family: dict[str, Counter[str]] = defaultdict(Counter)
     by_scenario: dict[str, list[MergedCell]] = defaultdict(list)  # in matrix order
     for mc in matrix.cells:

@@ -8,9 +8,9 @@ from ..model.outcome import KINDS
 from .answers import Answer
 from .deploy import Table
 from .mdtext import code, md, prose
-from .wording import coverage, describe, mistake_sentences, not_measured
+from .wording import GLOSSARY, coverage, describe, mistake_sentences, not_measured
 
-__all__ = ["answers_section", "deploy_section", "not_measured_section"]
+__all__ = ["answers_section", "deploy_section", "glossary_section", "not_measured_section"]
 
 
 def _link(table: Table, link: str, page_url: str) -> str:
@@ -51,6 +51,11 @@ def deploy_section(tables: list[Table], page_url: str = "") -> list[str]:
     for table in tables:
         out += _table(table, page_url)
     return out
+
+
+def glossary_section() -> list[str]:
+    out = ["## Words used here", ""]
+    return out + [f"- **{prose(term)}**: {prose(meaning)}." for term, meaning in GLOSSARY] + [""]
 
 
 def not_measured_section(matrix: Matrix) -> list[str]:

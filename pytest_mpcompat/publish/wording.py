@@ -179,3 +179,25 @@ def when(matrix: Matrix) -> str:
         text += (f" {once} cells ran once each: whether they are flaky is not known (run them "
                  "again with `--mp-repeat`, or let the gate's tries do it).")  # fmt: skip
     return text
+
+
+#: The words the report uses that a deployer may not know, each said once.
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("cell", "one scenario run once (or repeated) under one start method in one configuration "
+             "(OS, Python, GPU, package releases)"),
+    ("scenario", "a small program that uses a serving framework the way its users do; the "
+                 "known mistakes among them are measured on purpose, beside their fixed twin"),
+    ("twin", "the fixed version of a known mistake's scenario (the same program with the fix)"),
+    ("ran as", "the start method the program's processes really used, where the program "
+               "chose its own instead of the one the cell asked for"),
+    ("signature", "a known failure recognised in a cell's output, named by an id such as "
+                  "`start-method-already-set`; each one's meaning and fix are listed"),
+    ("not measurable on this hardware", "the program stopped on something only other "
+     "hardware has (a GPU-only library): the cell says nothing about the program"),
+    ("`nox -t gpu`", "the command that runs the GPU sets of the matrix, on a machine with an "
+                     "NVIDIA GPU"),
+    ("probe", "in a bisection, one release installed and its cell run, to find the first "
+              "release whose result changes"),
+    ("vm, runner", "the name of the machine a run was made on (a CI runner or a virtual "
+                   "machine)"),
+)  # fmt: skip
