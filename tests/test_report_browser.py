@@ -227,6 +227,9 @@ def test_a_phone_gets_the_page_without_sideways_scrolling(page) -> None:  # type
     close = details.locator("button.close").bounding_box()
     assert close is not None and 0 <= close["y"] and close["y"] + close["height"] <= 844
     assert pg.evaluate("document.activeElement.classList.contains('close')")  # ...and focused
+    assert details.evaluate("el => el.scrollWidth <= el.clientWidth")  # nothing cut sideways
+    heading = details.locator("h2").bounding_box()
+    assert heading is not None and heading["x"] + heading["width"] <= 390
     assert errors == []
 
 

@@ -95,6 +95,15 @@ let rowBudget = ROWS_STEP;
 // A family's table is worked out for two views: what was measured, and everything.
 const view = () => (showSkips ? 1 : 0);
 
+// A label that may break after each "_" of a scenario's name, never inside a word.
+function breakable(node, text) {
+  text.split("_").forEach((part, i) => {
+    if (i) node.append("_", document.createElement("wbr"));
+    node.append(part);
+  });
+  return node;
+}
+
 function drawTable(fam, places, rows, cols) {
   const table = el("table", null, "grid");
   const head = el("thead");
@@ -110,7 +119,7 @@ function drawTable(fam, places, rows, cols) {
   const at = new Map(places.map(p => [p.row + "|" + p.col, p]));
   for (const r of rows) {
     const tr = el("tr");
-    tr.appendChild(el("th", fam.rows[r].label));
+    tr.appendChild(breakable(el("th"), fam.rows[r].label));
     for (const c of cols) {
       const place = at.get(r + "|" + c);
       tr.appendChild(place ? drawPlace(place) : el("td", ""));
