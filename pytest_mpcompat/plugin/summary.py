@@ -6,30 +6,16 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from ..model.catalog import Signature, exit_status
+from ..model.catalog import Signature
 from ..model.cell import START_METHODS, CellResult
+from ..model.label import label
 
 __all__ = ["cell_label", "write_matrix"]
 
 
 def cell_label(cell: CellResult) -> str:
-    """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]``: its outcome (the
-    one name reports use too), the exit status, the signatures."""
-    parts = [cell.outcome.value]
-    status = exit_status(cell)
-    if status:
-        parts.append(status)
-    if cell.repeat > 1:
-        parts.append(
-            "(" + " ".join(f"{v}:{n}" for v, n in sorted(cell.verdict_counts.items())) + ")"
-        )
-    if cell.ran_as:
-        parts.append(f"(ran as {cell.ran_as})")
-    if cell.signatures:
-        parts.append("[" + ", ".join(cell.signatures) + "]")
-    if cell.mismatch:
-        parts.append("!")
-    return " ".join(parts)
+    """Short text for one cell, e.g. ``crash SIGSEGV [worker-fatal-signal]`` (``model.label``)."""
+    return label(cell).plain()
 
 
 def _markup(cell: CellResult) -> dict[str, bool]:

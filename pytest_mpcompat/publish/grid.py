@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model.axes import lead_rank
 from ..model.cell import START_METHODS
+from ..model.label import label
 from ..model.matrix import (
     DETAILS_CHUNK,
     DETAILS_FILES,
@@ -45,13 +46,7 @@ def group_text(group: list[MergedCell]) -> str:
     """What a place in the grid says: its worst result (verdict, exit status, how it really
     started, signatures), ``×N`` when every run agreed, else each outcome with its count and
     machines (``flaky: 1 pass (ci-a), 1 hang (ci-b)``): never the last run only."""
-    cell = _worst(group).cell
-    text = cell.outcome.kind.short
-    status = _worst(group).status
-    text += f" {status}" if status else ""
-    text += f" (ran as {cell.ran_as})" if cell.ran_as else ""
-    if cell.signatures:
-        text += " [" + ", ".join(cell.signatures) + "]"
+    text = label(_worst(group).cell).plain(every=False)
     if len(group) == 1:
         return text
     seen: dict[str, list[str]] = {}

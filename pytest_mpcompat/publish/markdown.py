@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 from ..model.axes import shown_in_tables
 from ..model.cell import START_METHODS
+from ..model.label import label
 from ..model.matrix import Matrix, MergedCell, version_key
 from ..model.outcome import KINDS
 from ..scenario.facts import family
@@ -31,17 +32,12 @@ TABLES_BUDGET = 800_000
 
 
 def _label(mc: MergedCell, notes: dict[str, int]) -> str:
-    cell = mc.cell
-    verdict = cell.verdict.value
-    text = f"{cell.outcome.kind.icon} {cell.outcome.kind.short}"
-    status = mc.status
-    if status:
-        text += f" {_md(status)}"
-    if cell.ran_as:
-        text += f" (ran as {_md(cell.ran_as)})"
-    if cell.signatures:
-        text += " " + " ".join(_code(s) for s in cell.signatures)
-    if verdict == "skip" and cell.reason:
+    cell, said = mc.cell, label(mc.cell)
+    text = f"{cell.outcome.kind.icon} {said.outcome}"
+    text += f" {_md(said.status)}" if said.status else ""
+    text += f" (ran as {_md(said.ran_as)})" if said.ran_as else ""
+    text += "".join(f" {_code(s)}" for s in said.signatures)
+    if cell.verdict.value == "skip" and cell.reason:
         text += f" [{notes.setdefault(cell.reason, len(notes) + 1)}]"
     return text
 
