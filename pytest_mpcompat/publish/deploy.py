@@ -38,6 +38,8 @@ class Table:
     rows: list[tuple[str, list[Entry]]] = field(default_factory=list)
     #: One line per unsafe release line: what it does and what a deployer does about it.
     unsafe: list[str] = field(default_factory=list)
+    #: The outcome of each of those lines (its icon: a degraded one warns, a crash stops).
+    unsafe_outcomes: list[str] = field(default_factory=list)
     mistakes: int = 0  # known mistakes that reproduced as documented (said in the answers)
     #: Why the table has no row: only known mistakes measured, or nothing measurable here.
     empty: str = ""
@@ -135,6 +137,7 @@ def _table(answer: Answer) -> Table:
                     "needed SIGKILL, as a pod that hangs on termination does."
                     if SHUTDOWN_TIMEOUT in sigs and line.outcome != "hang" else "")  # fmt: skip
             # The first two things to do; the answers below give every one.
+            table.unsafe_outcomes.append(line.outcome)
             table.unsafe.append(f"{axis} {line.span}: {line.outcome}{seen}.{stop} What to do: "
                                 + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
     table.gaps = _not_installable(answer)

@@ -35,7 +35,10 @@ def _table(table: Table, page_url: str) -> list[str]:
         ]  # fmt: skip
         out.append(f"| {md(label)} | " + " | ".join(cells) + " |")
     out.append("")
-    out += [f"- ⛔ {prose(line)}" for line in table.unsafe]
+    out += [
+        f"- {KINDS[o].icon} {prose(line)}"
+        for o, line in zip(table.unsafe_outcomes, table.unsafe, strict=True)
+    ]
     out += [f"- ⏭️ {prose(gap)}." for gap in table.gaps]
     if table.mistakes:
         out.append(f"- {table.mistakes} known mistake(s) reproduced as documented: see the "
