@@ -725,3 +725,17 @@ def test_markdown_links_lead_somewhere_and_claims_name_unmeasured_releases(tmp_p
     assert (
         "](https://example.org/compat/index.html?python=3.11.7&method=fork#grid-kserve)" in linked
     )
+
+
+def test_the_legend_names_the_outcomes_the_filter_offers(tmp_path: Path) -> None:
+    from pytest_mpcompat.publish.grid import page_data
+
+    merged = merge_files(three_runs(tmp_path))
+    html = render_html(merged)
+    legend = html.split('<p class="legend">', 1)[1].split("</p>", 1)[0]
+    offered = [
+        name
+        for name, _ in {f["key"]: f for f in page_data(merged)["filters"]}["outcome"]["options"]
+    ]
+    assert re.findall(r'<span class="([a-z]+)">', legend) == offered
+    assert "harness error" not in legend  # no cell of it here

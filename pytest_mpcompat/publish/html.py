@@ -96,7 +96,7 @@ def render_html(matrix: Matrix) -> str:
         "DEPLOY": deploy_html(deploy_tables(matrix, found)),
         "NOTMEASURED": not_measured_html(matrix),
         "SUMMARY": summary_html(matrix),
-        "LEGEND": legend_html(),
+        "LEGEND": legend_html({mc.outcome.value for mc in matrix.cells}),
         "GLOSSARY": glossary_html(),
         "ANSWERS": answers_html(found),
         "BISECTIONS": section if bisections else "",

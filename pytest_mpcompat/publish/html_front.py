@@ -111,5 +111,8 @@ def glossary_html() -> str:
     return f'<details id="words"><summary>Words used here</summary><dl>{items}</dl></details>'
 
 
-def legend_html() -> str:
-    return "".join(f'<span class="{k.name}">{escape(k.words)}</span>' for k in KINDS.values())
+def legend_html(seen: set[str]) -> str:
+    """The outcomes the grid shows (``seen``), as the outcome filter lists them."""
+    return "".join(
+        f'<span class="{k.name}">{escape(k.words)}</span>' for k in KINDS.values() if k.name in seen
+    )

@@ -184,7 +184,8 @@ def render_markdown(matrix: Matrix, page_url: str = "") -> str:
         out += ["", "## Why cells were skipped", ""]
         out += [f"{n}. {prose(reason)}" for reason, n in notes.items()]
     out += _signatures(matrix)
-    legend = ", ".join(f"{k.icon} {k.words}" for k in KINDS.values())
+    seen = {mc.outcome.value for mc in matrix.cells}  # the legend names what the tables show
+    legend = ", ".join(f"{k.icon} {k.words}" for k in KINDS.values() if k.name in seen)
     out += [
         "",
         f"Outcomes: {legend}; 🔀 flaky: runs of one configuration disagree.",
