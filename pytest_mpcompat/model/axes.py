@@ -19,7 +19,6 @@ __all__ = [
     "gate_key",
     "is_release",
     "lead_rank",
-    "machine_axis",
     "ordered",
     "shown_in_tables",
     "without_runs",
@@ -63,10 +62,6 @@ METHOD = "method"
 #: Labels a matrix file sets that name where or how it ran, not a release of anything.
 _NOT_RELEASES = frozenset({"runner"})
 _BY_NAME = {a.name: a for a in MACHINE}
-
-
-def machine_axis(name: str) -> Axis | None:
-    return _BY_NAME.get(name)
 
 
 def is_release(name: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "OUTCOMES", "Outcome", "OutcomeKind", "PROBLEMS", "kind"]
+__all__ = ["KINDS", "OUTCOMES", "Outcome", "OutcomeKind", "PROBLEMS"]
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,3 @@ class Outcome(str, enum.Enum):
     def of(cls, verdict: str) -> Outcome:
         """The outcome a verdict (its value) has before any signature is read."""
         return cls(verdict)
-
-
-def kind(name: str) -> OutcomeKind:
-    """The kind called ``name``; ValueError names the known ones."""
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown outcome {name!r}; known: {', '.join(KINDS)}") from None

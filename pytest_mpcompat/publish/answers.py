@@ -12,7 +12,7 @@ whose output shows an error-level signature is degraded), never from the bare ve
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -236,10 +236,23 @@ def ordered(methods: set[str]) -> list[str]:
     return [m for m in START_METHODS if m in methods] + sorted(methods - set(START_METHODS))
 
 
+def needs(cells: Iterable[MergedCell], catalog: Mapping[str, Signature]) -> str:
+    """The hardware that would measure ``cells`` (unmeasurable ones), as their signatures'
+    ``needs`` say: "a GPU machine"."""
+    found = {catalog[s].needs for mc in cells for s in mc.cell.signatures if s in catalog}
+    return " or ".join(sorted(found - {""})) or "other hardware"
+
+
+def where_measured(needed: str) -> str:
+    """Where a reader gets cells measured that need ``needed``."""
+    if "GPU" in needed:
+        return "with `nox -t gpu` on a machine with an NVIDIA GPU"
+    return f"on {needed}"
+
+
 def _why_skipped(mc: MergedCell, catalog: Mapping[str, Signature]) -> str:
     if mc.outcome is Outcome.UNMEASURABLE:
-        needs = sorted({catalog[s].needs for s in mc.cell.signatures if s in catalog} - {""})
-        return f"{mc.outcome.kind.words}: needs {' or '.join(needs) or 'other hardware'}"
+        return f"{mc.outcome.kind.words}: needs {needs([mc], catalog)}"
     if mc.cell.skip_kind is SkipKind.UPSTREAM:
         return "not supported upstream"
     return (mc.cell.reason or "skipped").split(":", 1)[0][:80]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from ..model.catalog import SHUTDOWN_TIMEOUT
+from ..model.catalog import SHUTDOWN_TIMEOUT, Signature
 from ..model.cell import START_METHODS, Outcome, SkipKind
 from ..model.matrix import Matrix, MergedCell, spans, version_key
-from .answers import Answer, answers, judged, minor
+from .answers import Answer, answers, judged, minor, needs, where_measured
 
 __all__ = ["Entry", "Table", "deploy_tables"]
 
@@ -109,12 +110,12 @@ def _safe_entry(package: str, cells: list[MergedCell], link: str, every: list[st
     return Entry(text + scenarios, True, link)
 
 
-def _table(answer: Answer) -> Table:
+def _table(answer: Answer, catalog: Mapping[str, Signature]) -> Table:
     judging = [mc for mc in answer.cells if judged(mc) and mc.measured]
     methods = [m for m in START_METHODS if any(mc.method == m for mc in judging)]
     table = Table(answer.family, answer.package, methods, mistakes=len(answer.mistakes))
     if not judging:
-        table.empty = _why_empty(answer)
+        table.empty = _why_empty(answer, catalog)
     grid: dict[tuple[str, bool], dict[str, list[MergedCell]]] = defaultdict(dict)
     for mc in judging:
         grid[_row(mc)].setdefault(mc.method, []).append(mc)
@@ -162,13 +163,13 @@ def _not_installable(answer: Answer) -> list[str]:
             for pys, vs in alike.items()]  # fmt: skip
 
 
-def _why_empty(answer: Answer) -> str:
+def _why_empty(answer: Answer, catalog: Mapping[str, Signature]) -> str:
     elsewhere = [mc for mc in answer.cells if judged(mc) and mc.outcome is Outcome.UNMEASURABLE]
     if elsewhere:
+        needed = needs(elsewhere, catalog)
         return (f"not measurable on this hardware: all {len(elsewhere)} cells of its intended use "
-                "stopped on what only a GPU machine has (a GPU-only library), which says "
-                "nothing about the program or its start method; the GPU sets measure them "
-                "(`nox -t gpu`, on a machine with an NVIDIA GPU)")  # fmt: skip
+                f"stopped on what only {needed} has, which says nothing about the program or "
+                f"its start method; they are measured {where_measured(needed)}")  # fmt: skip
     return "only known mistakes were measured (see the answers)"
 
 
@@ -179,6 +180,6 @@ def deploy_tables(matrix: Matrix, found: list[Answer] | None = None) -> list[Tab
     for answer in found if found is not None else answers(matrix):
         if answer.family in tables or answer.context:
             continue
-        tables[answer.family] = _table(answer)
+        tables[answer.family] = _table(answer, matrix.catalog)
     # Serving systems first, then what is measured along Python, then mistakes only.
     return sorted(tables.values(), key=lambda t: (not t.rows, t.package == "python", t.family))

@@ -13,7 +13,7 @@ from ..model.cell import Outcome, SkipKind, Verdict
 from ..model.matrix import Matrix, spans, version_key
 from ..model.outcome import KINDS
 from ..scenario.facts import family
-from .answers import Answer, Line
+from .answers import Answer, Line, needs, where_measured
 
 __all__ = [
     "code_spans",
@@ -121,7 +121,8 @@ def coverage(matrix: Matrix) -> str:
     """One plain sentence: what was measured, and what was not and why (upstream, the runner's
     environment, a scenario's own requirement, or runs with no result at all)."""
     skips = Counter(mc.cell.skip_kind for mc in matrix.cells if mc.cell.verdict is Verdict.SKIP)
-    elsewhere = sum(mc.outcome is Outcome.UNMEASURABLE for mc in matrix.cells)
+    unmeasurable = [mc for mc in matrix.cells if mc.outcome is Outcome.UNMEASURABLE]
+    elsewhere, needed = len(unmeasurable), needs(unmeasurable, matrix.catalog)
     upstream, lacking = skips[SkipKind.UPSTREAM], skips[SkipKind.ENVIRONMENT]
     unsplit = skips[SkipKind.NOT_INSTALLABLE]  # older results told these two apart less
     total = sum(skips.values())
@@ -133,9 +134,8 @@ def coverage(matrix: Matrix) -> str:
         f"package the scenario needs, {own} for a scenario's other requirements (a GPU, an OS)"
         + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
            "told apart in these older results)" if unsplit else "")
-        + (f"; {elsewhere} not measurable on this hardware (they stopped on what only a GPU "
-           "machine has, e.g. a GPU-only library; the GPU sets, `nox -t gpu`, measure them)"
-           if elsewhere else "")
+        + (f"; {elsewhere} not measurable on this hardware (they stopped on what only "
+           f"{needed} has; they are measured {where_measured(needed)})" if elsewhere else "")
         + f"; {len(matrix.missing)} runs with no result (listed below with their causes)."
     )  # fmt: skip
     ran = {family(mc.scenario) for mc in matrix.cells if mc.measured}
