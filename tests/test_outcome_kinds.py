@@ -72,6 +72,6 @@ def test_every_reader_shows_every_kind(tmp_path: Path) -> None:
         assert f".{kind.name} {{ background: {kind.background};" in html, f"CSS: {kind.name}"
         assert f'<span class="{kind.name}">' in html, f"page legend: {kind.name} missing"
         assert [kind.name, kind.words] in filters["outcome"], f"page filter: {kind.name}"
-    shown = json.dumps(page_data(merged)["families"], ensure_ascii=False)
+    shown = json.dumps(page_data(merged)["texts"], ensure_ascii=False)
     for kind in KINDS.values():
         assert kind.short in shown, f"grid: no cell reads {kind.short!r}"

@@ -677,9 +677,18 @@ def test_the_panel_is_worded_in_python_and_the_page_only_draws_it(tmp_path: Path
     page = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>',
                                 render_html(merged), re.S).group(1))  # fmt: skip
     assert page["files"] == ["details/0000.js"]
-    assert page["cells"] == {"config": [0], "scenario": [0], "outcome": ["degraded"]}
-    place = page["families"][0]["places"][0]
-    assert place["opens"] == 0 and place["class"] == "degraded" and place["cells"] == [0]
+    degraded_kind = page["outcomes"].index("degraded")
+    assert page["cells"] == {
+        "config": [0],
+        "scenario": [0],
+        "outcome": [degraded_kind],
+        "place": [0],
+    }
+    (fam,) = page["families"]
+    assert (fam["first"], fam["count"]) == (0, 1) and "places" not in fam
+    places = page["places"]
+    assert places["opens"] == [0] and places["class"] == [degraded_kind]
+    assert page["texts"][places["text"][0]] == "degraded [worker-fatal-signal]"
     script = (Path(__file__).parent.parent / "pytest_mpcompat/publish/page/grid.js").read_text()
     for words in ("Fix", "verdict", "{chunk", "ran as", "reused"):
         assert words not in script, f"the page's script words {words!r} itself"

@@ -183,10 +183,45 @@ def _filters(matrix: Matrix) -> list[dict[str, Any]]:
     return out
 
 
+def _packed(grids: list[Family], count: int) -> dict[str, Any]:
+    """The families without their places, and every place by column (``places``): its row and
+    column in its family's table, its text and reason as indices into ``texts``, its colour as
+    an index into ``outcomes``, the cell it opens; ``place``, per cell, the place that shows it.
+    Family ``k``'s places are ``first`` to ``first + count``. Strings repeated by thousands of
+    places are written once: 100,000 cells stay about 2 MB."""
+    outcomes = list(KINDS)
+    kind = {name: n for n, name in enumerate(outcomes)}
+    texts: dict[str, int] = {}
+    places: dict[str, list[int]] = {
+        k: [] for k in ("row", "col", "text", "class", "opens", "reason")
+    }
+    place = [-1] * count
+    families = []
+    for grid in grids:
+        fam = grid.to_dict()
+        found = fam.pop("places")
+        fam["first"], fam["count"] = len(places["row"]), len(found)
+        for p in found:
+            for n in p["cells"]:
+                place[n] = len(places["row"])
+            places["row"].append(p["row"])
+            places["col"].append(p["col"])
+            places["text"].append(texts.setdefault(p["text"], len(texts)))
+            places["class"].append(kind[p["class"]])
+            places["opens"].append(p["opens"])
+            places["reason"].append(texts.setdefault(p["reason"], len(texts)))
+        families.append(fam)
+    return {"families": families, "places": places, "place": place, "texts": list(texts),
+            "outcomes": outcomes, "kind": kind}  # fmt: skip
+
+
 def page_data(matrix: Matrix) -> dict[str, Any]:
-    """What the page's script reads: the grids, the filters, and per cell what a filter tests,
-    by column (its configuration and scenario as indices into tables, its outcome): 100,000
-    cells stay a few MB. The details files are named, one per ``chunk`` cells."""
+    """What the page's script reads: the grids (``_packed``), the filters, and per cell what a
+    filter tests, by column (its configuration and scenario as indices into tables, its outcome
+    as an index into ``outcomes``) and the place that shows it. The details files are named,
+    one per ``chunk`` cells."""
+    packed = _packed(family_grids(matrix), len(matrix.cells))
+    kind = packed.pop("kind")
     scenarios: dict[str, int] = {}
     configs: dict[tuple[tuple[str, str], ...], int] = {}
     cells: dict[str, list[Any]] = {"config": [], "scenario": [], "outcome": []}
@@ -194,11 +229,12 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
         short = mc.scenario.rsplit("/", 1)[-1]
         cells["config"].append(configs.setdefault(tuple(mc.axes.items()), len(configs)))
         cells["scenario"].append(scenarios.setdefault(short, len(scenarios)))
-        cells["outcome"].append(mc.outcome.value)
+        cells["outcome"].append(kind[mc.outcome.value])
+    cells["place"] = packed.pop("place")
     chunks = range((len(matrix.cells) + DETAILS_CHUNK - 1) // DETAILS_CHUNK)
     return {
         "filters": _filters(matrix),
-        "families": [g.to_dict() for g in family_grids(matrix)],
+        **packed,
         "scenarios": list(scenarios),
         "configs": [dict(c) for c in configs],
         "chunk": DETAILS_CHUNK,

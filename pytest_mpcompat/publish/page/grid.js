@@ -7,10 +7,13 @@
 
 const DATA = JSON.parse(document.getElementById("data").textContent);
 const KEYS = DATA.filters.map(f => f.key);
-// The cells, for the filters, by column: configuration and scenario (indices into DATA's
-// tables) and outcome.
+// The cells, for the filters, by column: configuration, scenario and outcome (indices into
+// DATA's tables) and the place that shows it. The places, by column too: row and column in
+// their family's table, text and reason (indices into DATA.texts), colour (into DATA.outcomes)
+// and the cell each opens; family k's are its first to first + count.
 const CELLS = DATA.cells;
 const COUNT = CELLS.outcome.length;
+const PLACES = DATA.places;
 
 // The filters' state lives in the URL's query: a shared link opens the same view.
 const filters = {};
@@ -33,7 +36,7 @@ function el(tag, text, cls) {
 }
 
 function value(i, key) {
-  if (key === "outcome") return CELLS.outcome[i];
+  if (key === "outcome") return DATA.outcomes[CELLS.outcome[i]];
   if (key === "scenario") return DATA.scenarios[CELLS.scenario[i]];
   const v = DATA.configs[CELLS.config[i]][key];
   return v === undefined ? "" : v;
@@ -116,13 +119,13 @@ function drawTable(fam, places, rows, cols) {
     top.appendChild(th);
   }
   head.append(top);
-  const at = new Map(places.map(p => [p.row + "|" + p.col, p]));
+  const at = new Map(places.map(p => [PLACES.row[p] + "|" + PLACES.col[p], p]));
   for (const r of rows) {
     const tr = el("tr");
     tr.appendChild(breakable(el("th"), fam.rows[r].label));
     for (const c of cols) {
-      const place = at.get(r + "|" + c);
-      tr.appendChild(place ? drawPlace(place) : el("td", ""));
+      const place = at.get(r + "|" + c);  // a number, 0 included
+      tr.appendChild(place === undefined ? el("td", "") : drawPlace(place));
     }
     body.appendChild(tr);
   }
@@ -132,15 +135,15 @@ function drawTable(fam, places, rows, cols) {
   return table;
 }
 
-function drawPlace(place) {
+function drawPlace(p) {
   // (a place of the grid: one configuration's results for one row)
-  const td = el("td", place.text, "cell " + place.class);
+  const td = el("td", DATA.texts[PLACES.text[p]], "cell " + DATA.outcomes[PLACES.class[p]]);
   td.tabIndex = -1;  // one tab stop per grid (its first cell); the arrows move within it
-  td.title = place.reason;
+  td.title = DATA.texts[PLACES.reason[p]];
   const open = () => {
     document.querySelectorAll("td.selected").forEach(n => n.classList.remove("selected"));
     td.classList.add("selected");
-    showDetails(place.opens, td);
+    showDetails(PLACES.opens[p], td);
   };
   td.addEventListener("click", open);
   td.addEventListener("keydown", ev => {
@@ -157,10 +160,17 @@ function drawPlace(place) {
 function render() {
   const root = document.getElementById("grids");
   root.replaceChildren();
-  const tally = {drawn: 0, rows: 0, shown: 0, hidden: 0};
-  for (const fam of DATA.families) drawFamily(root, fam, tally);
+  // How many of each place's cells pass the filters: one pass over the cells.
+  const passing = new Int32Array(PLACES.row.length);
   let matching = 0;
-  for (let i = 0; i < COUNT; i++) if (visible(i)) matching++;
+  for (let i = 0; i < COUNT; i++) {
+    if (visible(i)) {
+      passing[CELLS.place[i]]++;
+      matching++;
+    }
+  }
+  const tally = {drawn: 0, rows: 0, shown: 0, hidden: 0};
+  for (const fam of DATA.families) drawFamily(root, fam, passing, tally);
   let count = tally.shown + " of " + COUNT + " cells shown";
   if (tally.hidden) count += "; " + tally.hidden + " not run are hidden (tick \u201cshow not run\u201d)";
   if (tally.drawn < tally.rows) count += "; " + tally.drawn + " of " + tally.rows + " rows drawn";
@@ -191,22 +201,23 @@ function emptyState(matching) {
   return box;
 }
 
-function drawFamily(root, fam, tally) {
+function drawFamily(root, fam, passing, tally) {
   // A place is shown when one of its cells passes the filters; a column with nothing
   // measured only when asked for.
-  const matching = fam.places.filter(p => p.cells.some(visible));
-  const places = matching.filter(p => showSkips || fam.columns[p.col].measured);
-  tally.hidden += matching.filter(p => !places.includes(p))
-    .reduce((n, p) => n + p.cells.filter(visible).length, 0);
-  const rows = [...new Set(places.map(p => p.row))].sort((a, b) => a - b);
-  const cols = [...new Set(places.map(p => p.col))].sort((a, b) => a - b);
+  const places = [];
+  for (let p = fam.first; p < fam.first + fam.count; p++) {
+    if (!passing[p]) continue;
+    if (showSkips || fam.columns[PLACES.col[p]].measured) places.push(p);
+    else tally.hidden += passing[p];
+  }
+  const rows = [...new Set(places.map(p => PLACES.row[p]))].sort((a, b) => a - b);
+  const cols = [...new Set(places.map(p => PLACES.col[p]))].sort((a, b) => a - b);
   tally.rows += rows.length;
   if (!rows.length || tally.drawn >= rowBudget) return;
   const shown = rows.slice(0, rowBudget - tally.drawn);
   tally.drawn += shown.length;
   const drawnRows = new Set(shown);
-  tally.shown += places.filter(p => drawnRows.has(p.row))
-    .reduce((n, p) => n + p.cells.filter(visible).length, 0);
+  for (const p of places) if (drawnRows.has(PLACES.row[p])) tally.shown += passing[p];
   {
     const heading = el("h2", fam.name);
     heading.id = "grid-" + fam.name;
