@@ -60,13 +60,20 @@ def test_a_process_starved_of_cpu_by_others_reads_busy_not_stuck() -> None:
     cpu = min(os.sched_getaffinity(0))
     pin = f"import os; os.sched_setaffinity(0, {{{cpu}}})\n"
     hogs = [_start(pin + "while True: pass") for _ in range(3)]
-    starved = _start(pin + "os.nice(19)\nwhile True: pass")  # about 1/200 of the CPU
+    # About 1/200 of the CPU; watched once it spins (not while it starts, reading its files).
+    starved = subprocess.Popen(
+        [sys.executable, "-c", pin + "os.nice(19)\nprint(flush=True)\nwhile True: pass"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    )  # fmt: skip
     try:
+        assert starved.stdout is not None and starved.stdout.readline() == b"\n"
         found = _watch([starved.pid], 3.0)
     finally:
         for proc in (*hogs, starved):
             proc.kill()
             proc.wait()
+        assert starved.stdout is not None
+        starved.stdout.close()
     assert found is not None and found[0] == "busy-at-timeout", found
     assert "and waited" in found[1] and "for one" in found[1], found[1]
 

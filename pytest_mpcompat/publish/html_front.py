@@ -48,8 +48,7 @@ def _table(table: Table) -> str:
     unsafe = "".join(f"<li>{prose(line)}</li>" for line in table.unsafe)
     unsafe += "".join(f'<li class="gap">{prose(gap)}.</li>' for gap in table.gaps)
     if table.mistakes:
-        unsafe += (f'<li class="tested">{table.mistakes} known mistake(s) reproduced as '
-                   "documented (see the answers).</li>")  # fmt: skip
+        unsafe += f'<li class="tested">{table.mistakes_said} (see the answers).</li>'
     body = "".join(rows)
     return (f'<figure class="deploy"><table>{caption}<thead><tr><td></td>{head}</tr></thead>'
             f'<tbody>{body}</tbody></table><ul class="unsafe">{unsafe}</ul></figure>')  # fmt: skip

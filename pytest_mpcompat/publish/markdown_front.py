@@ -41,8 +41,7 @@ def _table(table: Table, page_url: str) -> list[str]:
     ]
     out += [f"- ⏭️ {prose(gap)}." for gap in table.gaps]
     if table.mistakes:
-        out.append(f"- {table.mistakes} known mistake(s) reproduced as documented: see the "
-                   "answers.")  # fmt: skip
+        out.append(f"- {table.mistakes_said}: see the answers.")
     return out + [""]
 
 
