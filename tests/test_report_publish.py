@@ -459,6 +459,14 @@ def test_coverage_tells_the_kinds_of_not_run_apart(tmp_path: Path) -> None:
         "2 runs with no result (listed below with their causes). Families with no measured cell: "
         "cuda."
     ) in md
+    only_upstream = raw(tmp_path / "u", "u", [
+        cell(two, "fork", "pass", "0.21.0"),
+        cell(two, "spawn", "skip", "0.21.0", reason="not supported upstream: needs <3.13",
+             skip_kind=SkipKind.UPSTREAM),
+    ])  # fmt: skip
+    said = render_markdown(merge_files([only_upstream]))
+    assert "1 not run: 1 because upstream does not support that Python or platform;" in said
+    assert "0 because" not in said and "0 for a scenario" not in said  # no cause with none
 
 
 def test_the_markdown_stops_its_tables_at_its_budget_and_says_so(

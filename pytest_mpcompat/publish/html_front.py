@@ -81,7 +81,7 @@ def not_measured_html(matrix: Matrix) -> str:
         which = f"<details><summary>which</summary>{names}</details>"
         items.append(f"<li><strong>{count}</strong>: {prose(why)}{which}</li>")
     listed = f"<ul>{''.join(items)}</ul>" if items else "<p>Every expected run has a result.</p>"
-    return f'<p id="coverage">{escape(coverage(matrix))}</p>{listed}'
+    return f'<p id="coverage">{prose(coverage(matrix))}</p>{listed}'
 
 
 def answers_html(found: list[Answer]) -> str:

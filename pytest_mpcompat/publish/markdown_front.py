@@ -62,7 +62,7 @@ def glossary_section() -> list[str]:
 
 def not_measured_section(matrix: Matrix) -> list[str]:
     groups = not_measured(matrix)
-    out = ["## Not measured", "", f"**Coverage:** {md(coverage(matrix))}", ""]
+    out = ["## Not measured", "", f"**Coverage:** {prose(coverage(matrix))}", ""]
     for why, runs in groups:
         names = ", ".join(code(r) for r in runs)
         out.append(f"- {len(runs)} run{'s' if len(runs) != 1 else ''}: {prose(why)}: {names}")

@@ -128,12 +128,16 @@ def coverage(matrix: Matrix) -> str:
     total = sum(skips.values())
     measured = len(matrix.cells) - total - elsewhere
     own = total - upstream - unsplit - lacking
+    why = [
+        (upstream, "because upstream does not support that Python or platform"),
+        (lacking, "because the runner's environment lacked a package the scenario needs"),
+        (own, "for a scenario's other requirements (a GPU, an OS)"),
+        (unsplit, "not installable on the runner (upstream limit and environment gap not told "
+                  "apart in these older results)"),
+    ]  # fmt: skip
+    reasons = ", ".join(f"{n} {words}" for n, words in why if n)  # a cause with none is not said
     text = (
-        f"{measured} cells measured; {total} not run: {upstream} because upstream does not "
-        f"support that Python or platform, {lacking} because the runner's environment lacked a "
-        f"package the scenario needs, {own} for a scenario's other requirements (a GPU, an OS)"
-        + (f", {unsplit} not installable on the runner (upstream limit and environment gap not "
-           "told apart in these older results)" if unsplit else "")
+        f"{measured} cells measured; {total} not run" + (f": {reasons}" if reasons else "")
         + (f"; {elsewhere} not measurable on this hardware (they stopped on what only "
            f"{needed} has; they are measured {where_measured(needed)})" if elsewhere else "")
         + f"; {len(matrix.missing)} runs with no result (listed below with their causes)."
