@@ -21,6 +21,10 @@ from .answers import Answer, answers, judged, minor, needs, where_measured
 
 __all__ = ["Entry", "Table", "deploy_tables"]
 
+#: Said of a release line that did not hang but whose stop needed SIGKILL.
+_STOP_HUNG = (" Its stop hung as well: it outlived its stop signal's grace period and needed "
+              "SIGKILL, as a pod that hangs on termination does.")  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -141,10 +145,7 @@ def _table(answer: Answer, catalog: Mapping[str, Signature]) -> Table:
         if line.problems:
             sigs = sorted({s for found in line.signatures.values() for s in found})
             seen = f" [{', '.join(sigs)}]" if sigs else ""
-            hung = SHUTDOWN_TIMEOUT in sigs and "hang" not in line.problems
-            stop = (" Its stop hung as well: it outlived its stop signal's grace period and "
-                    "needed SIGKILL, as a pod that hangs on termination does.")  # fmt: skip
-            stop = stop if hung else ""
+            stop = _STOP_HUNG if SHUTDOWN_TIMEOUT in sigs and "hang" not in line.problems else ""
             # Every problem it has, worst first ("crash and hang"): the icon is the worst's.
             *most, last = line.problems
             found = f"{', '.join(most)} and {last}" if most else last

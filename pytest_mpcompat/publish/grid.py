@@ -27,6 +27,10 @@ from ..scenario.facts import family
 
 __all__ = ["Family", "cell_class", "family_grids", "group_text", "page_data"]
 
+#: The page names an outcome by its place in this list (``outcomes`` in its data).
+_OUTCOMES = list(KINDS)
+_OUTCOME_INDEX = {name: n for n, name in enumerate(_OUTCOMES)}
+
 
 def cell_class(mc: MergedCell) -> str:
     """The colour class of a cell: its outcome's name."""
@@ -189,8 +193,6 @@ def _packed(grids: list[Family], count: int) -> dict[str, Any]:
     an index into ``outcomes``, the cell it opens; ``place``, per cell, the place that shows it.
     Family ``k``'s places are ``first`` to ``first + count``. Strings repeated by thousands of
     places are written once: 100,000 cells stay about 2 MB."""
-    outcomes = list(KINDS)
-    kind = {name: n for n, name in enumerate(outcomes)}
     texts: dict[str, int] = {}
     places: dict[str, list[int]] = {
         k: [] for k in ("row", "col", "text", "class", "opens", "reason")
@@ -207,12 +209,12 @@ def _packed(grids: list[Family], count: int) -> dict[str, Any]:
             places["row"].append(p["row"])
             places["col"].append(p["col"])
             places["text"].append(texts.setdefault(p["text"], len(texts)))
-            places["class"].append(kind[p["class"]])
+            places["class"].append(_OUTCOME_INDEX[p["class"]])
             places["opens"].append(p["opens"])
             places["reason"].append(texts.setdefault(p["reason"], len(texts)))
         families.append(fam)
     return {"families": families, "places": places, "place": place, "texts": list(texts),
-            "outcomes": outcomes, "kind": kind}  # fmt: skip
+            "outcomes": _OUTCOMES}  # fmt: skip
 
 
 def page_data(matrix: Matrix) -> dict[str, Any]:
@@ -221,7 +223,6 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
     as an index into ``outcomes``) and the place that shows it. The details files are named,
     one per ``chunk`` cells."""
     packed = _packed(family_grids(matrix), len(matrix.cells))
-    kind = packed.pop("kind")
     scenarios: dict[str, int] = {}
     configs: dict[tuple[tuple[str, str], ...], int] = {}
     cells: dict[str, list[Any]] = {"config": [], "scenario": [], "outcome": []}
@@ -229,7 +230,7 @@ def page_data(matrix: Matrix) -> dict[str, Any]:
         short = mc.scenario.rsplit("/", 1)[-1]
         cells["config"].append(configs.setdefault(tuple(mc.axes.items()), len(configs)))
         cells["scenario"].append(scenarios.setdefault(short, len(scenarios)))
-        cells["outcome"].append(kind[mc.outcome.value])
+        cells["outcome"].append(_OUTCOME_INDEX[mc.outcome.value])
     cells["place"] = packed.pop("place")
     chunks = range((len(matrix.cells) + DETAILS_CHUNK - 1) // DETAILS_CHUNK)
     return {
