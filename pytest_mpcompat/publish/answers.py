@@ -60,11 +60,25 @@ class Line:
     signatures: dict[str, list[str]] = field(default_factory=dict)  # scenario -> signatures
     #: What a deployer does about it: upgrade, another start method, a setting.
     actions: list[str] = field(default_factory=list)
+    #: version -> the Pythons it was judged on (a release may not install on every one)
+    pythons_at: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def span(self) -> str:
         first, last = self.versions[0], self.versions[-1]
         return first if first == last else f"{first}\u2013{last}"
+
+    def pythons_said(self, among: list[str]) -> str:
+        """The Pythons the line was judged on, as runs of ``among``: "3.10–3.11" where every
+        release ran on the same ones, else per release, "3.10 for 0.10.2; 3.10–3.11 for
+        0.11.2–0.13.1", so that no release reads as measured where it was not."""
+        by: dict[tuple[str, ...], list[str]] = {}
+        for version in self.versions:
+            by.setdefault(tuple(self.pythons_at.get(version, self.pythons)), []).append(version)
+        if len(by) == 1:
+            return spans(self.pythons, among)
+        return "; ".join(f"{spans(list(ps), among)} for {spans(vs, self.versions)}"
+                         for ps, vs in by.items())  # fmt: skip
 
     @property
     def outcome(self) -> str:
@@ -181,6 +195,7 @@ def _answer(matrix: Matrix, fam: str, idx: list[MergedCell], package: str, conte
             last.backing.update(line.backing)
             last.scenarios = sorted(set(last.scenarios) | set(line.scenarios))
             last.pythons = sorted(set(last.pythons) | set(line.pythons), key=version_key)
+            last.pythons_at.update(line.pythons_at)
         else:
             lines.append(line)
     for n, line in enumerate(lines):
@@ -217,9 +232,11 @@ def _line(
             fix = scenario_doc(cell.scenario)[1]
             if fix:
                 fixes.setdefault(short(cell.scenario), fix)
+    pythons = sorted({minor(mc.axes.get("python", "?")) for mc in idx}, key=version_key)
     return Line(
         versions=[version],
-        pythons=sorted({minor(mc.axes.get("python", "?")) for mc in idx}, key=version_key),
+        pythons=pythons,
+        pythons_at={version: pythons},
         methods=[m for m in START_METHODS if any(mc.method == m for mc in idx)],
         backing={version: len({mc.scenario for mc in idx})},
         scenarios=sorted({short(mc.scenario) for mc in idx}),

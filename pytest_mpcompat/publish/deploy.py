@@ -152,8 +152,8 @@ def _table(answer: Answer, catalog: Mapping[str, Signature]) -> Table:
             # The first two things to do; the answers below give every one.
             table.unsafe_outcomes.append(line.outcome)
             # Which rows it stands for, unless all of them (a line of releases only).
-            on = ("" if axis == "Python" or set(rows) <= set(line.pythons)
-                  else f" on Python {spans(line.pythons, rows)}")  # fmt: skip
+            said = line.pythons_said(rows)
+            on = "" if axis == "Python" or said == spans(rows, rows) else f" (Python {said})"
             table.unsafe.append(f"{axis} {line.span}{on}: {found}{seen}.{stop} What to do: "
                                 + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
     table.gaps = _not_installable(answer)

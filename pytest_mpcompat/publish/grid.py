@@ -46,22 +46,25 @@ def _worst(group: list[MergedCell]) -> MergedCell:
     return best
 
 
-def group_text(group: list[MergedCell]) -> str:
-    """What a place in the grid says: its worst result (verdict, exit status, how it really
-    started, signatures), ``×N`` when every run agreed, else each outcome with its count and
-    machines (``flaky: 1 pass (ci-a), 1 hang (ci-b)``): never the last run only."""
-    text = label(_worst(group).cell).plain(every=False)
+def group_text(group: list[MergedCell]) -> tuple[str, str]:
+    """What a place in the grid says, and the signatures apart (a phone leaves them to the
+    panel): its worst result (verdict, exit status, how it really started), ``×N`` when every
+    run agreed, else each outcome with its count and machines (``flaky: 1 pass (ci-a), 1 hang
+    (ci-b)``): never the last run only."""
+    worst = label(_worst(group).cell)
+    text = dataclasses.replace(worst, signatures=()).plain(every=False)
+    sigs = "[" + ", ".join(worst.signatures) + "]" if worst.signatures else ""
     if len(group) == 1:
-        return text
+        return text, sigs
     seen: dict[str, list[str]] = {}
     for mc in group:
         seen.setdefault(mc.outcome.kind.short, []).append(mc.source.machine or "?")
     if len(seen) == 1:
-        return f"{text} \u00d7{len(group)}"
+        return f"{text} \u00d7{len(group)}", sigs
     parts = [
         f"{len(where)} {name} ({', '.join(dict.fromkeys(where))})" for name, where in seen.items()
     ]
-    return "flaky: " + ", ".join(parts)
+    return "flaky: " + ", ".join(parts), ""
 
 
 @dataclass
@@ -76,7 +79,8 @@ class Family:
     hidden: int  # columns with nothing measured (shown on request)
     columns: list[dict[str, Any]] = field(default_factory=list)  # labels, title, measured
     rows: list[dict[str, Any]] = field(default_factory=list)  # label, method
-    #: row, col, text, class, opens (the cell to open), reason, cells (every one of the place)
+    #: row, col, text, sigs (its signatures), class, opens (the cell to open), reason, cells
+    #: (every one of the place)
     places: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,7 +155,8 @@ def _family(fam: str, numbered: list[tuple[int, MergedCell]], axes: list[str]) -
         worst = _worst(group)
         opens = next(n for n, mc in found if mc is worst)
         reason = clip(worst.cell.reason, SUMMARY_REASON_CHARS)
-        grid.places.append({"row": row, "col": col, "text": group_text(group),
+        text, sigs = group_text(group)
+        grid.places.append({"row": row, "col": col, "text": text, "sigs": sigs,
                             "class": cell_class(worst), "opens": opens, "reason": reason,
                             "cells": [n for n, _ in found]})  # fmt: skip
     return grid
@@ -189,13 +194,14 @@ def _filters(matrix: Matrix) -> list[dict[str, Any]]:
 
 def _packed(grids: list[Family], count: int) -> dict[str, Any]:
     """The families without their places, and every place by column (``places``): its row and
-    column in its family's table, its text and reason as indices into ``texts``, its colour as
-    an index into ``outcomes``, the cell it opens; ``place``, per cell, the place that shows it.
+    column in its family's table, its text, signatures and reason as indices into ``texts``,
+    its colour as an index into ``outcomes``, the cell it opens; ``place``, per cell, the place
+    that shows it.
     Family ``k``'s places are ``first`` to ``first + count``. Strings repeated by thousands of
     places are written once: 100,000 cells stay about 2 MB."""
     texts: dict[str, int] = {}
     places: dict[str, list[int]] = {
-        k: [] for k in ("row", "col", "text", "class", "opens", "reason")
+        k: [] for k in ("row", "col", "text", "sigs", "class", "opens", "reason")
     }
     place = [-1] * count
     families = []
@@ -209,6 +215,7 @@ def _packed(grids: list[Family], count: int) -> dict[str, Any]:
             places["row"].append(p["row"])
             places["col"].append(p["col"])
             places["text"].append(texts.setdefault(p["text"], len(texts)))
+            places["sigs"].append(texts.setdefault(p["sigs"], len(texts)))
             places["class"].append(_OUTCOME_INDEX[p["class"]])
             places["opens"].append(p["opens"])
             places["reason"].append(texts.setdefault(p["reason"], len(texts)))

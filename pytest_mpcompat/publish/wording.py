@@ -86,9 +86,8 @@ def describe(answer: Answer) -> tuple[str, list[str], str]:
 def _sentence(answer: Answer, line: Line) -> str:
     where = f"{_axis(answer)} {line.span}"
     if answer.package != "python":
-        pythons = sorted(line.pythons, key=version_key)
-        py = pythons[0] if len(pythons) == 1 else f"{pythons[0]}\u2013{pythons[-1]}"
-        where += f" (Python {py})"
+        among = sorted({p for each in answer.lines for p in each.pythons}, key=version_key)
+        where += f" (Python {line.pythons_said(among)})"
     methods = ", ".join(line.methods)
     if not line.problems:
         return f"{where}: pass under {methods} ({backing(line)})."

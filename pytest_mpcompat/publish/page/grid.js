@@ -138,6 +138,8 @@ function drawTable(fam, places, rows, cols) {
 function drawPlace(p) {
   // (a place of the grid: one configuration's results for one row)
   const td = el("td", DATA.texts[PLACES.text[p]], "cell " + DATA.outcomes[PLACES.class[p]]);
+  const sigs = DATA.texts[PLACES.sigs[p]];
+  if (sigs) td.append(" ", el("span", sigs, "sigs"));  // left to the panel on a phone
   td.tabIndex = -1;  // one tab stop per grid (its first cell); the arrows move within it
   td.title = DATA.texts[PLACES.reason[p]];
   const open = () => {
@@ -224,7 +226,8 @@ function drawFamily(root, fam, passing, tally) {
     root.appendChild(heading);
     if (fam.fixed[view()]) root.appendChild(el("p", fam.fixed[view()], "fixed"));
     if (fam.hidden && !showSkips) {
-      const note = fam.hidden + " configuration(s) with nothing measured hidden (see \u201cshow not run\u201d)";
+      const note = fam.hidden + (fam.hidden === 1 ? " configuration" : " configurations")
+        + " with nothing measured hidden (see \u201cshow not run\u201d)";
       root.appendChild(el("p", note, "fixed"));
     }
     // A scrollable region is reached from the keyboard too.
