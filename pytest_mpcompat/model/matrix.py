@@ -52,7 +52,7 @@ def version_key(version: str) -> tuple[int, Any]:
 def spans(versions: list[str], among: list[str]) -> str:
     """``versions`` as runs of consecutive members of ``among`` (in version order):
     "0.15.2, 0.16.0–0.20.0" for a subset, the whole when it is one run."""
-    order = {v: n for n, v in enumerate(sorted(among, key=version_key))}
+    order = {v: n for n, v in enumerate(sorted(set(among), key=version_key))}
     mine = sorted(set(versions), key=lambda v: order.get(v, len(order)))
     runs: list[list[str]] = []
     for v in mine:

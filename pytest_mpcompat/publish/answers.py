@@ -45,6 +45,18 @@ def judged(mc: MergedCell) -> bool:
     return mc.cell.role != "mistake" or bool(mc.cell.mismatch)
 
 
+def pythons_said(at: Mapping[str, list[str]], versions: list[str], among: list[str]) -> str:
+    """The Pythons ``versions`` ran on (``at``: version -> Pythons), as runs of ``among``:
+    "3.10–3.11" where every release ran on the same ones, else per release, "3.10 for 0.10.2;
+    3.10–3.11 for 0.11.2–0.13.1", so that no release reads as measured where it was not."""
+    by: dict[tuple[str, ...], list[str]] = {}
+    for version in versions:
+        by.setdefault(tuple(sorted(at.get(version, []), key=version_key)), []).append(version)
+    if len(by) == 1:
+        return spans(list(next(iter(by))), among)
+    return "; ".join(f"{spans(list(ps), among)} for {spans(vs, versions)}" for ps, vs in by.items())
+
+
 @dataclass
 class Line:
     """Consecutive versions with the same findings under the same start methods."""
@@ -69,16 +81,8 @@ class Line:
         return first if first == last else f"{first}\u2013{last}"
 
     def pythons_said(self, among: list[str]) -> str:
-        """The Pythons the line was judged on, as runs of ``among``: "3.10–3.11" where every
-        release ran on the same ones, else per release, "3.10 for 0.10.2; 3.10–3.11 for
-        0.11.2–0.13.1", so that no release reads as measured where it was not."""
-        by: dict[tuple[str, ...], list[str]] = {}
-        for version in self.versions:
-            by.setdefault(tuple(self.pythons_at.get(version, self.pythons)), []).append(version)
-        if len(by) == 1:
-            return spans(self.pythons, among)
-        return "; ".join(f"{spans(list(ps), among)} for {spans(vs, self.versions)}"
-                         for ps, vs in by.items())  # fmt: skip
+        """The Pythons the line was judged on (``pythons_said``)."""
+        return pythons_said(self.pythons_at, self.versions, among)
 
     @property
     def outcome(self) -> str:
@@ -94,6 +98,7 @@ class Mistake:
     shows: str  # what you would see: "crash under spawn, forkserver [spawn-main-guard-missing]"
     twin: str | None  # the twin's short name
     twin_result: str  # "passes under fork, spawn", "not measured here: ...", ""
+    where: str = ""  # where: "with sglang 0.5.23 (Python 3.12)", "on Python 3.12"
 
 
 @dataclass
@@ -208,7 +213,7 @@ def _answer(matrix: Matrix, fam: str, idx: list[MergedCell], package: str, conte
         fixes=sorted(fixes.items()),
         measured=len(measured),
         not_run=dict(not_run.most_common()),
-        mistakes=_mistakes(matrix, [mc for mc in measured if not judged(mc)], package),
+        mistakes=_mistakes(matrix, [mc for mc in measured if not judged(mc)], package, measured),
         cells=idx,
     )
 
@@ -305,27 +310,48 @@ def _shows(cells: list[MergedCell]) -> str:
     fork"."""
     by: dict[str, set[str]] = defaultdict(set)
     sigs: dict[str, set[str]] = defaultdict(set)
+    ran_as: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for mc in cells:
         by[mc.outcome.value].add(mc.method)
         sigs[mc.outcome.value].update(mc.cell.signatures)
+        if mc.cell.ran_as and mc.cell.ran_as != mc.method:
+            ran_as[mc.outcome.value][mc.cell.ran_as].add(mc.method)
     order = sorted(by, key=lambda o: -Outcome(o).rank)
     parts = []
     for name in order:
         seen = f" [{', '.join(sorted(sigs[name]))}]" if sigs[name] else ""
-        parts.append(f"{name} under {', '.join(ordered(by[name]))}{seen}")
+        # Where the program chose its own start method: "(fork, forkserver ran as spawn)".
+        really = "; ".join(f"{', '.join(ordered(ms))} ran as {m}"
+                           for m, ms in sorted(ran_as[name].items()))  # fmt: skip
+        really = f" ({really})" if really else ""
+        parts.append(f"{name} under {', '.join(ordered(by[name]))}{really}{seen}")
     return "; ".join(parts)
 
 
-def _mistakes(matrix: Matrix, cells: list[MergedCell], package: str) -> list[Mistake]:
-    """Each mistake that failed as documented, with what its twin did where it was measured."""
+def _mistakes(
+    matrix: Matrix, cells: list[MergedCell], package: str, among: list[MergedCell]
+) -> list[Mistake]:
+    """Each mistake that failed as documented, where (its releases and Pythons, as runs of
+    those measured in ``among``), with what its twin did where it was measured."""
     by_scenario: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in cells:
         by_scenario[mc.scenario].append(mc)
     found = []
     for scenario, mine in sorted(by_scenario.items()):
         twin = next((mc.cell.twin for mc in mine if mc.cell.twin), None)
+        every = [minor(mc.axes.get("python", "?")) for mc in among]
+        where = f"on Python {spans([minor(mc.axes.get('python', '?')) for mc in mine], every)}"
+        if package != "python":
+            at: dict[str, list[str]] = defaultdict(list)
+            for mc in mine:
+                at[_version(mc, package)].append(minor(mc.axes.get("python", "?")))
+            versions = sorted(at, key=version_key)
+            pythons = pythons_said({v: sorted(set(ps)) for v, ps in at.items()}, versions, every)
+            releases = spans(versions, [_version(mc, package) for mc in among])
+            where = f"with {package} {releases} (Python {pythons})"
         found.append(Mistake(short(scenario), _shows(mine), short(twin) if twin else None,
-                             _twin_result(matrix, twin, package) if twin else ""))  # fmt: skip
+                             _twin_result(matrix, twin, package) if twin else "",
+                             where))  # fmt: skip
     return found
 
 

@@ -112,7 +112,7 @@ def mistake_sentences(answer: Answer) -> list[str]:
     out = []
     for m in answer.mistakes:
         fix = f" The fix: {m.twin}: {m.twin_result}." if m.twin else ""
-        out.append(f"{m.scenario} reproduces as documented: {m.shows}.{fix}")
+        out.append(f"{m.scenario} reproduces as documented {m.where}: {m.shows}.{fix}")
     return out
 
 
