@@ -813,3 +813,29 @@ def test_a_release_line_names_the_pythons_of_each_release_it_covers(tmp_path: Pa
     assert "- ✅ kserve 0.21.0 (Python 3.12): pass under fork (1 scenario)." in (
         render_markdown(merged)
     )
+
+
+def test_machines_alike_but_for_their_os_release_are_named_once(tmp_path: Path) -> None:
+    from pytest_mpcompat.publish.markdown import render_markdown
+
+    two = "scenarios/kserve_two_workers.py"
+    paths = [raw(tmp_path, n, [cell(two, "spawn", "pass", v)])
+             for n, v in (("a", "0.14.0"), ("b", "0.15.2"), ("c", "0.21.0"))]  # fmt: skip
+    for path, release, cpus in zip(
+        paths, ("6.1.0-a", "6.1.0-b", "6.1.0-a"), (2, 2, 16), strict=True
+    ):
+        data = json.loads(path.read_text())
+        data["machine"] = "ci-runner"
+        data["host"] = {"system": "Linux", "release": release, "arch": "x86_64", "cpus": cpus,
+                        "memory_gb": 8}  # fmt: skip
+        path.write_text(json.dumps(data))
+    merged = merge_files(paths)
+    line = (
+        "3 cells from 3 runs on 2 machines like ci-runner (Linux, x86\\_64, 2 CPUs, 8 GB, "
+        "GPU none); ci-runner (Linux, x86\\_64, 16 CPUs, 8 GB, GPU none)."
+    )
+    assert render_markdown(merged).splitlines()[2].startswith(line)
+    assert "6.1.0-b" not in render_html(merged)  # each run's own line stays in matrix.json
+    assert {s["host"] for s in merged.to_json()["sources"]} >= {
+        "ci-runner (Linux 6.1.0-b, x86_64, 2 CPUs, 8 GB, GPU none)"
+    }

@@ -76,6 +76,7 @@ class Source:
     host: str  # one line about the machine
     environment_gap: str | None = None
     not_made: str | None = None  # the run could not be made on its machine, and why
+    hardware: str = ""  # the line without the OS release: machines alike but for it are one
 
     def run(self) -> dict[str, str]:
         """What a cell shows of its run."""

@@ -34,7 +34,7 @@ from .html_front import (
 )
 from .insight import changes_by_scenario
 from .panel import panel
-from .wording import when
+from .wording import measured_on, when
 
 __all__ = ["details_files", "render_html", "write_html"]
 
@@ -67,12 +67,7 @@ def outcome_css() -> str:
 def render_html(matrix: Matrix) -> str:
     """index.html itself; the cells' details are ``details_files``, written beside it."""
     found = answers(matrix)
-    machines = sorted({s.host for s in matrix.sources})
-    meta = (
-        f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
-        f"{'; '.join(machines) or 'unknown machines'}; generated {matrix.generated}. "
-        + when(matrix).replace("`", "")
-    )
+    meta = f"{measured_on(matrix)} Generated {matrix.generated}. " + when(matrix).replace("`", "")
     bisections = "".join(
         f"<li><code>{escape(b['scenario'])}</code> ({escape(b['method'])}, Python "
         f"{escape(b['python'])}): {escape(b['summary'])}</li>"

@@ -22,7 +22,7 @@ from .markdown_front import (
 from .mdtext import code as _code
 from .mdtext import md as _md
 from .mdtext import prose
-from .wording import when
+from .wording import measured_on, when
 
 __all__ = ["render_markdown"]
 
@@ -162,12 +162,7 @@ def _signatures(matrix: Matrix) -> list[str]:
 
 def render_markdown(matrix: Matrix, page_url: str = "") -> str:
     out = ["# Compatibility report", ""]
-    machines = sorted({s.host for s in matrix.sources})
-    out.append(
-        f"Generated {matrix.generated} from {len(matrix.sources)} raw results "
-        f"({len(matrix.cells)} cells) on {_md('; '.join(machines)) or 'unknown machines'}. "
-        + prose(when(matrix))
-    )
+    out.append(f"{_md(measured_on(matrix))} Generated {matrix.generated}. " + prose(when(matrix)))
     found = answers(matrix)
     out += [""] + deploy_section(deploy_tables(matrix, found), page_url)
     out += not_measured_section(matrix) + answers_section(found) + glossary_section()

@@ -166,6 +166,7 @@ def _source(path: Path, data: dict[str, Any], redact: Redactor) -> Source:
         complete=bool(data.get("complete", False)),
         unfinished=tuple((u["nodeid"], u.get("reason", "")) for u in data.get("unfinished") or []),
         host=describe_host(data),
+        hardware=describe_host(data, release=False),
         environment_gap=data.get("environment_gap") or None,
         not_made=data.get("not_made") or None,
     )
@@ -214,14 +215,15 @@ def _completeness(data: dict[str, Any]) -> tuple[bool, int]:
     return bool(data.get("complete")), len(data.get("cells") or [])
 
 
-def describe_host(data: dict[str, Any]) -> str:
-    """One line about the machine a raw report came from (older reports: from its cells)."""
+def describe_host(data: dict[str, Any], release: bool = True) -> str:
+    """One line about the machine a raw report came from (older reports: from its cells);
+    ``release``: with the OS release (the kernel's, on Linux)."""
     host = data.get("host") or {}
     env = data["cells"][0].env if data["cells"] else {}
     system = host.get("system") or env.get("os", "?")
-    release = host.get("release") or env.get("os_release", "")
+    os_release = (host.get("release") or env.get("os_release", "")) if release else ""
     parts = [
-        f"{system} {release}".strip(),
+        f"{system} {os_release}".strip(),
         host.get("arch") or env.get("machine") or "",
         f"{host['cpus']} CPUs" if host.get("cpus") else "",
         f"{host['memory_gb']:g} GB" if host.get("memory_gb") else "",

@@ -163,6 +163,20 @@ def not_measured(matrix: Matrix) -> list[tuple[str, list[str]]]:
     return sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
+def measured_on(matrix: Matrix) -> str:
+    """How many cells, from how many runs, on which machines: machines alike but for their OS
+    release are named once, with how many there were (each run's own line is in
+    ``matrix.json``)."""
+    alike: dict[str, set[str]] = defaultdict(set)
+    for src in matrix.sources:
+        alike[src.hardware or src.host].add(src.host)
+    most_first = sorted(alike.items(), key=lambda a: (-len(a[1]), a[0]))
+    machines = [h if len(every) == 1 else f"{len(every)} machines like {h}"
+                for h, every in most_first]  # fmt: skip
+    return (f"{len(matrix.cells)} cells from {len(matrix.sources)} runs on "
+            f"{'; '.join(machines) or 'unknown machines'}.")  # fmt: skip
+
+
 def when(matrix: Matrix) -> str:
     """When the cells were measured (a reused one: by the earlier run; else when its run
     started), how many were reused, and how often each ran: plain sentences."""
