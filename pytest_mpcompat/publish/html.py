@@ -30,6 +30,7 @@ from .html_front import (
     glossary_html,
     legend_html,
     not_measured_html,
+    prose,
     summary_html,
 )
 from .insight import changes_by_scenario
@@ -67,7 +68,7 @@ def outcome_css() -> str:
 def render_html(matrix: Matrix) -> str:
     """index.html itself; the cells' details are ``details_files``, written beside it."""
     found = answers(matrix)
-    meta = f"{measured_on(matrix)} Generated {matrix.generated}. " + when(matrix).replace("`", "")
+    meta = f"{measured_on(matrix)} Generated {matrix.generated}. " + when(matrix)
     bisections = "".join(
         f"<li><code>{escape(b['scenario'])}</code> ({escape(b['method'])}, Python "
         f"{escape(b['python'])}): {escape(b['summary'])}</li>"
@@ -87,7 +88,7 @@ def render_html(matrix: Matrix) -> str:
             if merged
             else ""
         ),
-        "META": escape(meta),
+        "META": prose(meta),
         "DEPLOY": deploy_html(deploy_tables(matrix, found)),
         "NOTMEASURED": not_measured_html(matrix),
         "SUMMARY": summary_html(matrix),
