@@ -62,7 +62,6 @@ class Line:
     """Consecutive versions with the same findings under the same start methods."""
 
     versions: list[str]
-    pythons: list[str]
     methods: list[str]
     #: version -> how many scenarios judged it (intended uses, and contradicted expectations)
     backing: dict[str, int]
@@ -74,6 +73,11 @@ class Line:
     actions: list[str] = field(default_factory=list)
     #: version -> the Pythons it was judged on (a release may not install on every one)
     pythons_at: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def pythons(self) -> list[str]:
+        """Every Python a release of the line was judged on."""
+        return sorted({p for ps in self.pythons_at.values() for p in ps}, key=version_key)
 
     @property
     def span(self) -> str:
@@ -199,7 +203,6 @@ def _answer(matrix: Matrix, fam: str, idx: list[MergedCell], package: str, conte
             last.versions.append(version)
             last.backing.update(line.backing)
             last.scenarios = sorted(set(last.scenarios) | set(line.scenarios))
-            last.pythons = sorted(set(last.pythons) | set(line.pythons), key=version_key)
             last.pythons_at.update(line.pythons_at)
         else:
             lines.append(line)
@@ -240,7 +243,6 @@ def _line(
     pythons = sorted({minor(mc.axes.get("python", "?")) for mc in idx}, key=version_key)
     return Line(
         versions=[version],
-        pythons=pythons,
         pythons_at={version: pythons},
         methods=[m for m in START_METHODS if any(mc.method == m for mc in idx)],
         backing={version: len({mc.scenario for mc in idx})},
@@ -314,7 +316,7 @@ def _shows(cells: list[MergedCell]) -> str:
     for mc in cells:
         by[mc.outcome.value].add(mc.method)
         sigs[mc.outcome.value].update(mc.cell.signatures)
-        if mc.cell.ran_as and mc.cell.ran_as != mc.method:
+        if mc.cell.ran_as:
             ran_as[mc.outcome.value][mc.cell.ran_as].add(mc.method)
     order = sorted(by, key=lambda o: -Outcome(o).rank)
     parts = []
@@ -336,10 +338,10 @@ def _mistakes(
     by_scenario: dict[str, list[MergedCell]] = defaultdict(list)
     for mc in cells:
         by_scenario[mc.scenario].append(mc)
+    every = [minor(mc.axes.get("python", "?")) for mc in among]
     found = []
     for scenario, mine in sorted(by_scenario.items()):
         twin = next((mc.cell.twin for mc in mine if mc.cell.twin), None)
-        every = [minor(mc.axes.get("python", "?")) for mc in among]
         where = f"on Python {spans([minor(mc.axes.get('python', '?')) for mc in mine], every)}"
         if package != "python":
             at: dict[str, list[str]] = defaultdict(list)

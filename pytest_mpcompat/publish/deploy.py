@@ -152,8 +152,8 @@ def _table(answer: Answer, catalog: Mapping[str, Signature]) -> Table:
             # The first two things to do; the answers below give every one.
             table.unsafe_outcomes.append(line.outcome)
             # Which rows it stands for, unless all of them (a line of releases only).
-            said = line.pythons_said(rows)
-            on = "" if axis == "Python" or said == spans(rows, rows) else f" (Python {said})"
+            every_row = all(set(rows) <= set(ps) for ps in line.pythons_at.values())
+            on = "" if axis == "Python" or every_row else f" (Python {line.pythons_said(rows)})"
             table.unsafe.append(f"{axis} {line.span}{on}: {found}{seen}.{stop} What to do: "
                                 + "; or ".join(line.actions[:2]) + ".")  # fmt: skip
     table.gaps = _not_installable(answer)
